@@ -1,0 +1,367 @@
+import { createHash, randomUUID } from "node:crypto";
+import type pg from "pg";
+import { asConflict, ConcurrencyError, IdempotencyConflictError } from "./errors.ts";
+import { canonicalJson, eventHash, GENESIS_HASH } from "./hash-chain.ts";
+import { type Tables, tablesIn } from "./tables.ts";
+
+export type ActorKind = "telegram" | "cli" | "http" | "system";
+
+export type Metadata = {
+  actor: { kind: ActorKind; id: string; name?: string };
+  reason?: string;
+  forced?: boolean;
+  overrides?: string[];
+  correlationId?: string;
+  causationId?: string;
+  idempotencyKey?: string;
+  [key: string]: unknown;
+};
+
+export type NewEvent = { type: string; data: unknown; schemaVersion?: number; eventId?: string };
+
+export type StoredEvent = {
+  position: number;
+  streamId: string;
+  streamVersion: number;
+  eventId: string;
+  type: string;
+  schemaVersion: number;
+  data: unknown;
+  metadata: Metadata;
+  recordedAt: Date;
+  prevHash: Buffer;
+  hash: Buffer;
+};
+
+/** A number is the stream's current version (0: the stream has no events yet); `any` skips the check. */
+export type ExpectedVersion = number | "any";
+
+export type StreamAppend = { streamId: string; expectedVersion?: ExpectedVersion; events: NewEvent[] };
+
+export type Idempotency = { key: string; request: unknown };
+
+export type AppendResult = { events: StoredEvent[]; replayed: boolean };
+
+/** An inline projection writes its rows in the append's own transaction. */
+export type InlineProjection = {
+  name: string;
+  apply(client: pg.PoolClient, events: StoredEvent[], tables: Tables): Promise<void>;
+};
+
+export type Head = { position: number; hash: Buffer; recordedAt: Date | null };
+
+/** What a caller may do while it holds the head lock (see `EventStore.transact`). */
+export type AppendSession = {
+  client: pg.PoolClient;
+  tables: Tables;
+  head: Head;
+  /** The events an earlier request with this key wrote, or null; throws if the request differs. */
+  findIdempotent(idempotency: Idempotency): Promise<StoredEvent[] | null>;
+  streamVersion(streamId: string): Promise<number>;
+  write(appends: StreamAppend[], metadata: Metadata, idempotency?: Idempotency): Promise<StoredEvent[]>;
+};
+
+export type EventStoreOptions = {
+  pool: pg.Pool;
+  schema: string;
+  projections?: InlineProjection[];
+  clock?: () => Date;
+};
+
+export type EventStore = ReturnType<typeof createEventStore>;
+
+const COLUMNS =
+  "position, stream_id, stream_version, event_id, type, schema_version, data, metadata, recorded_at, prev_hash, hash";
+
+export function createEventStore(options: EventStoreOptions) {
+  const { pool } = options;
+  const tables = tablesIn(options.schema);
+  const projections = options.projections ?? [];
+  const clock = options.clock ?? (() => new Date());
+
+  /**
+   * Runs `work` in one transaction holding the head row lock. Appends are serialised by that lock,
+   * so whatever `work` reads (stream versions, projections) cannot change until it commits.
+   * Any error rolls everything back: nothing of a failed append is left behind.
+   */
+  async function transact<T>(work: (session: AppendSession) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    try {
+      await client.query("BEGIN");
+      const headRow = await client.query({
+        text: `SELECT position, hash, recorded_at FROM ${tables.head} FOR UPDATE`,
+        rowMode: "array",
+      });
+      const [position, hash, recordedAt] = headRow.rows[0] ?? [];
+      if (position === undefined)
+        throw new Error(`the ledger in schema "${tables.schema}" has no head row; run migrate`);
+      const session = createSession(client, { position, hash, recordedAt });
+      const result = await work(session);
+      await client.query("COMMIT");
+      return result;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw asConflict(error);
+    } finally {
+      client.release();
+    }
+  }
+
+  function createSession(client: pg.PoolClient, head: Head): AppendSession {
+    const session: AppendSession = {
+      client,
+      tables,
+      head,
+      async findIdempotent({ key, request }) {
+        const found = await client.query({
+          text: `SELECT request_hash, first_position, last_position FROM ${tables.idempotencyKeys} WHERE key = $1`,
+          values: [key],
+          rowMode: "array",
+        });
+        const row = found.rows[0];
+        if (!row) return null;
+        if (!(row[0] as Buffer).equals(requestHash(request))) throw new IdempotencyConflictError(key);
+        return readRange(client, row[1], row[2]);
+      },
+      async streamVersion(streamId) {
+        const found = await client.query({
+          text: `SELECT coalesce(max(stream_version), 0) FROM ${tables.events} WHERE stream_id = $1`,
+          values: [streamId],
+          rowMode: "array",
+        });
+        return found.rows[0]?.[0] ?? 0;
+      },
+      async write(appends, metadata, idempotency) {
+        const rows = await buildRows(session, appends, metadata);
+        await insertRows(client, rows, idempotency);
+        for (const projection of projections) await projection.apply(client, rows, tables);
+        const last = rows[rows.length - 1] as StoredEvent;
+        head.position = last.position;
+        head.hash = last.hash;
+        head.recordedAt = last.recordedAt;
+        return rows;
+      },
+    };
+    return session;
+  }
+
+  async function buildRows(session: AppendSession, appends: StreamAppend[], metadata: Metadata) {
+    if (appends.every((a) => a.events.length === 0)) throw new Error("an append needs at least one event");
+    // recorded_at never goes backwards along positions, even if the clock does: as-of-time reads
+    // rely on it.
+    const now = clock();
+    const recordedAt =
+      session.head.recordedAt && session.head.recordedAt > now ? session.head.recordedAt : now;
+    const versions = new Map<string, number>();
+    let position = session.head.position;
+    let prevHash = session.head.hash;
+    const rows: StoredEvent[] = [];
+    for (const append of appends) {
+      let version = versions.get(append.streamId) ?? (await session.streamVersion(append.streamId));
+      const expected = append.expectedVersion ?? "any";
+      if (expected !== "any" && expected !== version) {
+        throw new ConcurrencyError(
+          `stream ${append.streamId} is at version ${version}, the append expected ${expected}`,
+          append.streamId,
+        );
+      }
+      for (const event of append.events) {
+        version += 1;
+        position += 1;
+        const row: StoredEvent = {
+          position,
+          streamId: append.streamId,
+          streamVersion: version,
+          eventId: event.eventId ?? randomUUID(),
+          type: event.type,
+          schemaVersion: event.schemaVersion ?? 1,
+          data: event.data,
+          metadata,
+          recordedAt,
+          prevHash,
+          hash: GENESIS_HASH,
+        };
+        row.hash = eventHash(row);
+        prevHash = row.hash;
+        rows.push(row);
+      }
+      versions.set(append.streamId, version);
+    }
+    return rows;
+  }
+
+  /**
+   * One statement writes the rows, moves the head, records the idempotency key and moves the
+   * inline projections' checkpoints: a single round trip whatever the number of events, and a
+   * single snapshot for all of it.
+   */
+  async function insertRows(client: pg.PoolClient, rows: StoredEvent[], idempotency?: Idempotency) {
+    const last = rows[rows.length - 1] as StoredEvent;
+    const metadataJson = canonicalJson(last.metadata);
+    await client.query({
+      name: `ledger-insert-${tables.schema}`,
+      text: `WITH inserted AS (
+          INSERT INTO ${tables.events} (${COLUMNS})
+          SELECT p, s, v, e, t, sv, d, $8::jsonb, $9::timestamptz, ph, h
+            FROM unnest($1::bigint[], $2::text[], $3::int[], $4::uuid[], $5::text[], $6::int[],
+                        $7::jsonb[], $10::bytea[], $11::bytea[]) AS r(p, s, v, e, t, sv, d, ph, h)
+          RETURNING 1
+        ), moved AS (
+          UPDATE ${tables.head} SET position = $12, hash = $13, recorded_at = $9::timestamptz
+        ), keyed AS (
+          INSERT INTO ${tables.idempotencyKeys} (key, request_hash, first_position, last_position)
+          SELECT $14, $15, $16, $12 WHERE $14::text IS NOT NULL
+        ), checkpoints AS (
+          INSERT INTO ${tables.checkpoints} (projection, position, updated_at)
+          SELECT unnest($17::text[]), $12, now()
+          ON CONFLICT (projection) DO UPDATE SET position = EXCLUDED.position, updated_at = EXCLUDED.updated_at
+        )
+        SELECT count(*) FROM inserted`,
+      values: [
+        rows.map((r) => r.position),
+        rows.map((r) => r.streamId),
+        rows.map((r) => r.streamVersion),
+        rows.map((r) => r.eventId),
+        rows.map((r) => r.type),
+        rows.map((r) => r.schemaVersion),
+        rows.map((r) => canonicalJson(r.data)),
+        metadataJson,
+        last.recordedAt,
+        rows.map((r) => r.prevHash),
+        rows.map((r) => r.hash),
+        last.position,
+        last.hash,
+        idempotency?.key ?? null,
+        idempotency ? requestHash(idempotency.request) : null,
+        (rows[0] as StoredEvent).position,
+        projections.map((p) => p.name),
+      ],
+    });
+  }
+
+  async function readRange(client: pg.PoolClient | pg.Pool, from: number, to: number) {
+    const found = await client.query({
+      text: `SELECT ${COLUMNS} FROM ${tables.events} WHERE position BETWEEN $1 AND $2 ORDER BY position`,
+      values: [from, to],
+      rowMode: "array",
+    });
+    return found.rows.map(toEvent);
+  }
+
+  return {
+    tables,
+    pool,
+    transact,
+
+    /**
+     * Appends events to one stream, following DESIGN.md "Append": head lock, idempotency,
+     * expected version, chained rows, inline projections, commit.
+     */
+    async append(
+      streamId: string,
+      expectedVersion: ExpectedVersion,
+      events: NewEvent[],
+      metadata: Metadata,
+      idempotencyKey?: string,
+    ): Promise<AppendResult> {
+      return appendMany([{ streamId, expectedVersion, events }], metadata, idempotencyKey);
+    },
+
+    /** Several streams in one transaction (an import): all of it lands, or none. */
+    appendMany,
+
+    async readStream(streamId: string, fromVersion = 1): Promise<StoredEvent[]> {
+      const found = await pool.query({
+        text: `SELECT ${COLUMNS} FROM ${tables.events} WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version`,
+        values: [streamId, fromVersion],
+        rowMode: "array",
+      });
+      return found.rows.map(toEvent);
+    },
+
+    readAll,
+    readAllBatches,
+
+    async head(): Promise<Head> {
+      const found = await pool.query({
+        text: `SELECT position, hash, recorded_at FROM ${tables.head}`,
+        rowMode: "array",
+      });
+      const [position, hash, recordedAt] = found.rows[0] ?? [];
+      if (position === undefined) throw new Error(`the ledger in schema "${tables.schema}" has no head row; run migrate`);
+      return { position, hash, recordedAt };
+    },
+  };
+
+  async function appendMany(
+    appends: StreamAppend[],
+    metadata: Metadata,
+    idempotencyKey?: string,
+  ): Promise<AppendResult> {
+    const idempotency = idempotencyKey
+      ? {
+          key: idempotencyKey,
+          request: { appends: appends.map(requestOf), metadata: stableMetadata(metadata) },
+        }
+      : undefined;
+    return transact(async (session) => {
+      if (idempotency) {
+        const earlier = await session.findIdempotent(idempotency);
+        if (earlier) return { events: earlier, replayed: true };
+      }
+      const keyed = idempotency ? { ...metadata, idempotencyKey: idempotency.key } : metadata;
+      return { events: await session.write(appends, keyed, idempotency), replayed: false };
+    });
+  }
+
+  /** Events from `fromPosition` (exclusive) on, in batches: memory stays bounded by the batch size. */
+  async function* readAllBatches(fromPosition = 0, batchSize = 5000, toPosition = Number.MAX_SAFE_INTEGER) {
+    let after = fromPosition;
+    for (;;) {
+      const found = await pool.query({
+        name: `ledger-read-all-${tables.schema}`,
+        text: `SELECT ${COLUMNS} FROM ${tables.events} WHERE position > $1 AND position <= $3 ORDER BY position LIMIT $2`,
+        values: [after, batchSize, toPosition],
+        rowMode: "array",
+      });
+      if (found.rows.length === 0) return;
+      const batch = found.rows.map(toEvent);
+      yield batch;
+      after = (batch[batch.length - 1] as StoredEvent).position;
+      if (found.rows.length < batchSize) return;
+    }
+  }
+
+  async function* readAll(fromPosition = 0, batchSize = 5000): AsyncGenerator<StoredEvent> {
+    for await (const batch of readAllBatches(fromPosition, batchSize)) yield* batch;
+  }
+}
+
+function requestOf(append: StreamAppend) {
+  return { streamId: append.streamId, events: append.events.map((e) => ({ type: e.type, data: e.data })) };
+}
+
+/** What identifies a request for idempotency: who asks and why, not when or under which update. */
+function stableMetadata(metadata: Metadata) {
+  return { actor: metadata.actor, reason: metadata.reason ?? null, forced: metadata.forced ?? false };
+}
+
+export function requestHash(request: unknown): Buffer {
+  return createHash("sha256").update(canonicalJson(request)).digest();
+}
+
+function toEvent(row: unknown[]): StoredEvent {
+  return {
+    position: row[0] as number,
+    streamId: row[1] as string,
+    streamVersion: row[2] as number,
+    eventId: row[3] as string,
+    type: row[4] as string,
+    schemaVersion: row[5] as number,
+    data: row[6],
+    metadata: row[7] as Metadata,
+    recordedAt: row[8] as Date,
+    prevHash: row[9] as Buffer,
+    hash: row[10] as Buffer,
+  };
+}
