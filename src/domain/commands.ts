@@ -1,0 +1,88 @@
+/**
+ * What a user asks for. Fields are typed as the transports deliver them, but `decide` checks
+ * every value itself (an import file is untyped JSON), so a wrong value is an INVALID_INPUT
+ * violation, never an exception.
+ */
+export interface CommandOptions {
+  /** Turn rule violations into recorded overrides (never INVALID_INPUT, NOT_FOUND, ALREADY). */
+  force?: boolean;
+  /** Handled by the ledger, which decides but does not write; `decide` ignores it. */
+  dryRun?: boolean;
+}
+
+/** The metadata of one release; `decide` has no clock, so the caller supplies `buildDate`. */
+export interface ReleaseInput {
+  pluginId: string;
+  version: string;
+  /** ISO 8601 date or date-time with offset. */
+  buildDate: string;
+  author: string;
+  commitHash?: string | null;
+  /** Semver ranges the host must satisfy; null or absent means no requirement. */
+  requires?: { api?: string | null; dbSchema?: string | null };
+  /** Other plugin id -> the range of its versions this release works with. */
+  compatibleWith?: Record<string, string>;
+  features?: string[];
+  releaseNotes?: string;
+}
+
+export type ReleaseCommand = CommandOptions & ReleaseInput & { kind: "release" };
+
+/** Many releases at once, all or nothing. */
+export interface ImportCommand extends CommandOptions {
+  kind: "import";
+  releases: ReleaseInput[];
+}
+
+export interface DeprecateCommand extends CommandOptions {
+  kind: "deprecate";
+  pluginId: string;
+  version: string;
+  reason?: string;
+}
+
+/** First activation of a plugin that is not active. */
+export interface RegisterCommand extends CommandOptions {
+  kind: "register";
+  pluginId: string;
+  version: string;
+}
+
+/** Any other released version, up or down; across a MAJOR only with `allowMajor`. */
+export interface UpgradeCommand extends CommandOptions {
+  kind: "upgrade";
+  pluginId: string;
+  version: string;
+  allowMajor?: boolean;
+}
+
+/** Without `version` the target is chosen by the rules of `rollback-target.ts`. */
+export interface RollbackCommand extends CommandOptions {
+  kind: "rollback";
+  pluginId: string;
+  version?: string;
+  allowMajor?: boolean;
+}
+
+export interface DeactivateCommand extends CommandOptions {
+  kind: "deactivate";
+  pluginId: string;
+}
+
+export interface HostSetCommand extends CommandOptions {
+  kind: "hostSet";
+  apiVersion: string;
+  dbSchemaVersion: string;
+}
+
+export type Command =
+  | ReleaseCommand
+  | ImportCommand
+  | DeprecateCommand
+  | RegisterCommand
+  | UpgradeCommand
+  | RollbackCommand
+  | DeactivateCommand
+  | HostSetCommand;
+
+export type CommandKind = Command["kind"];

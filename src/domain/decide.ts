@@ -1,0 +1,239 @@
+import type {
+  Command,
+  DeactivateCommand,
+  DeprecateCommand,
+  HostSetCommand,
+  ImportCommand,
+  RegisterCommand,
+  ReleaseCommand,
+  RollbackCommand,
+  UpgradeCommand,
+} from "./commands.ts";
+import { compatibilityViolations, hostChangeViolations } from "./compatibility.ts";
+import { type LedgerEvent, streamIdOf } from "./events.ts";
+import { releaseLabel, releaseViolations, toReleasedData } from "./release-input.ts";
+import { chooseRollbackTarget } from "./rollback-target.ts";
+import { type LedgerState, type PluginState, pluginOf, type VersionState, versionOf } from "./state.ts";
+import { isLower, majorOf, precedenceKey } from "./versions.ts";
+import * as say from "./violation-messages.ts";
+import { type Decision, type Plan, settle, type Violation } from "./violations.ts";
+
+/**
+ * The rule book: what each command may do given the past, as events or violations.
+ * Every violation of a command is reported, not just the first; only an invalid input stops
+ * the rules early, since they cannot be judged on nonsense. Of plugins other than the
+ * target it reads only what `compatibility.ts` reads: their running versions.
+ */
+export function decide(command: Command, state: LedgerState): Decision {
+  return settle(plan(command, state), command.force === true);
+}
+
+function plan(command: Command, state: LedgerState): Plan {
+  switch (command.kind) {
+    case "release":
+      return planRelease(command, state);
+    case "import":
+      return planImport(command, state);
+    case "deprecate":
+      return planDeprecate(command, state);
+    case "register":
+      return planRegister(command, state);
+    case "upgrade":
+      return planUpgrade(command, state);
+    case "rollback":
+      return planRollback(command, state);
+    case "deactivate":
+      return planDeactivate(command, state);
+    case "hostSet":
+      return planHostSet(command, state);
+    default:
+      return rejected(say.unknownCommand((command as { kind: unknown }).kind));
+  }
+}
+
+function planRelease(command: ReleaseCommand, state: LedgerState): Plan {
+  const subject = (label: string) => (label ? `Release ${label}` : "The release");
+  const input = releaseViolations(command, subject, ["kind", "force", "dryRun"]);
+  if (input.length > 0) return rejected(...input);
+  const taken = releasedVersions(state)(command.pluginId, command.version);
+  if (taken !== undefined) {
+    return rejected(say.alreadyReleased(command.pluginId, command.version, taken, "Release"));
+  }
+  return accepted({ type: "VersionReleased", data: toReleasedData(command) });
+}
+
+/** All or nothing: one bad entry rejects the import, and every bad entry is named. */
+function planImport(command: ImportCommand, state: LedgerState): Plan {
+  if (!Array.isArray(command.releases) || command.releases.length === 0) return rejected(say.emptyImport());
+  const takenAs = releasedVersions(state);
+  const entryOf = new Map<string, number>();
+  const violations: Violation[] = [];
+  const events: LedgerEvent[] = [];
+  command.releases.forEach((entry, index) => {
+    const subject = (label: string) => `Import entry ${index + 1}${label ? ` (${label})` : ""}`;
+    const input = releaseViolations(entry, subject);
+    violations.push(...input);
+    if (input.length > 0) return;
+    const key = `${entry.pluginId}@${precedenceKey(entry.version)}`;
+    const earlier = entryOf.get(key);
+    if (earlier !== undefined) {
+      violations.push(say.importRepeats(subject(releaseLabel(entry)), earlier));
+      return;
+    }
+    entryOf.set(key, index + 1);
+    const taken = takenAs(entry.pluginId, entry.version);
+    if (taken === undefined) events.push({ type: "VersionReleased", data: toReleasedData(entry) });
+    else violations.push(say.alreadyReleased(entry.pluginId, entry.version, taken, subject("")));
+  });
+  return violations.length > 0 ? rejected(...violations) : accepted(...events);
+}
+
+function planDeprecate(command: DeprecateCommand, state: LedgerState): Plan {
+  const { pluginId, version, reason = "" } = command;
+  const input = [...say.checkPluginId(pluginId), ...say.checkVersion(version, "version")];
+  if (typeof reason !== "string") input.push(say.invalid("The deprecation reason must be text."));
+  if (input.length > 0) return rejected(...input);
+  const release = versionOf(pluginOf(state, pluginId), version);
+  if (release === undefined) return rejected(say.notReleased(pluginId, version));
+  if (release.deprecated) return rejected(say.alreadyDeprecated(pluginId, version));
+  return accepted({ type: "VersionDeprecated", data: { pluginId, version, reason } });
+}
+
+function planRegister(command: RegisterCommand, state: LedgerState): Plan {
+  const { pluginId, version } = command;
+  const input = [...say.checkPluginId(pluginId), ...say.checkVersion(version, "version")];
+  if (input.length > 0) return rejected(...input);
+  const plugin = pluginOf(state, pluginId);
+  const active = plugin?.active ?? null;
+  if (active !== null) return rejected(say.alreadyActive(pluginId, active, "; use upgrade to change it"));
+  const release = versionOf(plugin, version);
+  if (release === undefined) return rejected(say.notReleased(pluginId, version));
+  const registration: LedgerEvent = { type: "PluginRegistered", data: { pluginId, version } };
+  return { violations: targetViolations(pluginId, release, state), events: planned(registration) };
+}
+
+/** Any released version, up or down; the event records which way and whether a MAJOR is crossed. */
+function planUpgrade(command: UpgradeCommand, state: LedgerState): Plan {
+  const { pluginId, version } = command;
+  const input = [...say.checkPluginId(pluginId), ...say.checkVersion(version, "version")];
+  if (input.length > 0) return rejected(...input);
+  const plugin = pluginOf(state, pluginId);
+  const from = plugin?.active ?? null;
+  const release = versionOf(plugin, version);
+  if (from === version) return rejected(say.alreadyActive(pluginId, version));
+  const violations: Violation[] = [];
+  if (from === null) violations.push(say.notActive(pluginId, "upgrade; register it first"));
+  if (release === undefined) violations.push(say.notReleased(pluginId, version));
+  else violations.push(...targetViolations(pluginId, release, state));
+  if (plugin === undefined || from === null || release === undefined) return rejected(...violations);
+
+  const crossesMajor = majorOf(from) !== majorOf(version);
+  if (crossesMajor && command.allowMajor !== true) {
+    violations.push(say.majorMismatch(pluginId, "upgrade", from, version));
+  }
+  if (plugin.abTest !== null) violations.push(say.abTestRunning(pluginId, plugin.abTest));
+  const direction = isLower(version, from) ? "down" : "up";
+  const upgrade: LedgerEvent = {
+    type: "PluginUpgraded",
+    data: { pluginId, from, to: version, direction, crossesMajor },
+  };
+  return { violations, events: endTestThen(pluginId, plugin, upgrade) };
+}
+
+/** Only downwards; without a version the target comes from `rollback-target.ts`. */
+function planRollback(command: RollbackCommand, state: LedgerState): Plan {
+  const { pluginId, version } = command;
+  const target = version === undefined ? [] : say.checkVersion(version, "rollback target");
+  const input = [...say.checkPluginId(pluginId), ...target];
+  if (input.length > 0) return rejected(...input);
+  const plugin = pluginOf(state, pluginId);
+  const from = plugin?.active ?? null;
+  if (plugin === undefined || from === null) return rejected(say.notActive(pluginId, "roll back"));
+  const violations = plugin.abTest === null ? [] : [say.abTestRunning(pluginId, plugin.abTest)];
+
+  let to: string;
+  if (version === undefined) {
+    const choice = chooseRollbackTarget(pluginId, plugin, state);
+    if (choice.version === null) return rejected(say.noRollbackTarget(choice.message), ...violations);
+    to = choice.version;
+  } else {
+    const release = versionOf(plugin, version);
+    if (release === undefined) return rejected(say.notReleased(pluginId, version), ...violations);
+    if (version === from) return rejected(say.alreadyActive(pluginId, version));
+    if (!isLower(version, from)) return rejected(say.rollbackGoesUp(pluginId, from, version));
+    if (majorOf(from) !== majorOf(version) && command.allowMajor !== true) {
+      violations.push(say.majorMismatch(pluginId, "rollback", from, version));
+    }
+    violations.push(...targetViolations(pluginId, release, state));
+    to = version;
+  }
+  const rollback: LedgerEvent = { type: "PluginRolledBack", data: { pluginId, from, to } };
+  return { violations, events: endTestThen(pluginId, plugin, rollback) };
+}
+
+function planDeactivate(command: DeactivateCommand, state: LedgerState): Plan {
+  const { pluginId } = command;
+  const input = say.checkPluginId(pluginId);
+  if (input.length > 0) return rejected(...input);
+  const plugin = pluginOf(state, pluginId);
+  if (plugin === undefined || plugin.active === null) return rejected(say.notActive(pluginId, "deactivate"));
+  const violations = plugin.abTest === null ? [] : [say.abTestRunning(pluginId, plugin.abTest)];
+  const deactivation: LedgerEvent = { type: "PluginDeactivated", data: { pluginId, version: plugin.active } };
+  return { violations, events: endTestThen(pluginId, plugin, deactivation) };
+}
+
+/** Rejected (unless forced) when it would leave a running plugin's host requirements unmet. */
+function planHostSet(command: HostSetCommand, state: LedgerState): Plan {
+  const { apiVersion, dbSchemaVersion } = command;
+  const input = [
+    ...say.checkVersion(apiVersion, "host API version"),
+    ...say.checkVersion(dbSchemaVersion, "host DB schema version"),
+  ];
+  if (input.length > 0) return rejected(...input);
+  if (state.host?.apiVersion === apiVersion && state.host.dbSchemaVersion === dbSchemaVersion) {
+    return rejected(say.alreadyDeclared(apiVersion, dbSchemaVersion));
+  }
+  const next = { apiVersion, dbSchemaVersion };
+  const declaration: LedgerEvent = { type: "HostVersionsDeclared", data: next };
+  return { violations: hostChangeViolations(next, state), events: planned(declaration) };
+}
+
+/** What makes a released version unfit to become active: deprecation, host, matrix. */
+function targetViolations(pluginId: string, release: VersionState, state: LedgerState): Violation[] {
+  const deprecated = release.deprecated ? [say.deprecatedTarget(pluginId, release)] : [];
+  return [...deprecated, ...compatibilityViolations(pluginId, release, state)];
+}
+
+/** A change forced past a running A/B test ends the test first, so its history stays whole. */
+function endTestThen(pluginId: string, plugin: PluginState, event: LedgerEvent): Plan["events"] {
+  if (plugin.abTest === null) return planned(event);
+  const { testId, control, candidate } = plugin.abTest;
+  return planned({ type: "AbTestAborted", data: { pluginId, testId, control, candidate } }, event);
+}
+
+/**
+ * Looks up the released version with the same precedence as a new one: "1.2.3+b" is refused
+ * after "1.2.3+a", since semver cannot order them. Each plugin is indexed once per decision,
+ * so an import of thousands of releases stays linear.
+ */
+function releasedVersions(state: LedgerState): (pluginId: string, version: string) => string | undefined {
+  const indexes = new Map<string, Map<string, string>>();
+  return (pluginId, version) => {
+    const plugin = pluginOf(state, pluginId);
+    if (plugin === undefined) return undefined;
+    let index = indexes.get(pluginId);
+    if (index === undefined) {
+      index = new Map(Object.keys(plugin.versions).map((released) => [precedenceKey(released), released]));
+      indexes.set(pluginId, index);
+    }
+    return index.get(precedenceKey(version));
+  };
+}
+
+function planned(...events: LedgerEvent[]): Plan["events"] {
+  return events.map((event) => ({ ...event, streamId: streamIdOf(event) }));
+}
+
+const accepted = (...events: LedgerEvent[]): Plan => ({ violations: [], events: planned(...events) });
+
+const rejected = (...violations: Violation[]): Plan => ({ violations, events: [] });

@@ -1,0 +1,122 @@
+import { z } from "zod";
+import { isCommitHash, isPluginId, isRange, isVersion, PLUGIN_ID_PATTERN } from "./versions.ts";
+
+/** Written to every event row; bump it (and add an upcaster) when a data shape changes. */
+export const EVENT_SCHEMA_VERSION = 1;
+
+export const HOST_STREAM = "host";
+
+export function pluginStream(pluginId: string): string {
+  return `plugin-${pluginId}`;
+}
+
+const PluginId = z.string().refine(isPluginId, `must match ${PLUGIN_ID_PATTERN.source}`);
+const Version = z.string().refine(isVersion, "must be a strict semver version such as 1.2.3");
+const Range = z.string().refine(isRange, "must be a semver range such as ^1.2.0");
+const CommitHash = z.string().refine(isCommitHash, "must be 7 to 40 lowercase hex characters");
+const IsoDate = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
+const BasisPoints = z.int().min(1).max(9999);
+const Text = z.string().min(1);
+
+export function isIsoDate(value: unknown): value is string {
+  return IsoDate.safeParse(value).success;
+}
+
+export const VersionReleasedData = z
+  .object({
+    pluginId: PluginId,
+    version: Version,
+    buildDate: IsoDate,
+    commitHash: CommitHash.nullable(),
+    author: Text,
+    requires: z.object({ api: Range.nullable(), dbSchema: Range.nullable() }),
+    compatibleWith: z.record(PluginId, Range),
+    features: z.array(Text),
+    releaseNotes: z.string(),
+  })
+  .refine((d) => !Object.hasOwn(d.compatibleWith, d.pluginId), {
+    message: "a plugin cannot declare compatibility with itself",
+    path: ["compatibleWith"],
+  });
+
+export const VersionDeprecatedData = z.object({ pluginId: PluginId, version: Version, reason: z.string() });
+export const PluginRegisteredData = z.object({ pluginId: PluginId, version: Version });
+export const PluginUpgradedData = z.object({
+  pluginId: PluginId,
+  from: Version,
+  to: Version,
+  direction: z.enum(["up", "down"]),
+  crossesMajor: z.boolean(),
+});
+export const PluginRolledBackData = z.object({ pluginId: PluginId, from: Version, to: Version });
+export const PluginDeactivatedData = z.object({ pluginId: PluginId, version: Version });
+export const HostVersionsDeclaredData = z.object({ apiVersion: Version, dbSchemaVersion: Version });
+
+const AbTestArms = z.object({ pluginId: PluginId, testId: Text, control: Version, candidate: Version });
+const distinctArms = { message: "control and candidate must differ", path: ["candidate"] };
+
+export const AbTestStartedData = AbTestArms.extend({ candidateWeightBp: BasisPoints, salt: Text }).refine(
+  (d) => d.control !== d.candidate,
+  distinctArms,
+);
+export const AbTestWeightChangedData = z.object({
+  pluginId: PluginId,
+  testId: Text,
+  fromBp: BasisPoints,
+  toBp: BasisPoints,
+});
+export const AbTestPromotedData = AbTestArms.refine((d) => d.control !== d.candidate, distinctArms);
+export const AbTestAbortedData = AbTestArms.refine((d) => d.control !== d.candidate, distinctArms);
+
+export const EVENT_DATA_SCHEMAS = {
+  VersionReleased: VersionReleasedData,
+  VersionDeprecated: VersionDeprecatedData,
+  PluginRegistered: PluginRegisteredData,
+  PluginUpgraded: PluginUpgradedData,
+  PluginRolledBack: PluginRolledBackData,
+  PluginDeactivated: PluginDeactivatedData,
+  HostVersionsDeclared: HostVersionsDeclaredData,
+  AbTestStarted: AbTestStartedData,
+  AbTestWeightChanged: AbTestWeightChangedData,
+  AbTestPromoted: AbTestPromotedData,
+  AbTestAborted: AbTestAbortedData,
+} as const;
+
+export type EventType = keyof typeof EVENT_DATA_SCHEMAS;
+export type EventData<T extends EventType> = z.output<(typeof EVENT_DATA_SCHEMAS)[T]>;
+export type LedgerEvent = { [T in EventType]: { type: T; data: EventData<T> } }[EventType];
+
+export type VersionReleasedData = EventData<"VersionReleased">;
+export type VersionDeprecatedData = EventData<"VersionDeprecated">;
+export type PluginRegisteredData = EventData<"PluginRegistered">;
+export type PluginUpgradedData = EventData<"PluginUpgraded">;
+export type PluginRolledBackData = EventData<"PluginRolledBack">;
+export type PluginDeactivatedData = EventData<"PluginDeactivated">;
+export type HostVersionsDeclaredData = EventData<"HostVersionsDeclared">;
+export type AbTestStartedData = EventData<"AbTestStarted">;
+export type AbTestWeightChangedData = EventData<"AbTestWeightChanged">;
+export type AbTestPromotedData = EventData<"AbTestPromoted">;
+export type AbTestAbortedData = EventData<"AbTestAborted">;
+
+export const EVENT_TYPES = Object.keys(EVENT_DATA_SCHEMAS) as EventType[];
+
+export function isEventType(type: string): type is EventType {
+  return Object.hasOwn(EVENT_DATA_SCHEMAS, type);
+}
+
+/**
+ * Validates a stored or about-to-be-stored event. It throws, because on read an invalid row
+ * means a corrupt ledger or a missing upcaster, never a user mistake.
+ */
+export function parseEvent(type: string, data: unknown): LedgerEvent {
+  if (!isEventType(type)) throw new Error(`Unknown event type ${JSON.stringify(type)}.`);
+  const result = EVENT_DATA_SCHEMAS[type].safeParse(data);
+  if (!result.success) {
+    throw new Error(`Invalid ${type} event data: ${z.prettifyError(result.error)}`, { cause: result.error });
+  }
+  return { type, data: result.data } as LedgerEvent;
+}
+
+export function streamIdOf(event: LedgerEvent): string {
+  return event.type === "HostVersionsDeclared" ? HOST_STREAM : pluginStream(event.data.pluginId);
+}

@@ -1,0 +1,175 @@
+import type { LedgerEvent, VersionReleasedData } from "./events.ts";
+
+export type ReleaseInfo = VersionReleasedData;
+
+export interface VersionState extends ReleaseInfo {
+  deprecated: boolean;
+  deprecationReason?: string;
+}
+
+export interface AbTest {
+  testId: string;
+  control: string;
+  candidate: string;
+  candidateWeightBp: number;
+  salt: string;
+}
+
+export interface PluginState {
+  /** Keyed by the exact version string. */
+  versions: Record<string, VersionState>;
+  active: string | null;
+  /** Versions active before, most recent first, each once, never the active one. */
+  previous: string[];
+  abTest: AbTest | null;
+}
+
+export interface HostVersions {
+  apiVersion: string;
+  dbSchemaVersion: string;
+}
+
+/**
+ * The application may load this partially: the plugins a command touches in full, and for
+ * every other active plugin only `active`, `abTest` and the release info of those versions.
+ * `decide` reads nothing else of other plugins.
+ */
+export interface LedgerState {
+  host: HostVersions | null;
+  plugins: Record<string, PluginState>;
+}
+
+/**
+ * `previous` only feeds the default rollback target, which looks a few steps back and then
+ * falls back to the catalog; the bound keeps an activation O(1) however long a plugin's
+ * history (a fold of a million events spent a third of its time scanning a bound of 100).
+ * The full history lives in the version_history projection; a partial loader takes the 20
+ * most recent distinct versions from it.
+ */
+export const PREVIOUS_LIMIT = 20;
+
+export function initialState(): LedgerState {
+  return { host: null, plugins: {} };
+}
+
+export function emptyPluginState(): PluginState {
+  return { versions: {}, active: null, previous: [], abTest: null };
+}
+
+// Own-property lookups only: "constructor" is a valid plugin id and a key of every object.
+
+export function pluginOf(state: LedgerState, pluginId: string): PluginState | undefined {
+  return Object.hasOwn(state.plugins, pluginId) ? state.plugins[pluginId] : undefined;
+}
+
+export function versionOf(plugin: PluginState | undefined, version: string): VersionState | undefined {
+  return plugin !== undefined && Object.hasOwn(plugin.versions, version)
+    ? plugin.versions[version]
+    : undefined;
+}
+
+/**
+ * Applies an event in place and returns the same state: the fast path for folds over a whole
+ * ledger. It assigns to the state, to one plugin's fields, its `versions` record and its
+ * `previous` array, and replaces (never edits) anything nested deeper, which is what lets
+ * `evolve` stay pure by copying just those.
+ */
+export function evolveMut(state: LedgerState, event: LedgerEvent): LedgerState {
+  if (event.type === "HostVersionsDeclared") {
+    state.host = { apiVersion: event.data.apiVersion, dbSchemaVersion: event.data.dbSchemaVersion };
+    return state;
+  }
+  const plugin = pluginOf(state, event.data.pluginId) ?? addPlugin(state, event.data.pluginId);
+  switch (event.type) {
+    case "VersionReleased":
+      // Object.assign, not a spread: it folded releases about twice as fast on V8 (Node 20).
+      plugin.versions[event.data.version] = Object.assign({}, event.data, { deprecated: false });
+      break;
+    case "VersionDeprecated": {
+      const released = versionOf(plugin, event.data.version);
+      if (released !== undefined) {
+        plugin.versions[event.data.version] = {
+          ...released,
+          deprecated: true,
+          deprecationReason: event.data.reason,
+        };
+      }
+      break;
+    }
+    case "PluginRegistered":
+      activate(plugin, event.data.version);
+      break;
+    case "PluginUpgraded":
+    case "PluginRolledBack":
+      activate(plugin, event.data.to);
+      break;
+    case "PluginDeactivated":
+      if (plugin.active !== null) remember(plugin, plugin.active);
+      plugin.active = null;
+      break;
+    case "AbTestStarted": {
+      const { testId, control, candidate, candidateWeightBp, salt } = event.data;
+      plugin.abTest = { testId, control, candidate, candidateWeightBp, salt };
+      break;
+    }
+    case "AbTestWeightChanged":
+      if (plugin.abTest?.testId === event.data.testId) {
+        plugin.abTest = { ...plugin.abTest, candidateWeightBp: event.data.toBp };
+      }
+      break;
+    case "AbTestPromoted":
+      activate(plugin, event.data.candidate);
+      plugin.abTest = null;
+      break;
+    case "AbTestAborted":
+      plugin.abTest = null;
+      break;
+  }
+  return state;
+}
+
+/** Pure: copies only the touched plugin's records, shares everything else with `state`. */
+export function evolve(state: LedgerState, event: LedgerEvent): LedgerState {
+  const next: LedgerState = { host: state.host, plugins: { ...state.plugins } };
+  if (event.type !== "HostVersionsDeclared") {
+    const plugin = pluginOf(state, event.data.pluginId);
+    if (plugin !== undefined) {
+      next.plugins[event.data.pluginId] = {
+        ...plugin,
+        versions: { ...plugin.versions },
+        previous: [...plugin.previous],
+      };
+    }
+  }
+  return evolveMut(next, event);
+}
+
+/** Folds with `evolveMut`; `into` is mutated, so pass only a state nobody else holds. */
+export function foldEvents(events: Iterable<LedgerEvent>, into: LedgerState = initialState()): LedgerState {
+  for (const event of events) evolveMut(into, event);
+  return into;
+}
+
+function addPlugin(state: LedgerState, pluginId: string): PluginState {
+  const plugin = emptyPluginState();
+  state.plugins[pluginId] = plugin;
+  return plugin;
+}
+
+function activate(plugin: PluginState, version: string): void {
+  if (plugin.active === version) return;
+  forget(plugin, version);
+  if (plugin.active !== null) remember(plugin, plugin.active);
+  plugin.active = version;
+}
+
+function remember(plugin: PluginState, version: string): void {
+  forget(plugin, version);
+  plugin.previous.unshift(version);
+  if (plugin.previous.length > PREVIOUS_LIMIT) plugin.previous.length = PREVIOUS_LIMIT;
+}
+
+function forget(plugin: PluginState, version: string): void {
+  const at = plugin.previous.indexOf(version);
+  if (at !== -1) plugin.previous.splice(at, 1);
+}

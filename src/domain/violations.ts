@@ -1,0 +1,67 @@
+import type { LedgerEvent } from "./events.ts";
+
+/** The codes `decide` can return (DESIGN.md "Rules"). */
+export const RULE_CODES = [
+  "INVALID_INPUT",
+  "NOT_FOUND",
+  "ALREADY",
+  "MAJOR_MISMATCH",
+  "DEPRECATED",
+  "API_UNSATISFIED",
+  "DB_SCHEMA_UNSATISFIED",
+  "MATRIX_CONFLICT",
+  "AB_TEST_RUNNING",
+] as const;
+
+export type RuleCode = (typeof RULE_CODES)[number];
+
+/** CONFLICT (a concurrent change) is raised by the ledger, never by `decide`. */
+export type ViolationCode = RuleCode | "CONFLICT";
+
+export interface Violation {
+  code: ViolationCode;
+  message: string;
+}
+
+/** These describe a command that cannot mean anything, so no `force` can push it through. */
+export const UNFORCEABLE_CODES: ReadonlySet<ViolationCode> = new Set([
+  "INVALID_INPUT",
+  "NOT_FOUND",
+  "ALREADY",
+]);
+
+export type PlannedEvent = LedgerEvent & { streamId: string };
+
+export type Decision =
+  | { ok: true; events: PlannedEvent[]; overrides: ViolationCode[] }
+  | { ok: false; violations: Violation[] };
+
+/**
+ * What a command would do and everything wrong with it. `events` is filled whenever the
+ * violations are all forceable, so that `settle` can honour `force`.
+ */
+export interface Plan {
+  violations: Violation[];
+  events: PlannedEvent[];
+}
+
+export function violation(code: RuleCode, message: string): Violation {
+  return { code, message };
+}
+
+export function settle(plan: Plan, force: boolean): Decision {
+  const { violations, events } = plan;
+  if (violations.length === 0) return { ok: true, events, overrides: [] };
+  const forceable = violations.every((v) => !UNFORCEABLE_CODES.has(v.code));
+  if (force && forceable) return { ok: true, events, overrides: [...new Set(violations.map((v) => v.code))] };
+  return { ok: false, violations };
+}
+
+const QUOTE_MAX_LENGTH = 64;
+
+/** User-supplied text inside a message: quoted, escaped and cut short, so a message stays one line. */
+export function quote(value: unknown): string {
+  if (typeof value !== "string") return value === null ? "null" : `(${typeof value})`;
+  const cut = value.length > QUOTE_MAX_LENGTH ? `${value.slice(0, QUOTE_MAX_LENGTH)}…` : value;
+  return JSON.stringify(cut);
+}
