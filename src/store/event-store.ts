@@ -199,7 +199,6 @@ export function createEventStore(options: EventStoreOptions) {
     const last = rows[rows.length - 1] as StoredEvent;
     const metadataJson = canonicalJson(last.metadata);
     await client.query({
-      name: `ledger-insert-${tables.schema}`,
       text: `WITH inserted AS (
           INSERT INTO ${tables.events} (${COLUMNS})
           SELECT p, s, v, e, t, sv, d, $8::jsonb, $9::timestamptz, ph, h
@@ -288,7 +287,8 @@ export function createEventStore(options: EventStoreOptions) {
         rowMode: "array",
       });
       const [position, hash, recordedAt] = found.rows[0] ?? [];
-      if (position === undefined) throw new Error(`the ledger in schema "${tables.schema}" has no head row; run migrate`);
+      if (position === undefined)
+        throw new Error(`the ledger in schema "${tables.schema}" has no head row; run migrate`);
       return { position, hash, recordedAt };
     },
   };
@@ -319,7 +319,6 @@ export function createEventStore(options: EventStoreOptions) {
     let after = fromPosition;
     for (;;) {
       const found = await pool.query({
-        name: `ledger-read-all-${tables.schema}`,
         text: `SELECT ${COLUMNS} FROM ${tables.events} WHERE position > $1 AND position <= $3 ORDER BY position LIMIT $2`,
         values: [after, batchSize, toPosition],
         rowMode: "array",

@@ -16,3 +16,6 @@ export function tablesIn(schema: string) {
     q,
   };
 }
+
+// Statements are never named (prepared per connection) either: through PGlite's socket every
+// connection shares one backend, so a second connection preparing the same name would fail.

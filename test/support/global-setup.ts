@@ -32,7 +32,9 @@ export default async function setup(project: TestProject) {
 
   let url = process.env.TEST_DATABASE_URL || ((await reachable(LOCAL_URL)) ? LOCAL_URL : undefined);
   if (!url && process.env.CI) {
-    throw new Error("CI needs a real PostgreSQL: set TEST_DATABASE_URL or start the local server on 127.0.0.1:5432");
+    throw new Error(
+      "CI needs a real PostgreSQL: set TEST_DATABASE_URL or start the local server on 127.0.0.1:5432",
+    );
   }
   if (!url) url = await startContainer(cleanups);
   if (url) {
