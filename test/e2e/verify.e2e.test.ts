@@ -89,7 +89,10 @@ describe("plugin-ledger events and usage errors", () => {
     ledger = await seeded(openServerLedger);
     const run = await runCli(["events", "--from", "4"], ledger.env);
     expect(run.code).toBe(0);
-    const lines = run.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    const lines = run.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines.map((e) => e.position)).toEqual([5, 6]);
     expect(lines[0]).toMatchObject({ type: "Tick", data: { i: 5 }, streamId: "plugin-p1" });
   });
