@@ -30,10 +30,15 @@ export type HashedFields = {
 };
 
 export function eventHash(e: HashedFields): Buffer {
+  return eventHashOfJson(e, canonicalJson(e.data), canonicalJson(e.metadata));
+}
+
+/** The same hash, for a writer that already holds the canonical JSON of data and metadata. */
+export function eventHashOfJson(e: HashedFields, dataJson: string, metadataJson: string): Buffer {
   // Keys written in sorted order by hand: the envelope is fixed, only data and metadata vary.
   const envelope =
-    `{"data":${canonicalJson(e.data)},"eventId":${JSON.stringify(e.eventId)}` +
-    `,"metadata":${canonicalJson(e.metadata)},"position":${e.position}` +
+    `{"data":${dataJson},"eventId":${JSON.stringify(e.eventId)}` +
+    `,"metadata":${metadataJson},"position":${e.position}` +
     `,"prevHash":"${e.prevHash.toString("hex")}","recordedAt":"${e.recordedAt.toISOString()}"` +
     `,"schemaVersion":${e.schemaVersion},"streamId":${JSON.stringify(e.streamId)}` +
     `,"streamVersion":${e.streamVersion},"type":${JSON.stringify(e.type)}}`;
