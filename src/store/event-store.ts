@@ -66,9 +66,22 @@ export type EventStoreOptions = {
   schema: string;
   projections?: InlineProjection[];
   clock?: () => Date;
+  /**
+   * Name (prepare once per connection) the statements of the append path. Only on a PostgreSQL
+   * server: through PGlite's socket every connection shares one backend, so a second connection
+   * preparing the same name would fail.
+   */
+  prepareStatements?: boolean;
 };
 
 export type EventStore = ReturnType<typeof createEventStore>;
+
+/**
+ * Rows per read. pg materialises a whole batch before handing it over; at 1000 rows it stays in
+ * V8's young generation (measured: 5000 rows cost twice the CPU per event in garbage collection
+ * and 200 MB peak RSS over a million events; 1000 rows, about 117 MB).
+ */
+const READ_BATCH = 1000;
 
 const COLUMNS =
   "position, stream_id, stream_version, event_id, type, schema_version, data, metadata, recorded_at, prev_hash, hash";
@@ -78,6 +91,8 @@ export function createEventStore(options: EventStoreOptions) {
   const tables = tablesIn(options.schema);
   const projections = options.projections ?? [];
   const clock = options.clock ?? (() => new Date());
+  const named = (name: string) =>
+    options.prepareStatements ? { name: `ledger-${name}-${tables.schema}` } : {};
 
   /**
    * Runs `work` in one transaction holding the head row lock. Appends are serialised by that lock,
@@ -125,6 +140,7 @@ export function createEventStore(options: EventStoreOptions) {
       },
       async streamVersion(streamId) {
         const found = await client.query({
+          ...named("stream-version"),
           text: `SELECT coalesce(max(stream_version), 0) FROM ${tables.events} WHERE stream_id = $1`,
           values: [streamId],
           rowMode: "array",
@@ -145,6 +161,20 @@ export function createEventStore(options: EventStoreOptions) {
     return session;
   }
 
+  /** Current versions of many streams in one round trip (an import touches dozens). */
+  async function streamVersions(
+    client: pg.PoolClient,
+    appends: StreamAppend[],
+  ): Promise<Map<string, number>> {
+    const found = await client.query({
+      text: `SELECT s, (SELECT coalesce(max(stream_version), 0) FROM ${tables.events} WHERE stream_id = s)
+               FROM unnest($1::text[]) AS s`,
+      values: [[...new Set(appends.map((a) => a.streamId))]],
+      rowMode: "array",
+    });
+    return new Map(found.rows.map((row) => [row[0] as string, row[1] as number]));
+  }
+
   async function buildRows(session: AppendSession, appends: StreamAppend[], metadata: Metadata) {
     if (appends.every((a) => a.events.length === 0)) throw new Error("an append needs at least one event");
     // recorded_at never goes backwards along positions, even if the clock does: as-of-time reads
@@ -152,7 +182,8 @@ export function createEventStore(options: EventStoreOptions) {
     const now = clock();
     const recordedAt =
       session.head.recordedAt && session.head.recordedAt > now ? session.head.recordedAt : now;
-    const versions = new Map<string, number>();
+    const versions =
+      appends.length > 1 ? await streamVersions(session.client, appends) : new Map<string, number>();
     let position = session.head.position;
     let prevHash = session.head.hash;
     const rows: StoredEvent[] = [];
@@ -218,6 +249,7 @@ export function createEventStore(options: EventStoreOptions) {
       )
       .join(",");
     await client.query({
+      ...named("insert"),
       text: `WITH inserted AS (
           INSERT INTO ${tables.events} (${COLUMNS})
           SELECT p, s, v, e, t, sv, d, $2::jsonb, $3::timestamptz, decode(ph, 'hex'), decode(h, 'hex')
@@ -326,7 +358,11 @@ export function createEventStore(options: EventStoreOptions) {
   }
 
   /** Events from `fromPosition` (exclusive) on, in batches: memory stays bounded by the batch size. */
-  async function* readAllBatches(fromPosition = 0, batchSize = 5000, toPosition = Number.MAX_SAFE_INTEGER) {
+  async function* readAllBatches(
+    fromPosition = 0,
+    batchSize = READ_BATCH,
+    toPosition = Number.MAX_SAFE_INTEGER,
+  ) {
     let after = fromPosition;
     for (;;) {
       const found = await pool.query({
@@ -342,7 +378,7 @@ export function createEventStore(options: EventStoreOptions) {
     }
   }
 
-  async function* readAll(fromPosition = 0, batchSize = 5000): AsyncGenerator<StoredEvent> {
+  async function* readAll(fromPosition = 0, batchSize = READ_BATCH): AsyncGenerator<StoredEvent> {
     for await (const batch of readAllBatches(fromPosition, batchSize)) yield* batch;
   }
 }

@@ -12,7 +12,11 @@ describe.each(backends)("event store on $name", ({ open }) => {
 
   beforeAll(async () => {
     ledger = await open();
-    store = createEventStore({ pool: ledger.db.pool, schema: ledger.schema });
+    store = createEventStore({
+      pool: ledger.db.pool,
+      schema: ledger.schema,
+      prepareStatements: ledger.db.mode === "server",
+    });
   });
   afterAll(async () => {
     await ledger?.close();

@@ -1,0 +1,115 @@
+import type pg from "pg";
+import Cursor from "pg-cursor";
+import { createLogger } from "../../src/log.ts";
+import { openDatabase } from "../../src/store/connection.ts";
+import { createEventStore, type EventStore } from "../../src/store/event-store.ts";
+import { tablesIn } from "../../src/store/tables.ts";
+import { serveOneRequest } from "../child-process.ts";
+
+/**
+ * The replay scenario's child process: reads every event once, one way, and reports events/s and
+ * the process's peak RSS. Run once per way, each in a fresh process (see replay.ts).
+ */
+export type ReadRequest = {
+  /** `raw`: pg-cursor over a plain SELECT; `store`: `store.readAll`, one event at a time. */
+  way: "raw" | "store";
+  /** Rows per fetch; for the store, undefined means readAll's own default. */
+  batchSize: number | undefined;
+  databaseUrl: string;
+  schema: string;
+};
+export type ReadResult = {
+  events: number;
+  /** Sum of the stream versions read: every way must read the same events. */
+  checksum: number;
+  seconds: number;
+  perSecond: number;
+  /** CPU time (user + system) of this process per event: steadier than events/s on a busy machine. */
+  cpuMicrosPerEvent: number;
+  /** Peak RSS of the whole process, in MB. */
+  peakRssMb: number;
+  /** Peak RSS before the read began (Node, tsx, pg, the store's modules), in MB. */
+  startRssMb: number;
+};
+
+/** The same columns the store selects, in the same order. */
+const COLUMNS =
+  "position, stream_id, stream_version, event_id, type, schema_version, data, metadata, recorded_at, prev_hash, hash";
+
+serveOneRequest<ReadRequest, ReadResult>(async (request) => {
+  const db = await openDatabase({
+    databaseUrl: request.databaseUrl,
+    dataDir: ".ledger",
+    poolSize: 1,
+    logger: createLogger("warn"),
+  });
+  try {
+    const store = createEventStore({ pool: db.pool, schema: request.schema });
+    // Connected before the clock starts: only the read is timed.
+    await store.head();
+    const startRssMb = maxRssMb();
+    const cpuBefore = process.cpuUsage();
+    const started = performance.now();
+    const { events, checksum } = await readAll(request, db.pool, store);
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    return {
+      events,
+      checksum,
+      seconds,
+      perSecond: events / seconds,
+      cpuMicrosPerEvent: (cpu.user + cpu.system) / events,
+      peakRssMb: maxRssMb(),
+      startRssMb,
+    };
+  } finally {
+    await db.close();
+  }
+});
+
+async function readAll(
+  request: ReadRequest,
+  pool: pg.Pool,
+  store: EventStore,
+): Promise<{ events: number; checksum: number }> {
+  let events = 0;
+  let checksum = 0;
+  switch (request.way) {
+    case "store":
+      for await (const event of store.readAll(0, request.batchSize)) {
+        events += 1;
+        checksum += event.streamVersion;
+      }
+      break;
+    case "raw": {
+      const client = await pool.connect();
+      try {
+        // The pool's own type parsers (int8 as number), so both sides decode the same values.
+        const cursor = client.query(
+          new Cursor(`SELECT ${COLUMNS} FROM ${tablesIn(request.schema).events} ORDER BY position`, [], {
+            rowMode: "array",
+            types: pool.options.types,
+          }),
+        );
+        for (;;) {
+          const rows: unknown[][] = await cursor.read(request.batchSize ?? 1000);
+          if (rows.length === 0) break;
+          for (const row of rows) {
+            events += 1;
+            checksum += row[2] as number;
+          }
+        }
+        await cursor.close();
+      } finally {
+        client.release();
+      }
+      break;
+    }
+  }
+  return { events, checksum };
+}
+
+function maxRssMb(): number {
+  // resourceUsage reports kilobytes.
+  return process.resourceUsage().maxRSS / 1024;
+}

@@ -1,0 +1,115 @@
+import { runInChild } from "../child-process.ts";
+import type { Measurement, Scenario } from "../scenario.ts";
+import { seedEvents } from "../seed.ts";
+import type { ReadRequest, ReadResult } from "./replay-reader.ts";
+
+const READER = new URL("./replay-reader.ts", import.meta.url);
+
+/**
+ * The baseline's fetch size. pg parses a whole fetch before handing it over, so every row of it is
+ * alive at once: at 5000 rows (about 10 MB of parsed objects) a fetch outlives V8's young
+ * generation and gets copied and promoted, which doubled the CPU per row and took peak RSS past
+ * 200 MB here, while 500 to 1000 rows were the fastest. The baseline is the plain way done well.
+ */
+const RAW_BATCH = 1000;
+
+/**
+ * Seeds the ledger through the bulk path, then reads every event back, each way in a fresh child
+ * process so that its peak RSS is the read's alone: a raw `SELECT ... ORDER BY position` streamed
+ * with pg-cursor (the baseline), `store.readAll(0)` as callers use it (one event at a time, what a
+ * replay or a rebuild iterates), and `store.readAll(0, RAW_BATCH)`, which shows what readAll's
+ * default batch size costs.
+ */
+export const replay: Scenario = {
+  name: "replay",
+  summary: "events/s and peak RSS of store.readAll over the whole ledger vs a raw streamed SELECT",
+  async run(context) {
+    const { settings, progress, signal, store } = context;
+    progress(
+      `replay: seeding ${settings.events.toLocaleString("en-US")} events, ${settings.seedBatch.toLocaleString("en-US")} per appendMany`,
+    );
+    const seed = await seedEvents(store, {
+      total: settings.events,
+      perTransaction: settings.seedBatch,
+      signal,
+      progress: (message) => progress(`replay: ${message}`),
+    });
+    // A long-lived ledger has been vacuumed: set hint bits and the visibility map now, so that the
+    // first reader does not pay for writing them and all readers read the same table.
+    progress("replay: VACUUM ANALYZE");
+    await context.db.pool.query(`VACUUM (ANALYZE) ${store.tables.events}`);
+
+    const read = async (way: ReadRequest["way"], batchSize: number | undefined) => {
+      progress(`replay: ${way} read, batch ${batchSize ?? "default"}, in a fresh process`);
+      const request: ReadRequest = {
+        way,
+        batchSize,
+        databaseUrl: context.databaseUrl,
+        schema: context.schema,
+      };
+      return runInChild<ReadResult>(READER, request, signal);
+    };
+    const raw = await read("raw", RAW_BATCH);
+    const readAll = await read("store", undefined);
+    const smallBatches = await read("store", RAW_BATCH);
+    for (const result of [readAll, smallBatches]) {
+      if (result.events !== raw.events || result.checksum !== raw.checksum) {
+        throw new Error(
+          `the store read ${result.events} events (checksum ${result.checksum}), the raw read ${raw.events} (${raw.checksum})`,
+        );
+      }
+    }
+
+    const measurements: Measurement[] = [
+      {
+        metric: `bulk seed, appendMany ${settings.seedBatch.toLocaleString("en-US")}/tx`,
+        unit: "events/s",
+        value: seed.perSecond,
+        details: { ...seed },
+      },
+      {
+        metric: "replay, store.readAll(0)",
+        unit: "events/s",
+        value: readAll.perSecond,
+        baseline: raw.perSecond,
+        targets: [{ ratioAtLeast: 0.6 }, { above: 150_000 }],
+        details: { store: readAll, baseline: { ...raw, batchSize: RAW_BATCH } },
+      },
+      {
+        // CPU time is steadier than wall time when the machine is shared.
+        metric: "replay CPU per event, store.readAll(0)",
+        unit: "µs",
+        value: readAll.cpuMicrosPerEvent,
+        baseline: raw.cpuMicrosPerEvent,
+      },
+      {
+        metric: "replay peak RSS, store.readAll(0)",
+        unit: "MB",
+        value: readAll.peakRssMb,
+        baseline: raw.peakRssMb,
+        targets: [{ below: 150 }],
+        details: { startRssMb: readAll.startRssMb, baselineStartRssMb: raw.startRssMb },
+      },
+      {
+        metric: `replay, store.readAll(0, ${RAW_BATCH})`,
+        unit: "events/s",
+        value: smallBatches.perSecond,
+        baseline: raw.perSecond,
+        details: { store: smallBatches, baseline: raw },
+      },
+      {
+        metric: `replay CPU per event, store.readAll(0, ${RAW_BATCH})`,
+        unit: "µs",
+        value: smallBatches.cpuMicrosPerEvent,
+        baseline: raw.cpuMicrosPerEvent,
+      },
+      {
+        metric: `replay peak RSS, store.readAll(0, ${RAW_BATCH})`,
+        unit: "MB",
+        value: smallBatches.peakRssMb,
+        baseline: raw.peakRssMb,
+      },
+    ];
+    return measurements;
+  },
+};
