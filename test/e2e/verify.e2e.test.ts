@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { createLedger } from "../../src/ledger.ts";
 import { createEventStore } from "../../src/store/event-store.ts";
 import { runCli } from "../support/cli.ts";
-import { openEmbeddedLedger, openServerLedger, type TestDatabase } from "../support/databases.ts";
+import { openEmbeddedLedger, openServerLedger, type TestDatabase, testLogger } from "../support/databases.ts";
 
 const actor = { actor: { kind: "system" as const, id: "test" } };
 
@@ -86,15 +87,28 @@ describe("plugin-ledger events and usage errors", () => {
   });
 
   it("prints one JSON event a line from a position on", async () => {
-    ledger = await seeded(openServerLedger);
-    const run = await runCli(["events", "--from", "4"], ledger.env);
+    ledger = await openServerLedger();
+    const service = createLedger(ledger.db, { schema: ledger.schema, logger: testLogger });
+    const actorContext = { actor: { kind: "cli" as const, id: "test" } };
+    for (const version of ["1.0.0", "1.1.0", "1.2.0"]) {
+      await service.execute(
+        { kind: "release", pluginId: "combined_v3", version, buildDate: "2026-01-01", author: "a" },
+        actorContext,
+      );
+    }
+    const run = await runCli(["events", "--from", "1"], ledger.env);
     expect(run.code).toBe(0);
     const lines = run.stdout
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l));
-    expect(lines.map((e) => e.position)).toEqual([5, 6]);
-    expect(lines[0]).toMatchObject({ type: "Tick", data: { i: 5 }, streamId: "plugin-p1" });
+    expect(lines.map((e) => e.position)).toEqual([2, 3]);
+    expect(lines[0]).toMatchObject({
+      type: "VersionReleased",
+      data: { pluginId: "combined_v3", version: "1.1.0" },
+      streamId: "plugin-combined_v3",
+    });
+    expect(lines[1].prevHash).toBe(lines[0].hash);
   });
 
   it("answers bad arguments and bad configuration with exit 2 and one line on stderr", async () => {

@@ -1,14 +1,10 @@
 import type { Command } from "commander";
 import { migrate } from "../../store/migrate.ts";
-import { verifyChain } from "../../store/verify.ts";
-import type { CliContext } from "../context.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
 import { endProgress } from "../output.ts";
 import { nonNegativeInt } from "./arguments.ts";
 
-type Run = <A extends unknown[]>(
-  verb: (ctx: CliContext, ...args: A) => Promise<void>,
-) => (...args: unknown[]) => Promise<void>;
+import type { Run } from "./run.ts";
 
 export function registerAdminVerbs(program: Command, run: Run): void {
   program
@@ -16,10 +12,10 @@ export function registerAdminVerbs(program: Command, run: Run): void {
     .description("apply pending database migrations (also done at every start)")
     .action(
       run(async (ctx) => {
-        const { db } = await ctx.store();
-        // ctx.store() already migrated; a second run reports that nothing was pending.
-        const applied = await migrate(db.pool, ctx.config.schema, ctx.logger);
-        ctx.out.result({ ok: true, schema: ctx.config.schema, applied, location: db.location }, () =>
+        const { database } = await ctx.ledger();
+        // Opening the ledger already migrated; this run reports what, if anything, was pending.
+        const applied = await migrate(database.pool, ctx.config.schema, ctx.logger);
+        ctx.out.result({ ok: true, schema: ctx.config.schema, applied, location: database.location }, () =>
           applied.length ? `applied ${applied.join(", ")}` : `schema "${ctx.config.schema}" is up to date`,
         );
       }),
@@ -30,9 +26,9 @@ export function registerAdminVerbs(program: Command, run: Run): void {
     .description("walk the hash chain and name the first bad position (exit 5 when tampered)")
     .action(
       run(async (ctx) => {
-        const { store } = await ctx.store();
+        const ledger = await ctx.ledger();
         const started = Date.now();
-        const result = await verifyChain(store, (checked, total) => {
+        const result = await ledger.verify((checked, total) => {
           if (Date.now() - started > 1000) ctx.out.progress(`verified ${checked}/${total} events`);
         });
         endProgress();
@@ -51,16 +47,9 @@ export function registerAdminVerbs(program: Command, run: Run): void {
     .option("--from <position>", "start after this position", nonNegativeInt, 0)
     .action(
       run(async (ctx, options: { from: number }) => {
-        const { store } = await ctx.store();
-        for await (const batch of store.readAllBatches(options.from)) {
-          const lines = batch.map((e) =>
-            JSON.stringify({
-              ...e,
-              recordedAt: e.recordedAt.toISOString(),
-              prevHash: e.prevHash.toString("hex"),
-              hash: e.hash.toString("hex"),
-            }),
-          );
+        const ledger = await ctx.ledger();
+        for await (const batch of ledger.events(options.from)) {
+          const lines = batch.map((e) => JSON.stringify(e));
           // Respect back-pressure: a million events piped into `head` must not buffer in memory.
           if (!process.stdout.write(`${lines.join("\n")}\n`)) {
             await new Promise((resolve) => process.stdout.once("drain", resolve));

@@ -1,0 +1,9 @@
+import { activations } from "./activations.ts";
+import { catalog } from "./catalog.ts";
+import { host } from "./host.ts";
+import type { LedgerProjection } from "./ledger-projection.ts";
+
+export type { LedgerProjection } from "./ledger-projection.ts";
+
+/** Every projection, applied inline in each append's transaction and by `rebuild`. */
+export const projections: readonly LedgerProjection[] = [catalog, activations, host];

@@ -1,0 +1,200 @@
+import { type Command, InvalidArgumentError } from "commander";
+import type { StatusView } from "../../queries/status.ts";
+import type { CliContext } from "../context.ts";
+import { endProgress, table } from "../output.ts";
+import { positiveInt } from "./arguments.ts";
+import type { Run } from "./run.ts";
+
+/** `asof` and `replay --to` take a position (a whole number) or an ISO-8601 time. */
+export function pointInLedger(value: string): number | Date {
+  if (/^\d+$/.test(value)) return Number(value);
+  if (/^\d{4}-\d{2}-\d{2}/.test(value)) {
+    const at = new Date(value);
+    if (!Number.isNaN(at.getTime())) return at;
+  }
+  throw new InvalidArgumentError(`expected a position or an ISO-8601 time, got "${value}"`);
+}
+
+const iso = (at: Date | null | undefined) => (at ? at.toISOString() : "");
+const who = (actor: { id: string; name?: string } | null | undefined) =>
+  actor ? (actor.name ?? actor.id) : "";
+
+function statusDocument(view: StatusView) {
+  return { position: view.position, host: view.host, plugins: view.plugins };
+}
+
+function statusText(view: StatusView, heading: string): string {
+  const host = view.host
+    ? `host: ServiceAPI ${view.host.apiVersion}, DB schema ${view.host.dbSchemaVersion}`
+    : "host: versions not declared";
+  if (view.plugins.length === 0) return `${heading}\n${host}\nno active plugins`;
+  return [
+    heading,
+    host,
+    table(
+      ["plugin", "version", "since", "position"],
+      view.plugins.map((p) => [p.pluginId, p.version, iso(p.since), String(p.sincePosition)]),
+    ),
+  ].join("\n");
+}
+
+async function printStatus(ctx: CliContext, view: StatusView, heading: string) {
+  ctx.out.result(statusDocument(view), () => statusText(view, heading));
+}
+
+export function registerQueryVerbs(program: Command, run: Run): void {
+  program
+    .command("status")
+    .description("what runs now: every active plugin and the host's versions")
+    .action(
+      run(async (ctx) => {
+        const view = await (await ctx.ledger()).status();
+        await printStatus(ctx, view, `as of position ${view.position} (now)`);
+      }),
+    );
+
+  program
+    .command("versions <plugin>")
+    .description("the released versions of a plugin, in version order")
+    .action(
+      run(async (ctx, pluginId: string) => {
+        const items = await (await ctx.ledger()).versions(pluginId);
+        ctx.out.result({ items }, () =>
+          items.length === 0
+            ? `no released versions of ${pluginId}`
+            : table(
+                ["version", "built", "commit", "author", "api", "db schema", "deprecated", "features"],
+                items.map((v) => [
+                  v.version,
+                  v.buildDate.slice(0, 10),
+                  (v.commitHash ?? "").slice(0, 8),
+                  v.author,
+                  v.requires.api ?? "*",
+                  v.requires.dbSchema ?? "*",
+                  v.deprecated ? "yes" : "",
+                  v.features.join(","),
+                ]),
+              ),
+        );
+      }),
+    );
+
+  program
+    .command("history <plugin>")
+    .description("which version of a plugin ran when, newest first")
+    .option("--limit <n>", "at most this many intervals", positiveInt, 100)
+    .action(
+      run(async (ctx, pluginId: string, o: { limit: number }) => {
+        const items = await (await ctx.ledger()).history(pluginId, { limit: o.limit });
+        ctx.out.result({ items }, () =>
+          items.length === 0
+            ? `${pluginId} has never run`
+            : table(
+                ["version", "from", "to", "action", "actor", "reason", "ended by"],
+                items.map((h) => [
+                  h.version,
+                  `#${h.fromPosition} ${iso(h.fromAt)}`,
+                  h.toPosition === null ? "(running)" : `#${h.toPosition} ${iso(h.toAt)}`,
+                  h.action,
+                  who(h.actor),
+                  h.reason ?? "",
+                  h.closedBy ?? "",
+                ]),
+              ),
+        );
+      }),
+    );
+
+  program
+    .command("matrix")
+    .description("declared compatibility between plugins, and whether the running set honours it")
+    .action(
+      run(async (ctx) => {
+        const view = await (await ctx.ledger()).matrix();
+        ctx.out.result(view, () =>
+          [
+            view.items.length === 0
+              ? "no release declares a compatibility range"
+              : table(
+                  ["plugin", "version", "works with", "range", "running", "ok"],
+                  view.items.map((m) => [
+                    `${m.pluginId}${m.active ? "*" : ""}`,
+                    `${m.version}${m.deprecated ? " (deprecated)" : ""}`,
+                    m.otherPluginId,
+                    m.range,
+                    m.otherActiveVersion ?? "-",
+                    m.satisfied === null ? "" : m.satisfied ? "yes" : "NO",
+                  ]),
+                ),
+            view.consistent
+              ? "the running set is consistent"
+              : `the running set is NOT consistent:\n${view.violations.map((v) => `  ${v.code}: ${v.message}`).join("\n")}`,
+          ].join("\n"),
+        );
+      }),
+    );
+
+  program
+    .command("audit")
+    .description("who changed what, when and why: the latest events first")
+    .option("--limit <n>", "at most this many events", positiveInt, 20)
+    .option("--plugin <plugin>", "only this plugin's events")
+    .action(
+      run(async (ctx, o: { limit: number; plugin?: string }) => {
+        const items = await (await ctx.ledger()).audit({ limit: o.limit, pluginId: o.plugin });
+        ctx.out.result({ items }, () =>
+          table(
+            ["#", "when", "event", "stream", "actor", "reason", "forced"],
+            items.map((a) => [
+              String(a.position),
+              iso(a.recordedAt),
+              a.type,
+              a.streamId,
+              who(a.actor),
+              a.reason ?? "",
+              a.forced ? a.overrides.join(",") || "yes" : "",
+            ]),
+          ),
+        );
+      }),
+    );
+
+  program
+    .command("asof <point>")
+    .description("what ran at a position or an ISO-8601 time (indexed, not a replay)")
+    .action(
+      run(async (ctx, point: string) => {
+        const at = pointInLedger(point);
+        const view = await (await ctx.ledger()).asOf(at);
+        await printStatus(ctx, view, `as of position ${view.position}`);
+      }),
+    );
+
+  program
+    .command("replay")
+    .description("fold every event from scratch to a point (default: the head) and show what ran")
+    .option("--to <point>", "a position or an ISO-8601 time", pointInLedger)
+    .action(
+      run(async (ctx, o: { to?: number | Date }) => {
+        const view = await (await ctx.ledger()).replay({ to: o.to });
+        await printStatus(ctx, view, `replayed to position ${view.position}`);
+      }),
+    );
+
+  program
+    .command("rebuild")
+    .description("recreate every projection from the events")
+    .action(
+      run(async (ctx) => {
+        const started = Date.now();
+        const result = await (await ctx.ledger()).rebuild((done, total) => {
+          if (Date.now() - started > 1000) ctx.out.progress(`rebuilt ${done}/${total} events`);
+        });
+        endProgress();
+        ctx.out.result(
+          { ok: true, ...result },
+          () => `rebuilt the projections from ${result.events} events in ${result.ms} ms`,
+        );
+      }),
+    );
+}

@@ -1,0 +1,26 @@
+/**
+ * The library API: what the trading bot, and any other program in the same process, uses.
+ * Everything goes through a Ledger; nothing here knows a transport.
+ */
+
+export { type Config, ConfigError, loadConfig } from "./config.ts";
+export type * from "./domain/index.ts";
+export {
+  compareVersions,
+  isPluginId,
+  isRange,
+  isVersion,
+  RULE_CODES,
+  satisfiesRange,
+  UNFORCEABLE_CODES,
+} from "./domain/index.ts";
+export { createLedger, type Ledger, type LedgerOptions, openLedger, type Progress } from "./ledger.ts";
+export type { ExecuteContext, ExecuteResult } from "./ledger-execute.ts";
+export { ProjectionsBehindError } from "./ledger-state-loader.ts";
+export { createLogger, type Logger } from "./log.ts";
+export type { RebuildResult } from "./projection-rebuild.ts";
+export type { CatalogEntry, MatrixItem, MatrixView } from "./queries/catalog.ts";
+export type { AuditEntry, HistoryInterval } from "./queries/history.ts";
+export type { PluginStatus, StatusView } from "./queries/status.ts";
+export type { RecordedEvent } from "./recorded-event.ts";
+export type { ActorKind, Metadata, VerifyResult } from "./store/index.ts";

@@ -1,0 +1,176 @@
+import { z } from "zod";
+import {
+  type Command,
+  decide,
+  EVENT_SCHEMA_VERSION,
+  type PlannedEvent,
+  type Violation,
+  type ViolationCode,
+} from "./domain/index.ts";
+import { loadState } from "./ledger-state-loader.ts";
+import type { Logger } from "./log.ts";
+import { type RecordedEvent, recordedEvent } from "./recorded-event.ts";
+import {
+  type AppendSession,
+  ConcurrencyError,
+  type EventStore,
+  IdempotencyConflictError,
+  type Metadata,
+  type NewEvent,
+  type StoredEvent,
+  type StreamAppend,
+} from "./store/index.ts";
+
+const ExecuteContextSchema = z.object({
+  actor: z.object({
+    kind: z.enum(["telegram", "cli", "http", "system"]),
+    id: z.string().min(1),
+    name: z.string().min(1).optional(),
+  }),
+  reason: z.string().optional(),
+  force: z.boolean().optional(),
+  dryRun: z.boolean().optional(),
+  idempotencyKey: z.string().min(1).max(200).optional(),
+  causationId: z.string().min(1).optional(),
+  correlationId: z.string().min(1).optional(),
+  allowMajor: z.boolean().optional(),
+});
+
+/** Who asks and how; `force`, `dryRun` and `allowMajor` may also be set on the command itself. */
+export type ExecuteContext = z.input<typeof ExecuteContextSchema>;
+
+export type ExecuteResult =
+  | { ok: true; dryRun?: false; replayed: boolean; events: RecordedEvent[]; overrides: ViolationCode[] }
+  | { ok: true; dryRun: true; events: PlannedEvent[]; overrides: ViolationCode[] }
+  | { ok: false; dryRun?: boolean; violations: Violation[] };
+
+/** A conflict is retried this many times in all, each time deciding again on fresh state. */
+const MAX_ATTEMPTS = 3;
+
+type Deps = { store: EventStore; projections: readonly string[]; clock: () => Date; logger: Logger };
+
+export function createExecute(deps: Deps) {
+  return async function execute(command: Command, context: ExecuteContext): Promise<ExecuteResult> {
+    const parsed = ExecuteContextSchema.safeParse(context);
+    if (!parsed.success) return invalid(`The request context is invalid: ${z.prettifyError(parsed.error)}`);
+    const ctx = parsed.data;
+    const force = ctx.force === true || command.force === true;
+    const dryRun = ctx.dryRun === true || command.dryRun === true;
+    if (force && (ctx.reason === undefined || ctx.reason.trim() === "")) {
+      return invalid("A forced command needs a reason, which the ledger records with its overrides.");
+    }
+    const withOptions = applyOptions(command, force, ctx.allowMajor === true);
+    // The fingerprint is the request as asked, before defaults such as "built now" are filled
+    // in, so that a retried request matches its first attempt.
+    const { dryRun: _, ...asked } = withOptions;
+    const idempotency = ctx.idempotencyKey
+      ? {
+          key: ctx.idempotencyKey,
+          request: { command: asked, actor: ctx.actor, reason: ctx.reason ?? null, force },
+        }
+      : undefined;
+    const decided = withReleaseDefaults(withOptions, ctx.actor.name ?? ctx.actor.id, deps.clock());
+    const metadata: Metadata = compact({
+      actor: ctx.actor,
+      reason: ctx.reason,
+      forced: force,
+      correlationId: ctx.correlationId,
+      causationId: ctx.causationId,
+      idempotencyKey: ctx.idempotencyKey,
+    });
+
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await deps.store.transact(async (session) => {
+          if (idempotency && !dryRun) {
+            const earlier = await session.findIdempotent(idempotency);
+            if (earlier) return replayed(earlier);
+          }
+          const state = await loadState(session.client, session.tables, decided, {
+            position: session.head.position,
+            projections: deps.projections,
+          });
+          const decision = decide(decided, state);
+          if (!decision.ok) return dryRun ? { ...decision, dryRun } : decision;
+          const { events, overrides } = decision;
+          if (dryRun) return { ok: true, dryRun: true, events, overrides };
+          const written = await write(session, events, { ...metadata, overrides }, idempotency);
+          return { ok: true, replayed: false, events: written.map(recordedEvent), overrides };
+        });
+      } catch (error) {
+        if (error instanceof IdempotencyConflictError) return conflict(`${error.message}.`);
+        if (!(error instanceof ConcurrencyError)) throw error;
+        deps.logger.warn({ err: error, attempt, kind: command.kind }, "command met a concurrent change");
+        if (attempt >= MAX_ATTEMPTS) {
+          return conflict(`The ledger changed concurrently ${attempt} times in a row; try again.`);
+        }
+      }
+    }
+  };
+}
+
+/**
+ * One append per stream, in the order streams first appear. No expected version: the head
+ * lock serialises appends, so the state this decision read cannot change before it commits;
+ * the store's unique index on stream versions stays the backstop.
+ */
+function write(
+  session: AppendSession,
+  events: PlannedEvent[],
+  metadata: Metadata,
+  idempotency: { key: string; request: unknown } | undefined,
+): Promise<StoredEvent[]> {
+  const byStream = new Map<string, NewEvent[]>();
+  for (const { streamId, type, data } of events) {
+    const stream = byStream.get(streamId) ?? [];
+    stream.push({ type, data, schemaVersion: EVENT_SCHEMA_VERSION });
+    byStream.set(streamId, stream);
+  }
+  const appends: StreamAppend[] = [...byStream].map(([streamId, events]) => ({ streamId, events }));
+  return session.write(appends, metadata, idempotency);
+}
+
+function replayed(earlier: StoredEvent[]): ExecuteResult {
+  const overrides = (earlier[0]?.metadata.overrides ?? []) as ViolationCode[];
+  return { ok: true, replayed: true, events: earlier.map(recordedEvent), overrides };
+}
+
+/** The context's options folded into the command, where `decide` reads them. */
+function applyOptions(command: Command, force: boolean, allowMajor: boolean): Command {
+  const withForce = { ...command, force };
+  if ((command.kind === "upgrade" || command.kind === "rollback") && (allowMajor || command.allowMajor)) {
+    return { ...withForce, kind: command.kind, allowMajor: true } as Command;
+  }
+  return withForce;
+}
+
+/** DESIGN.md's release defaults: built now, by the actor. A transport may already have set them. */
+function withReleaseDefaults(command: Command, author: string, now: Date): Command {
+  const fill = (release: unknown) =>
+    typeof release === "object" && release !== null && !Array.isArray(release)
+      ? { buildDate: now.toISOString(), author, ...dropUndefined(release) }
+      : release;
+  if (command.kind === "release") return fill(command) as Command;
+  if (command.kind === "import" && Array.isArray(command.releases)) {
+    return { ...command, releases: command.releases.map(fill) } as Command;
+  }
+  return command;
+}
+
+function dropUndefined(value: object): object {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
+}
+
+function compact<T extends object>(value: T): T {
+  return dropUndefined(value) as T;
+}
+
+const invalid = (message: string): ExecuteResult => ({
+  ok: false,
+  violations: [{ code: "INVALID_INPUT", message }],
+});
+
+const conflict = (message: string): ExecuteResult => ({
+  ok: false,
+  violations: [{ code: "CONFLICT", message }],
+});

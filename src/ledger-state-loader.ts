@@ -1,0 +1,162 @@
+import type pg from "pg";
+import semver from "semver";
+import {
+  type Command,
+  emptyPluginState,
+  type HostVersions,
+  initialState,
+  type LedgerState,
+  type PluginState,
+  PREVIOUS_LIMIT,
+  pluginOf,
+} from "./domain/index.ts";
+import { CATALOG_ROW_JSON, type CatalogRow, versionStateOf } from "./queries/catalog.ts";
+import type { Tables } from "./store/tables.ts";
+
+/** A version by precedence: the same MAJOR.MINOR.PATCH-PRERELEASE, whatever its build metadata. */
+type VersionKey = {
+  pluginId: string;
+  major: number;
+  minor: number;
+  patch: number;
+  prerelease: string | null;
+};
+
+/** What of the catalog and history a command reads, beyond the host and the running versions. */
+type Needs = { keys: VersionKey[]; fullCatalog: string[]; previousOf: string | null };
+
+type Loaded = {
+  host: HostVersions | null;
+  actives: { plugin_id: string; version: string; release: CatalogRow | null }[];
+  catalog: CatalogRow[];
+  keyed: CatalogRow[];
+  previous: string[];
+  checkpoints: Record<string, number>;
+};
+
+/** The projections are behind the events: something appended without them. */
+export class ProjectionsBehindError extends Error {
+  override name = "ProjectionsBehindError";
+}
+
+/**
+ * The part of LedgerState a command's decision reads (see domain README, "Partial state"),
+ * from the projection tables, in one statement. It runs under the head lock: in READ
+ * COMMITTED each statement takes a fresh snapshot, so it sees every append committed before
+ * the lock was granted, and nothing can commit after it until this transaction ends.
+ */
+export async function loadState(
+  client: pg.PoolClient,
+  tables: Tables,
+  command: Command,
+  head: { position: number; projections: readonly string[] },
+): Promise<LedgerState> {
+  const needs = needsOf(command);
+  const v = tables.q("plugin_versions");
+  const found = await client.query<Loaded>({
+    text: `SELECT
+      (SELECT json_build_object('apiVersion', api_version, 'dbSchemaVersion', db_schema_version)
+         FROM ${tables.q("host")}) AS host,
+      (SELECT coalesce(json_agg(json_build_object('plugin_id', a.plugin_id, 'version', a.version,
+                                                  'release', CASE WHEN v.version IS NOT NULL
+                                                                  THEN ${CATALOG_ROW_JSON} END)), '[]')
+         FROM ${tables.q("active_plugins")} a
+         LEFT JOIN ${v} v ON v.plugin_id = a.plugin_id AND v.version = a.version) AS actives,
+      (SELECT coalesce(json_agg(${CATALOG_ROW_JSON}), '[]') FROM ${v} v WHERE v.plugin_id = ANY($1::text[]))
+         AS catalog,
+      (SELECT coalesce(json_agg(${CATALOG_ROW_JSON}), '[]')
+         FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[])
+              AS k(plugin_id, major, minor, patch, prerelease)
+         JOIN ${v} v ON v.plugin_id = k.plugin_id AND v.major = k.major AND v.minor = k.minor
+                    AND v.patch = k.patch AND v.prerelease IS NOT DISTINCT FROM k.prerelease) AS keyed,
+      -- Distinct versions by when they last stopped running, newest first, without the running
+      -- one: the order in which evolve remembers them. It reads the plugin's whole history, so
+      -- only a rollback asks for it.
+      (SELECT coalesce(json_agg(version ORDER BY stopped DESC), '[]') FROM (
+         SELECT version, max(to_position) AS stopped FROM ${tables.q("version_history")}
+          WHERE plugin_id = $7 AND to_position IS NOT NULL
+            AND version IS DISTINCT FROM
+                (SELECT version FROM ${tables.q("active_plugins")} WHERE plugin_id = $7)
+          GROUP BY version ORDER BY stopped DESC LIMIT $8) AS p) AS previous,
+      (SELECT coalesce(json_object_agg(projection, position), '{}')
+         FROM ${tables.checkpoints} WHERE projection = ANY($9::text[])) AS checkpoints`,
+    values: [
+      needs.fullCatalog,
+      needs.keys.map((k) => k.pluginId),
+      needs.keys.map((k) => k.major),
+      needs.keys.map((k) => k.minor),
+      needs.keys.map((k) => k.patch),
+      needs.keys.map((k) => k.prerelease),
+      needs.previousOf,
+      PREVIOUS_LIMIT,
+      head.projections,
+    ],
+  });
+  const loaded = found.rows[0] as Loaded;
+  const behind = head.projections.filter((name) => (loaded.checkpoints[name] ?? 0) !== head.position);
+  if (behind.length > 0) {
+    throw new ProjectionsBehindError(
+      `projections ${behind.join(", ")} are not at the head (position ${head.position}): events were appended without them; run rebuild`,
+    );
+  }
+  return stateOf(loaded, needs);
+}
+
+function stateOf(loaded: Loaded, needs: Needs): LedgerState {
+  const state = initialState();
+  state.host = loaded.host;
+  const plugin = (pluginId: string): PluginState => {
+    const found = pluginOf(state, pluginId);
+    if (found) return found;
+    const created = emptyPluginState();
+    state.plugins[pluginId] = created;
+    return created;
+  };
+  for (const row of [...loaded.catalog, ...loaded.keyed]) {
+    plugin(row.plugin_id).versions[row.version] = versionStateOf(row);
+  }
+  for (const active of loaded.actives) {
+    const running = plugin(active.plugin_id);
+    running.active = active.version;
+    if (active.release) running.versions[active.version] = versionStateOf(active.release);
+  }
+  if (needs.previousOf !== null && loaded.previous.length > 0)
+    plugin(needs.previousOf).previous = loaded.previous;
+  return state;
+}
+
+/**
+ * Commands arrive as untyped JSON from some transports; `decide` reports what is wrong with
+ * them, so this only loads what the well-formed parts name and never throws on the rest.
+ */
+function needsOf(command: Command): Needs {
+  const c = command as unknown as Record<string, unknown>;
+  const needs: Needs = { keys: [], fullCatalog: [], previousOf: null };
+  const key = (pluginId: unknown, version: unknown) => {
+    const parsed = typeof version === "string" ? semver.parse(version) : null;
+    if (typeof pluginId !== "string" || parsed === null) return;
+    const prerelease = parsed.prerelease.length > 0 ? parsed.prerelease.join(".") : null;
+    needs.keys.push({ pluginId, major: parsed.major, minor: parsed.minor, patch: parsed.patch, prerelease });
+  };
+  switch (c.kind) {
+    case "release":
+    case "deprecate":
+    case "register":
+    case "upgrade":
+      key(c.pluginId, c.version);
+      break;
+    case "import":
+      if (Array.isArray(c.releases)) {
+        for (const entry of c.releases) key(entry?.pluginId, entry?.version);
+      }
+      break;
+    case "rollback":
+      // Without a version the target may be any earlier release or history entry.
+      if (typeof c.pluginId === "string") {
+        needs.fullCatalog.push(c.pluginId);
+        needs.previousOf = c.pluginId;
+      }
+      break;
+  }
+  return needs;
+}

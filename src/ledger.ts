@@ -1,0 +1,124 @@
+import { projections } from "../projections/index.ts";
+import type { Command } from "./domain/index.ts";
+import { createExecute, type ExecuteContext, type ExecuteResult } from "./ledger-execute.ts";
+import type { Logger } from "./log.ts";
+import { type RebuildResult, rebuildProjections } from "./projection-rebuild.ts";
+import { type CatalogEntry, type MatrixView, matrix, versions } from "./queries/catalog.ts";
+import { type AuditEntry, audit, type HistoryInterval, history } from "./queries/history.ts";
+import { replayStatus } from "./queries/replay.ts";
+import {
+  activeVersion,
+  asOf,
+  headPosition,
+  resolvePosition,
+  type StatusView,
+  status,
+} from "./queries/status.ts";
+import { type RecordedEvent, recordedEvent } from "./recorded-event.ts";
+import {
+  createEventStore,
+  type Database,
+  migrate,
+  openDatabase,
+  type VerifyResult,
+  verifyChain,
+} from "./store/index.ts";
+
+export type LedgerOptions = {
+  /** A PostgreSQL server; unset, the embedded PGlite ledger in `dataDir`. */
+  databaseUrl?: string;
+  dataDir: string;
+  schema: string;
+  poolSize: number;
+  logger: Logger;
+  /** Time of appends and of release defaults; tests pin it. */
+  clock?: () => Date;
+};
+
+export type Progress = (done: number, total: number) => void;
+
+/** The application service: every transport (CLI, Telegram, the trading bot) goes through it. */
+export type Ledger = {
+  database: Database;
+  /** Decide and append, or explain why not (DESIGN.md "Rules"). */
+  execute(command: Command, context: ExecuteContext): Promise<ExecuteResult>;
+  status(): Promise<StatusView>;
+  activeVersion(pluginId: string): Promise<string | null>;
+  versions(pluginId: string): Promise<CatalogEntry[]>;
+  history(pluginId: string, options?: { limit?: number }): Promise<HistoryInterval[]>;
+  matrix(): Promise<MatrixView>;
+  audit(options?: { limit?: number; pluginId?: string }): Promise<AuditEntry[]>;
+  /** The status at a position, or at the last event recorded at or before a moment. */
+  asOf(at: number | Date): Promise<StatusView>;
+  /** The same answer from a full fold of the events through the domain. */
+  replay(options?: { to?: number | Date }): Promise<StatusView>;
+  /** Events after position `after`, in batches, in position order. */
+  events(after?: number): AsyncGenerator<RecordedEvent[]>;
+  verify(onProgress?: Progress): Promise<VerifyResult>;
+  rebuild(onProgress?: Progress): Promise<RebuildResult>;
+  close(): Promise<void>;
+};
+
+/** Opens the database as `openDatabase` does, applies pending migrations, and serves it. */
+export async function openLedger(options: LedgerOptions): Promise<Ledger> {
+  const database = await openDatabase({
+    databaseUrl: options.databaseUrl,
+    dataDir: options.dataDir,
+    poolSize: options.poolSize,
+    logger: options.logger,
+  });
+  try {
+    await migrate(database.pool, options.schema, options.logger);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  return createLedger(database, { ...options, ownsDatabase: true });
+}
+
+/**
+ * A ledger on a database that is already open and migrated; `close` closes the database only
+ * if `ownsDatabase`.
+ */
+export function createLedger(
+  database: Database,
+  options: { schema: string; logger: Logger; clock?: () => Date; ownsDatabase?: boolean },
+): Ledger {
+  const { pool } = database;
+  const clock = options.clock ?? (() => new Date());
+  const store = createEventStore({ pool, schema: options.schema, projections: [...projections], clock });
+  const { tables } = store;
+  const execute = createExecute({
+    store,
+    projections: projections.map((p) => p.name),
+    clock,
+    logger: options.logger,
+  });
+  return {
+    database,
+    execute,
+    status: () => status(pool, tables),
+    activeVersion: (pluginId) => activeVersion(pool, tables, pluginId),
+    versions: (pluginId) => versions(pool, tables, pluginId),
+    history: (pluginId, historyOptions) => history(pool, tables, pluginId, historyOptions),
+    matrix: () => matrix(pool, tables),
+    audit: (auditOptions) => audit(pool, tables, auditOptions),
+    asOf: (at) => asOf(pool, tables, at),
+    async replay(replayOptions = {}) {
+      const to =
+        replayOptions.to === undefined
+          ? await headPosition(pool, tables)
+          : await resolvePosition(pool, tables, replayOptions.to);
+      return replayStatus(store, to);
+    },
+    async *events(after = 0) {
+      for await (const batch of store.readAllBatches(after)) yield batch.map(recordedEvent);
+    },
+    verify: (onProgress) => verifyChain(store, onProgress),
+    rebuild: (onProgress) =>
+      rebuildProjections(store, projections, { readThroughPool: database.mode === "server", onProgress }),
+    async close() {
+      if (options.ownsDatabase) await database.close();
+    },
+  };
+}

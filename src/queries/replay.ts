@@ -1,0 +1,41 @@
+import { evolveMut, initialState, parseEvent, pluginOf } from "../domain/index.ts";
+import type { EventStore } from "../store/index.ts";
+import { byText } from "./catalog.ts";
+import type { StatusView } from "./status.ts";
+
+/**
+ * The status at a position from a full fold of the events through the domain, sharing
+ * nothing with the projections but the event table: it is how as-of is proven.
+ * `since` is the position of the event after which the plugin's active version changed.
+ */
+export async function replayStatus(store: EventStore, to: number): Promise<StatusView> {
+  const state = initialState();
+  const since = new Map<string, { position: number; at: Date }>();
+  for await (const batch of store.readAllBatches(0, 5000, to)) {
+    for (const row of batch) {
+      const event = parseEvent(row.type, row.data);
+      if (event.type === "HostVersionsDeclared") {
+        evolveMut(state, event);
+        continue;
+      }
+      const { pluginId } = event.data;
+      const before = pluginOf(state, pluginId)?.active ?? null;
+      evolveMut(state, event);
+      if ((pluginOf(state, pluginId)?.active ?? null) !== before) {
+        since.set(pluginId, { position: row.position, at: row.recordedAt });
+      }
+    }
+  }
+  const plugins = Object.entries(state.plugins).flatMap(([pluginId, plugin]) => {
+    const started = since.get(pluginId);
+    if (plugin.active === null || started === undefined) return [];
+    return [
+      { pluginId, version: plugin.active, since: started.at, sincePosition: started.position, abTest: null },
+    ];
+  });
+  return {
+    position: to,
+    host: state.host,
+    plugins: plugins.sort((a, b) => byText(a.pluginId, b.pluginId)),
+  };
+}
