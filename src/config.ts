@@ -5,6 +5,18 @@ const schemaName = z
   .string()
   .regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lower-case SQL identifier (a-z, 0-9, _)");
 
+/** Comma-separated numeric Telegram user ids ("123, 456"), as a list. */
+const telegramUserIds = z
+  .string()
+  .transform((value) =>
+    value
+      .split(",")
+      .map((id) => id.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string().regex(/^\d{1,15}$/, "must be numeric Telegram user ids, comma separated")))
+  .transform((ids) => ids.map(Number));
+
 const envSchema = z.object({
   DATABASE_URL: z
     .string()
@@ -14,7 +26,33 @@ const envSchema = z.object({
   LEDGER_SCHEMA: schemaName.default("ledger"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  TELEGRAM_BOT_TOKEN: z
+    .string()
+    .regex(/^\d+:[A-Za-z0-9_-]+$/, "must be a bot token from BotFather (123456:ABC-...)")
+    .optional(),
+  TELEGRAM_API_ROOT: z.url({ protocol: /^https?$/ }).optional(),
+  TELEGRAM_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  TELEGRAM_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,256}$/, "must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+    .optional(),
+  TELEGRAM_WEBHOOK_PORT: z.coerce.number().int().min(0).max(65535).default(8443),
+  TELEGRAM_ADMINS: telegramUserIds.default([]),
+  TELEGRAM_OPERATORS: telegramUserIds.default([]),
+  TELEGRAM_VIEWERS: telegramUserIds.default([]),
 });
+
+/** The Telegram bot's settings; the token is absent when the bot is not configured. */
+export type TelegramConfig = {
+  token: string | undefined;
+  /** A Bot API server other than Telegram's (a local one, or the tests' fake). */
+  apiRoot: string | undefined;
+  /** Set: receive updates by webhook at this public base URL; unset: long polling. */
+  webhook: { url: string; secret: string; port: number } | undefined;
+  admins: number[];
+  operators: number[];
+  viewers: number[];
+};
 
 export type Config = {
   databaseUrl: string | undefined;
@@ -22,6 +60,7 @@ export type Config = {
   schema: string;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   poolSize: number;
+  telegram: TelegramConfig;
 };
 
 export class ConfigError extends Error {}
@@ -35,11 +74,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration: ${z.prettifyError(parsed.error).replace(/\n\s*/g, " ")}`);
   }
   const e = parsed.data;
+  if (e.TELEGRAM_WEBHOOK_URL && !e.TELEGRAM_WEBHOOK_SECRET) {
+    throw new ConfigError(
+      "invalid configuration: TELEGRAM_WEBHOOK_SECRET is required with TELEGRAM_WEBHOOK_URL (Telegram sends it with every update)",
+    );
+  }
   return {
     databaseUrl: e.DATABASE_URL,
     dataDir: e.LEDGER_DATA_DIR,
     schema: e.LEDGER_SCHEMA,
     logLevel: e.LOG_LEVEL,
     poolSize: e.DATABASE_POOL_SIZE,
+    telegram: {
+      token: e.TELEGRAM_BOT_TOKEN,
+      apiRoot: e.TELEGRAM_API_ROOT,
+      webhook:
+        e.TELEGRAM_WEBHOOK_URL && e.TELEGRAM_WEBHOOK_SECRET
+          ? { url: e.TELEGRAM_WEBHOOK_URL, secret: e.TELEGRAM_WEBHOOK_SECRET, port: e.TELEGRAM_WEBHOOK_PORT }
+          : undefined,
+      admins: e.TELEGRAM_ADMINS,
+      operators: e.TELEGRAM_OPERATORS,
+      viewers: e.TELEGRAM_VIEWERS,
+    },
   };
 }

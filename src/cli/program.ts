@@ -4,6 +4,9 @@ import { ConcurrencyError, IdempotencyConflictError } from "../store/errors.ts";
 import { type CliContext, createContext, type GlobalOptions } from "./context.ts";
 import { CliError, ExitCode } from "./exit-codes.ts";
 import { registerAdminVerbs } from "./verbs/admin.ts";
+import { registerBotVerb } from "./verbs/bot.ts";
+import { registerChangeVerbs } from "./verbs/changes.ts";
+import { registerQueryVerbs } from "./verbs/queries.ts";
 import { registerStartVerb } from "./verbs/start.ts";
 
 /**
@@ -39,7 +42,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     };
 
   registerStartVerb(program, run);
+  registerChangeVerbs(program, run);
+  registerQueryVerbs(program, run);
   registerAdminVerbs(program, run);
+  registerBotVerb(program, run);
   return program;
 }
 

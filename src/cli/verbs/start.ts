@@ -1,23 +1,23 @@
 import type { Command } from "commander";
-import { verifyChain } from "../../store/verify.ts";
-import type { CliContext } from "../context.ts";
+import { serveBot } from "./bot.ts";
+import type { Run } from "./run.ts";
 
-type Run = <A extends unknown[]>(
-  verb: (ctx: CliContext, ...args: A) => Promise<void>,
-) => (...args: unknown[]) => Promise<void>;
-
-/** `npm start` with no verb: apply migrations, then say where the ledger lives and whether it holds. */
+/**
+ * `npm start` with no verb: apply migrations, then say where the ledger lives and whether it
+ * holds; with TELEGRAM_BOT_TOKEN set, then run the bot until SIGINT/SIGTERM.
+ */
 export function registerStartVerb(program: Command, run: Run): void {
   program
     .command("start", { isDefault: true, hidden: true })
     .description("apply migrations and report where the ledger lives, its size and its chain")
     .action(
       run(async (ctx) => {
-        const { db, store } = await ctx.store();
-        const check = await verifyChain(store);
+        const ledger = await ctx.ledger();
+        const check = await ledger.verify();
+        const { database } = ledger;
         const summary = {
-          location: db.location,
-          mode: db.mode,
+          location: database.location,
+          mode: database.mode,
           schema: ctx.config.schema,
           events: check.events,
           chainVerifies: check.ok,
@@ -26,13 +26,14 @@ export function registerStartVerb(program: Command, run: Run): void {
         };
         ctx.out.result(summary, () =>
           [
-            `plugin-ledger: ${db.mode === "server" ? "PostgreSQL" : "embedded PGlite"} at ${db.location} (schema ${summary.schema})`,
+            `plugin-ledger: ${database.mode === "server" ? "PostgreSQL" : "embedded PGlite"} at ${database.location} (schema ${summary.schema})`,
             `events: ${summary.events}`,
             check.ok
               ? `chain: verifies (head ${summary.headHash})`
               : `chain: TAMPERED at position ${check.firstBadPosition}: ${check.problem}`,
           ].join("\n"),
         );
+        if (ctx.config.telegram.token) await serveBot(ctx);
       }),
     );
 }

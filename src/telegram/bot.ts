@@ -1,0 +1,245 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { type MiddlewareFn, Telegraf } from "telegraf";
+import type { TelegramConfig } from "../config.ts";
+import type { Ledger } from "../ledger.ts";
+import type { Logger } from "../log.ts";
+import { retryOnFloodWait } from "./api-retry.ts";
+import type { BotContext, BotServices } from "./context.ts";
+import { accessFeature, commandOf, identify, strangerGate } from "./features/access.ts";
+import { catalogFeature } from "./features/catalog.ts";
+import { changesFeature } from "./features/changes.ts";
+import { confirmationFeature } from "./features/confirmation.ts";
+import { historyFeature } from "./features/history.ts";
+import { statusFeature } from "./features/status.ts";
+import { publishMenus } from "./menus.ts";
+import { pendingActions } from "./pending-actions.ts";
+import { accessList } from "./roles.ts";
+
+/** The path the webhook server accepts when TELEGRAM_WEBHOOK_URL has none of its own. */
+export const WEBHOOK_PATH = "/telegram/webhook";
+const ALLOWED_UPDATES: ("message" | "callback_query")[] = ["message", "callback_query"];
+
+export type LedgerBotOptions = {
+  config: TelegramConfig & { token: string };
+  ledger: Ledger;
+  /** The ledger's schema, which also holds the pending previews. */
+  schema: string;
+  logger: Logger;
+  /** Expiry of previews; tests pin it. */
+  clock?: () => Date;
+  /** How long Confirm/Cancel work (default two minutes). */
+  confirmTtlMs?: number;
+  /** A 429's retry_after is waited at most this long (default 30 s). */
+  maxFloodWaitSeconds?: number;
+};
+
+export type LedgerBot = {
+  bot: Telegraf<BotContext>;
+  /** Resolves once updates flow: menus set, then long polling, or the webhook set and listening. */
+  start(): Promise<void>;
+  /** Stops taking updates, finishes those in hand, and resolves; the ledger stays open (its owner closes it). */
+  stop(reason?: string): Promise<void>;
+  /** Settles when the bot has stopped; rejects if polling failed for good (a revoked token). */
+  stopped: Promise<void>;
+  /** The webhook server's address once it listens; null in polling mode. */
+  webhookAddress(): AddressInfo | null;
+};
+
+/**
+ * The one place the bot is put together, for `plugin-ledger bot` and for the tests alike:
+ * telegraf with the 429 retry, who-is-asking, the gate for strangers, then one composer per
+ * feature, and a catch-all that logs a failed handler and keeps the bot running.
+ */
+export function createLedgerBot(options: LedgerBotOptions): LedgerBot {
+  const { config, ledger } = options;
+  const logger = options.logger.child({ component: "telegram" });
+  const access = accessList(config);
+  const lifetime = new AbortController();
+  const retry = {
+    maxWaitSeconds: options.maxFloodWaitSeconds ?? 30,
+    attempts: 4,
+    logger,
+    signal: lifetime.signal,
+  };
+
+  const bot = new Telegraf<BotContext>(config.token, {
+    // No webhook replies: a reply written into the webhook's HTTP answer returns no message, and
+    // the preview's message id is needed to edit it into the result.
+    telegram: { apiRoot: config.apiRoot, webhookReply: false },
+  });
+  retryOnFloodWait(bot.telegram, retry);
+
+  const services: BotServices = {
+    ledger,
+    pending: pendingActions(ledger.database.pool, options.schema),
+    access,
+    clock: options.clock ?? (() => new Date()),
+    confirmTtlMs: options.confirmTtlMs ?? 120_000,
+  };
+
+  bot.use((ctx, next) => {
+    retryOnFloodWait(ctx.telegram, retry);
+    return next();
+  });
+  bot.use(identify(access, logger));
+  bot.use(strangerGate());
+  bot.use(
+    accessFeature(),
+    statusFeature(services),
+    catalogFeature(services),
+    historyFeature(services),
+    changesFeature(services),
+    confirmationFeature(services),
+  );
+  bot.use(unknownCommand());
+
+  bot.catch(async (error, ctx) => {
+    const log = ctx.log ?? logger.child({ updateId: ctx.update.update_id });
+    log.error({ err: error }, "a handler failed; the bot carries on");
+    try {
+      if (ctx.callbackQuery) await ctx.answerCbQuery("Something went wrong; it is logged.");
+      else if (ctx.chat)
+        await ctx.reply(`Something went wrong (update ${ctx.update.update_id}); it is logged.`);
+    } catch (replyError) {
+      log.warn({ err: replyError }, "could not tell the user either");
+    }
+  });
+
+  let server: http.Server | undefined;
+  let polling: Promise<void> | undefined;
+  let stopping = false;
+  let markStopped: (outcome: { error?: unknown }) => void = () => {};
+  const stopped = new Promise<void>((resolve, reject) => {
+    markStopped = ({ error }) => {
+      if (error === undefined) {
+        logger.info("the bot stopped");
+        resolve();
+      } else reject(error);
+    };
+  });
+  // Nobody may be listening yet; the failure is also logged where it happens.
+  stopped.catch(() => {});
+
+  async function start(): Promise<void> {
+    bot.botInfo ??= await bot.telegram.getMe();
+    logger.info(
+      { bot: bot.botInfo.username, mode: config.webhook ? "webhook" : "polling" },
+      "starting the bot",
+    );
+    await publishMenus(bot.telegram, access, logger).catch((error) =>
+      logger.warn({ err: error }, "could not set the command menus; the commands work without them"),
+    );
+    if (config.webhook) {
+      server = await listenForWebhook(bot, config.webhook, logger);
+      server.on("close", () => markStopped({}));
+    } else {
+      polling = bot.launch({ allowedUpdates: ALLOWED_UPDATES });
+      polling.then(
+        () => markStopped({}),
+        (error) => {
+          logger.error({ err: error }, "long polling stopped with an error");
+          markStopped({ error });
+        },
+      );
+    }
+  }
+
+  async function stop(reason = "stop requested"): Promise<void> {
+    if (!stopping) {
+      stopping = true;
+      logger.info({ reason }, "stopping the bot");
+      lifetime.abort(new Error(`the bot is stopping: ${reason}`));
+      if (server) {
+        server.close();
+        server.closeIdleConnections();
+      } else if (polling) {
+        await stopPolling(bot, polling, reason);
+      } else {
+        markStopped({});
+      }
+    }
+    await stopped.catch(() => {});
+  }
+
+  return {
+    bot,
+    start,
+    stop,
+    stopped,
+    webhookAddress: () => (server?.address() as AddressInfo | null) ?? null,
+  };
+}
+
+/**
+ * telegraf refuses `stop` until polling has begun (after its deleteWebhook call), so a stop
+ * that comes very early waits for that moment.
+ */
+async function stopPolling(bot: Telegraf<BotContext>, polling: Promise<void>, reason: string): Promise<void> {
+  let settled = false;
+  polling.then(
+    () => {
+      settled = true;
+    },
+    () => {
+      settled = true;
+    },
+  );
+  while (!settled) {
+    try {
+      bot.stop(reason);
+      return;
+    } catch {
+      await sleep(20);
+    }
+  }
+}
+
+/**
+ * Webhook mode: an HTTP server on the configured port accepting POSTs on the public URL's path
+ * (WEBHOOK_PATH unless the URL has a path), with Telegram's secret_token header checked
+ * (anything else gets 403); then Telegram is told where to send updates.
+ */
+async function listenForWebhook(
+  bot: Telegraf<BotContext>,
+  webhook: NonNullable<TelegramConfig["webhook"]>,
+  logger: Logger,
+): Promise<http.Server> {
+  const url = new URL(webhook.url);
+  if (url.pathname === "/" || url.pathname === "") url.pathname = WEBHOOK_PATH;
+  const callback = bot.webhookCallback(url.pathname, { secretToken: webhook.secret });
+  const server = http.createServer((req, res) => {
+    callback(req, res).catch((error) => {
+      logger.error({ err: error }, "webhook request failed");
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(webhook.port, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  await bot.telegram.setWebhook(url.toString(), {
+    secret_token: webhook.secret,
+    allowed_updates: ALLOWED_UPDATES,
+  });
+  logger.info({ url: url.toString(), port: (server.address() as AddressInfo).port }, "webhook set");
+  return server;
+}
+
+/** A command no feature took: in a private chat, or addressed to this bot, a pointer to /help. */
+function unknownCommand(): MiddlewareFn<BotContext> {
+  return async (ctx) => {
+    const command = commandOf(ctx);
+    if (!command || !ctx.message || !("text" in ctx.message)) return;
+    const mention = /^\/\w+@(\w+)/.exec(ctx.message.text)?.[1];
+    const forUs = mention
+      ? mention.toLowerCase() === ctx.botInfo.username.toLowerCase()
+      : ctx.chat?.type === "private";
+    if (forUs) await ctx.reply(`There is no /${command} here; /help lists the commands you may run.`);
+  };
+}

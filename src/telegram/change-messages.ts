@@ -1,0 +1,136 @@
+import type { Command, PlannedEvent, Violation, ViolationCode } from "../domain/index.ts";
+import type { ExecuteResult } from "../ledger-execute.ts";
+import { bold, code, escapeHtml, truncate } from "./html.ts";
+import { summary } from "./read-views.ts";
+
+/** The change in a few words, the way an operator would say it ("upgrade combined_v3 to 3.3.0"). */
+export function describeCommand(command: Command): string {
+  switch (command.kind) {
+    case "upgrade":
+      return `upgrade ${command.pluginId} to ${command.version}`;
+    case "rollback":
+      return `roll back ${command.pluginId}${command.version ? ` to ${command.version}` : ""}`;
+    case "register":
+      return `start running ${command.pluginId} ${command.version}`;
+    case "deactivate":
+      return `stop running ${command.pluginId}`;
+    case "deprecate":
+      return `deprecate ${command.pluginId} ${command.version}`;
+    case "hostSet":
+      return `declare the host: ServiceAPI ${command.apiVersion}, DB schema ${command.dbSchemaVersion}`;
+    case "release":
+      return `release ${command.pluginId} ${command.version}`;
+    case "import":
+      return `import ${command.releases.length} releases`;
+  }
+}
+
+/** What changes for the plugin: "3.2.1 → 3.3.0", from the plan when there is one. */
+export function changeLine(
+  command: Command,
+  running: string | null,
+  events: readonly PlannedEvent[] = [],
+): string {
+  const plugin = "pluginId" in command ? `${code(command.pluginId)}: ` : "";
+  const from = running === null ? "<i>not running</i>" : code(running);
+  for (const event of events) {
+    switch (event.type) {
+      case "PluginUpgraded":
+      case "PluginRolledBack":
+        return `${plugin}${code(event.data.from)} → ${code(event.data.to)}`;
+      case "PluginRegistered":
+        return `${plugin}<i>not running</i> → ${code(event.data.version)}`;
+      case "PluginDeactivated":
+        return `${plugin}${code(event.data.version)} → <i>not running</i>`;
+      case "VersionDeprecated":
+        return `${plugin}${code(event.data.version)} → <i>deprecated</i> (running: ${from})`;
+    }
+  }
+  switch (command.kind) {
+    case "upgrade":
+    case "register":
+      return `${plugin}${from} → ${code(command.version)}`;
+    case "rollback":
+      return `${plugin}${from} → ${command.version ? code(command.version) : "the previous version"}`;
+    case "deactivate":
+      return `${plugin}${from} → <i>not running</i>`;
+    case "deprecate":
+      return `${plugin}${code(command.version)} → <i>deprecated</i>`;
+    default:
+      return escapeHtml(describeCommand(command));
+  }
+}
+
+function violationLines(violations: readonly Violation[]): string[] {
+  return violations.map((v) => `• ${escapeHtml(v.code)}: ${escapeHtml(truncate(v.message, 400))}`);
+}
+
+function overridesLine(overrides: readonly ViolationCode[]): string[] {
+  return overrides.length > 0 ? [`<b>Forced past:</b> ${escapeHtml(overrides.join(", "))}`] : [];
+}
+
+const reasonLine = (reason: string | undefined) => (reason ? [`Reason: ${escapeHtml(reason)}`] : []);
+
+export type Preview = {
+  command: Command;
+  running: string | null;
+  reason: string | undefined;
+  dryRun: ExecuteResult;
+  ttlMinutes: number;
+  /** A hint for an admin when every violation could be forced. */
+  forceHint: string | null;
+};
+
+/** The preview: what would change and what would be recorded, or why the rules refuse it. */
+export function previewMessage(p: Preview): string {
+  const head = `${bold(capitalise(describeCommand(p.command)))}`;
+  if (!p.dryRun.ok) {
+    return [
+      `${head}: refused`,
+      changeLine(p.command, p.running),
+      ...violationLines(p.dryRun.violations),
+      ...(p.forceHint ? [`An admin may force it: ${code(p.forceHint)}`] : []),
+      "Nothing was recorded.",
+    ].join("\n");
+  }
+  const events = p.dryRun.events as PlannedEvent[];
+  return [
+    `${head}?`,
+    changeLine(p.command, p.running, events),
+    ...reasonLine(p.reason),
+    `Will record: ${events.map((e) => `${escapeHtml(e.type)} ${escapeHtml(summary(e.data))}`).join("; ")}`,
+    ...overridesLine(p.dryRun.overrides),
+    `Confirm within ${p.ttlMinutes} minute${p.ttlMinutes === 1 ? "" : "s"}.`,
+  ].join("\n");
+}
+
+/** The preview message, edited once the Confirm ran. */
+export function resultMessage(command: Command, result: ExecuteResult, by: string): string {
+  if (!result.ok) {
+    return [
+      `${bold(capitalise(describeCommand(command)))}: <b>not done</b>, the ledger changed since the preview`,
+      ...violationLines(result.violations),
+    ].join("\n");
+  }
+  // A confirmed change is never a dry run; the narrowing only tells TypeScript so.
+  const events = result.dryRun ? [] : result.events;
+  const replayed = !result.dryRun && result.replayed;
+  return [
+    `✅ ${bold(capitalise(describeCommand(command)))}: done by ${escapeHtml(by)}`,
+    changeLine(command, null, events),
+    ...events.map((e) => `#${e.position} ${escapeHtml(e.type)} ${escapeHtml(summary(e.data))}`),
+    ...reasonLine(events[0]?.metadata.reason),
+    ...overridesLine(result.overrides),
+    ...(replayed ? ["(already recorded for this same press; nothing new was written)"] : []),
+  ].join("\n");
+}
+
+export function cancelledMessage(command: Command, by: string): string {
+  return `${bold(capitalise(describeCommand(command)))}: cancelled by ${escapeHtml(by)}. Nothing was recorded.`;
+}
+
+export function expiredMessage(command: Command): string {
+  return `${bold(capitalise(describeCommand(command)))}: the preview expired. Nothing was recorded; send the command again.`;
+}
+
+const capitalise = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);

@@ -1,0 +1,191 @@
+import { randomUUID } from "node:crypto";
+import { Composer, Markup } from "telegraf";
+import { z } from "zod";
+import { type Command, isVersion, UNFORCEABLE_CODES } from "../../domain/index.ts";
+import { type Flag, pluginIdArg, reasonArg, rest, versionArg, type Words } from "../arguments.ts";
+import { previewMessage } from "../change-messages.ts";
+import { commandSpec } from "../command-list.ts";
+import { actorOf, type BotContext, type BotServices, readArguments, refuse } from "../context.ts";
+import type { PreviewedContext } from "../pending-actions.ts";
+import { allows, mayRun, type Permission } from "../roles.ts";
+import { requires } from "./access.ts";
+
+/** What a change command asks the ledger for, and why. */
+type Asked = { command: Command; reason: string | undefined };
+
+type ChangeSpec = {
+  name: string;
+  flags: readonly Flag[];
+  schema: z.ZodType<Asked>;
+  fromWords(words: Words): unknown;
+};
+
+const ALL_FLAGS: readonly Flag[] = ["force", "allow-major"];
+const FORCE_ONLY: readonly Flag[] = ["force"];
+
+/** The change commands: their words, parsed with zod into a ledger command and a reason. */
+const CHANGES: readonly ChangeSpec[] = [
+  {
+    name: "upgrade",
+    flags: ALL_FLAGS,
+    schema: z.object({ plugin: pluginIdArg, version: versionArg(), reason: reasonArg }).transform((a) => ({
+      command: { kind: "upgrade", pluginId: a.plugin, version: a.version },
+      reason: a.reason,
+    })),
+    fromWords: ({ words }) => ({ plugin: words[0], version: words[1], reason: rest(words, 2) }),
+  },
+  {
+    name: "rollback",
+    flags: ALL_FLAGS,
+    schema: z
+      .object({ plugin: pluginIdArg, version: versionArg().optional(), reason: reasonArg })
+      .transform((a) => ({
+        command: { kind: "rollback", pluginId: a.plugin, version: a.version },
+        reason: a.reason,
+      })),
+    // The second word is the target only if it is a version; otherwise the reason starts there.
+    fromWords: ({ words }) => {
+      const target = words[1] !== undefined && isVersion(words[1]) ? words[1] : undefined;
+      return { plugin: words[0], version: target, reason: rest(words, target ? 2 : 1) };
+    },
+  },
+  {
+    name: "register",
+    flags: FORCE_ONLY,
+    schema: z.object({ plugin: pluginIdArg, version: versionArg(), reason: reasonArg }).transform((a) => ({
+      command: { kind: "register", pluginId: a.plugin, version: a.version },
+      reason: a.reason,
+    })),
+    fromWords: ({ words }) => ({ plugin: words[0], version: words[1], reason: rest(words, 2) }),
+  },
+  {
+    name: "deactivate",
+    flags: FORCE_ONLY,
+    schema: z
+      .object({ plugin: pluginIdArg, reason: reasonArg })
+      .transform((a) => ({ command: { kind: "deactivate", pluginId: a.plugin }, reason: a.reason })),
+    fromWords: ({ words }) => ({ plugin: words[0], reason: rest(words, 1) }),
+  },
+  {
+    name: "deprecate",
+    flags: FORCE_ONLY,
+    schema: z.object({ plugin: pluginIdArg, version: versionArg(), reason: reasonArg }).transform((a) => ({
+      command: { kind: "deprecate", pluginId: a.plugin, version: a.version, reason: a.reason ?? "" },
+      reason: a.reason,
+    })),
+    fromWords: ({ words }) => ({ plugin: words[0], version: words[1], reason: rest(words, 2) }),
+  },
+  {
+    name: "sethost",
+    flags: FORCE_ONLY,
+    schema: z
+      .object({
+        api: versionArg("the ServiceAPI version"),
+        db: versionArg("the DB schema version"),
+        reason: reasonArg,
+      })
+      .transform((a) => ({
+        command: { kind: "hostSet", apiVersion: a.api, dbSchemaVersion: a.db },
+        reason: a.reason,
+      })),
+    fromWords: ({ words }) => ({ api: words[0], db: words[1], reason: rest(words, 2) }),
+  },
+];
+
+/**
+ * Every change command answers with a preview: the ledger's dry run (what changes, what would
+ * be recorded, or the violations) and, when the rules allow it, Confirm/Cancel buttons. The
+ * preview is recorded as a pending action under the command's update id, so a redelivered
+ * command shows no second preview. Nothing is written to the ledger here.
+ */
+export function changesFeature(services: BotServices): Composer<BotContext> {
+  const feature = new Composer<BotContext>();
+  for (const spec of CHANGES) {
+    feature.command(spec.name, requires(permissionOf(spec.name)), async (ctx) => {
+      const read = await readArguments(
+        ctx,
+        { name: spec.name, payload: ctx.payload, flags: spec.flags },
+        spec.schema,
+        spec.fromWords,
+      );
+      if (!read) return;
+      const force = read.flags.has("force");
+      if (!mayRun(ctx.requester.role, read.args.command, force)) {
+        const what = force ? `/${spec.name} --force` : `/${spec.name}`;
+        await refuse(ctx, what, `Sorry, your role (${ctx.requester.role}) may not run ${what}.`);
+        return;
+      }
+      await showPreview(ctx, services, read.args, {
+        force,
+        allowMajor: read.flags.has("allow-major"),
+        text: ctx.message.text,
+      });
+    });
+  }
+  return feature;
+}
+
+async function showPreview(
+  ctx: BotContext,
+  { ledger, pending, clock, confirmTtlMs }: BotServices,
+  asked: Asked,
+  options: { force: boolean; allowMajor: boolean; text: string },
+): Promise<void> {
+  const { requester } = ctx;
+  const previewed: PreviewedContext = {
+    actor: actorOf(requester),
+    reason: asked.reason,
+    force: options.force,
+    allowMajor: options.allowMajor,
+  };
+  const dryRun = await ledger.execute(asked.command, { ...previewed, dryRun: true });
+  const running = "pluginId" in asked.command ? await ledger.activeVersion(asked.command.pluginId) : null;
+
+  const now = clock();
+  const id = randomUUID();
+  const recorded = await pending.create({
+    id,
+    updateId: ctx.update.update_id,
+    chatId: ctx.chat?.id ?? requester.id,
+    requesterUserId: requester.id,
+    command: asked.command,
+    ctx: previewed,
+    state: dryRun.ok ? "pending" : "rejected",
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + confirmTtlMs),
+  });
+  if (!recorded) {
+    ctx.log.info("this command was delivered before; its preview stands");
+    return;
+  }
+  const forceable = !dryRun.ok && dryRun.violations.every((v) => !UNFORCEABLE_CODES.has(v.code));
+  const text = previewMessage({
+    command: asked.command,
+    running,
+    reason: asked.reason,
+    dryRun,
+    ttlMinutes: Math.max(1, Math.round(confirmTtlMs / 60_000)),
+    forceHint:
+      forceable && !options.force && allows(requester.role, "force")
+        ? `${options.text.trim()} --force ${asked.reason ? "" : "<reason>"}`.trim()
+        : null,
+  });
+  if (!dryRun.ok) {
+    ctx.log.info({ violations: dryRun.violations.map((v) => v.code) }, "preview refused by the rules");
+    await ctx.reply(text, { parse_mode: "HTML" });
+    return;
+  }
+  const buttons = Markup.inlineKeyboard([
+    Markup.button.callback("✅ Confirm", `confirm:${id}`),
+    Markup.button.callback("✖ Cancel", `cancel:${id}`),
+  ]);
+  const message = await ctx.reply(text, { parse_mode: "HTML", ...buttons });
+  await pending.attachMessage(id, message.message_id);
+  ctx.log.info({ pendingActionId: id }, "preview shown");
+}
+
+function permissionOf(name: string): Permission {
+  const permission = commandSpec(name)?.permission;
+  if (!permission) throw new Error(`/${name} is not a change command of the command list`);
+  return permission;
+}

@@ -1,0 +1,296 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Update } from "telegraf/types";
+
+/**
+ * A Telegram Bot API server on loopback, enough for a telegraf bot to run against it offline:
+ * getMe, getUpdates (long polling), sendMessage, editMessageText, answerCallbackQuery,
+ * setMyCommands, deleteWebhook, setWebhook. It records every call, and can be told to fail the
+ * next calls of a method (a 429 by default).
+ *
+ * Every pushed update is handed out exactly once, by the next getUpdates; pushing the same
+ * update again is a redelivery, as Telegram does when a bot did not confirm it.
+ */
+export type ApiCall = {
+  method: string;
+  // biome-ignore lint/suspicious/noExplicitAny: the Bot API's payloads, read loosely by the tests.
+  payload: Record<string, any>;
+  /** performance.now() when the request arrived. */
+  at: number;
+  /** The error answered instead of a result, if the call was told to fail. */
+  failed?: ApiError;
+};
+
+export type ApiError = {
+  ok: false;
+  error_code: number;
+  description: string;
+  parameters?: { retry_after?: number };
+};
+
+export type FakeUser = { id: number; first_name: string; username?: string };
+
+export const TOO_MANY_REQUESTS: ApiError = {
+  ok: false,
+  error_code: 429,
+  description: "Too Many Requests: retry after 1",
+  parameters: { retry_after: 1 },
+};
+
+export const BOT_USER = {
+  id: 900_000_001,
+  is_bot: true,
+  first_name: "Ledger",
+  username: "ledger_test_bot",
+  can_join_groups: true,
+  can_read_all_group_messages: false,
+  supports_inline_queries: false,
+};
+
+/** Polls are answered empty after this long, so that a stopping bot is never held up. */
+const POLL_HOLD_MS = 300;
+
+type Waiter = { test: (call: ApiCall) => boolean; resolve: (call: ApiCall) => void };
+
+export class FakeBotApi {
+  readonly token = "123456:TEST-fake-token";
+  readonly calls: ApiCall[] = [];
+  /** performance.now() at which each update id was last handed out. */
+  readonly deliveredAt = new Map<number, number>();
+  private queue: Update[] = [];
+  private polls: Array<() => void> = [];
+  private pollCount = 0;
+  /** deliver() callers: resolved by the first poll after the one that handed their update out. */
+  private handled: Array<{ update: Update; handedIn?: number; resolve: () => void }> = [];
+  private failures = new Map<string, ApiError[]>();
+  private waiters: Waiter[] = [];
+  private nextMessageId = 1;
+  private nextUpdateId = 1;
+  private server: http.Server;
+
+  private constructor() {
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+  }
+
+  static async start(): Promise<FakeBotApi> {
+    const api = new FakeBotApi();
+    await new Promise<void>((resolve) => api.server.listen(0, "127.0.0.1", resolve));
+    return api;
+  }
+
+  /** TELEGRAM_API_ROOT for a bot that should talk to this server. */
+  get url(): string {
+    const { port } = this.server.address() as AddressInfo;
+    return `http://127.0.0.1:${port}`;
+  }
+
+  async close(): Promise<void> {
+    for (const release of this.polls.splice(0)) release();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** The next `times` calls of `method` are answered with `error` instead of a result. */
+  failNext(method: string, times = 1, error: ApiError = TOO_MANY_REQUESTS): void {
+    this.failures.set(method, [...(this.failures.get(method) ?? []), ...Array(times).fill(error)]);
+  }
+
+  /** Queues an update for the next getUpdates. */
+  push(update: Update): void {
+    this.queue.push(update);
+    for (const release of this.polls.splice(0)) release();
+  }
+
+  /**
+   * Queues an update and resolves once the bot has handled it: telegraf asks for more updates
+   * only after the last batch's handlers have all finished.
+   */
+  deliver(update: Update, timeoutMs = 15_000): Promise<void> {
+    const copy = { ...update };
+    const done = new Promise<void>((resolve) => this.handled.push({ update: copy, resolve }));
+    this.push(copy);
+    return withTimeout(done, timeoutMs, `update ${update.update_id} was not handled`);
+  }
+
+  callsOf(method: string): ApiCall[] {
+    return this.calls.filter((c) => c.method === method && !c.failed);
+  }
+
+  /** Successful sendMessage and editMessageText texts sent to a chat, in order. */
+  textsTo(chatId: number): string[] {
+    return this.calls
+      .filter((c) => !c.failed && ["sendMessage", "editMessageText"].includes(c.method))
+      .filter((c) => Number(c.payload.chat_id) === chatId)
+      .map((c) => String(c.payload.text));
+  }
+
+  /** The first call (already made, or still to come) of `method` that passes `test`. */
+  waitFor(
+    method: string,
+    test: (call: ApiCall) => boolean = () => true,
+    timeoutMs = 10_000,
+  ): Promise<ApiCall> {
+    const matches = (call: ApiCall) => call.method === method && !call.failed && test(call);
+    const seen = this.calls.find(matches);
+    if (seen) return Promise.resolve(seen);
+    const next = new Promise<ApiCall>((resolve) => this.waiters.push({ test: matches, resolve }));
+    return withTimeout(next, timeoutMs, `no ${method} call came`);
+  }
+
+  /** The next call of `method` from now on that passes `test`. */
+  nextCall(
+    method: string,
+    test: (call: ApiCall) => boolean = () => true,
+    timeoutMs = 10_000,
+  ): Promise<ApiCall> {
+    const matches = (call: ApiCall) => call.method === method && !call.failed && test(call);
+    const next = new Promise<ApiCall>((resolve) => this.waiters.push({ test: matches, resolve }));
+    return withTimeout(next, timeoutMs, `no further ${method} call came`);
+  }
+
+  /** A private-chat message from `user`, a command when it starts with "/". */
+  message(user: FakeUser, text: string, updateId = this.nextUpdateId++): Update {
+    const command = /^\/\S+/.exec(text)?.[0];
+    return {
+      update_id: updateId,
+      message: {
+        message_id: this.nextMessageId++,
+        date: Math.floor(Date.now() / 1000),
+        from: { is_bot: false, ...user },
+        chat: { id: user.id, type: "private", first_name: user.first_name },
+        text,
+        ...(command ? { entities: [{ type: "bot_command", offset: 0, length: command.length }] } : {}),
+      },
+    } as Update;
+  }
+
+  /** `user` pressing the button `data` under the bot's message `call` (a sendMessage). */
+  press(
+    user: FakeUser,
+    data: string,
+    message: { chatId: number; messageId: number },
+    updateId = this.nextUpdateId++,
+  ) {
+    return {
+      update_id: updateId,
+      callback_query: {
+        id: `cb${updateId}`,
+        from: { is_bot: false, ...user },
+        chat_instance: "fake",
+        data,
+        message: {
+          message_id: message.messageId,
+          date: Math.floor(Date.now() / 1000),
+          chat: { id: message.chatId, type: "private", first_name: user.first_name },
+          from: BOT_USER,
+          text: "(preview)",
+        },
+      },
+    } as Update;
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const match = /^\/bot([^/]+)\/(\w+)$/.exec(req.url ?? "");
+    let body = "";
+    for await (const chunk of req) body += chunk;
+    if (!match || match[1] !== this.token) return answer(res, 404, notFound());
+    const method = match[2] as string;
+    const payload = body ? JSON.parse(body) : {};
+    const call: ApiCall = { method, payload, at: performance.now() };
+    const failure = this.failures.get(method)?.shift();
+    if (failure) {
+      this.calls.push({ ...call, failed: failure });
+      return answer(res, failure.error_code, failure);
+    }
+    this.calls.push(call);
+    for (const waiter of [...this.waiters]) {
+      if (waiter.test(call)) {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        waiter.resolve(call);
+      }
+    }
+    const result =
+      method === "getUpdates" ? await this.getUpdates(payload, res) : this.result(method, payload);
+    if (result === undefined) return answer(res, 404, notFound());
+    answer(res, 200, { ok: true, result });
+  }
+
+  private async getUpdates(payload: { timeout?: number }, res: http.ServerResponse): Promise<Update[]> {
+    let gone = false;
+    res.once("close", () => {
+      gone = true;
+    });
+    const poll = ++this.pollCount;
+    for (const waiter of [...this.handled]) {
+      if (waiter.handedIn !== undefined && poll > waiter.handedIn) {
+        this.handled.splice(this.handled.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+    }
+    if (this.queue.length === 0 && (payload.timeout ?? 0) > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, POLL_HOLD_MS);
+        const release = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        this.polls.push(release);
+        res.once("close", release);
+      });
+    }
+    // A poll the bot gave up on (it is stopping) takes nothing: the updates wait for the next.
+    if (gone) return [];
+    const updates = this.queue.splice(0);
+    const now = performance.now();
+    for (const update of updates) this.deliveredAt.set(update.update_id, now);
+    for (const waiter of this.handled) if (updates.includes(waiter.update)) waiter.handedIn = poll;
+    return updates;
+  }
+
+  private result(method: string, payload: Record<string, unknown>): unknown {
+    const date = Math.floor(Date.now() / 1000);
+    switch (method) {
+      case "getMe":
+        return BOT_USER;
+      case "sendMessage":
+        return {
+          message_id: this.nextMessageId++,
+          date,
+          from: BOT_USER,
+          chat: { id: payload.chat_id, type: "private" },
+          text: payload.text,
+        };
+      case "editMessageText":
+        return {
+          message_id: payload.message_id,
+          date,
+          edit_date: date,
+          from: BOT_USER,
+          chat: { id: payload.chat_id, type: "private" },
+          text: payload.text,
+        };
+      case "answerCallbackQuery":
+      case "setMyCommands":
+      case "deleteWebhook":
+      case "setWebhook":
+        return true;
+      default:
+        return undefined;
+    }
+  }
+}
+
+const notFound = (): ApiError => ({ ok: false, error_code: 404, description: "Not Found: method not found" });
+
+function answer(res: http.ServerResponse, status: number, body: unknown): void {
+  if (res.destroyed) return;
+  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
