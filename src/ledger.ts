@@ -2,6 +2,7 @@ import { projections } from "../projections/index.ts";
 import type { Command } from "./domain/index.ts";
 import { createExecute, type ExecuteContext, type ExecuteResult } from "./ledger-execute.ts";
 import type { Logger } from "./log.ts";
+import { type PendingActions, pendingActions } from "./pending-actions.ts";
 import { type RebuildResult, rebuildProjections } from "./projection-rebuild.ts";
 import { type CatalogEntry, type MatrixView, matrix, versions } from "./queries/catalog.ts";
 import { type AuditEntry, audit, type HistoryInterval, history } from "./queries/history.ts";
@@ -56,6 +57,10 @@ export type Ledger = {
   events(after?: number): AsyncGenerator<RecordedEvent[]>;
   verify(onProgress?: Progress): Promise<VerifyResult>;
   rebuild(onProgress?: Progress): Promise<RebuildResult>;
+  /** Previews waiting for a Telegram Confirm/Cancel (kept with the ledger, so transports hold no SQL). */
+  pendingActions: PendingActions;
+  /** Applies pending migrations (opening the ledger already did); the names applied. */
+  migrate(): Promise<string[]>;
   close(): Promise<void>;
 };
 
@@ -117,6 +122,8 @@ export function createLedger(
     verify: (onProgress) => verifyChain(store, onProgress),
     rebuild: (onProgress) =>
       rebuildProjections(store, projections, { readThroughPool: database.mode === "server", onProgress }),
+    pendingActions: pendingActions(pool, options.schema),
+    migrate: () => migrate(pool, options.schema, options.logger),
     async close() {
       if (options.ownsDatabase) await database.close();
     },

@@ -14,7 +14,7 @@ import { confirmationFeature } from "./features/confirmation.ts";
 import { historyFeature } from "./features/history.ts";
 import { statusFeature } from "./features/status.ts";
 import { publishMenus } from "./menus.ts";
-import { pendingActions } from "./pending-actions.ts";
+
 import { accessList } from "./roles.ts";
 
 /** The path the webhook server accepts when TELEGRAM_WEBHOOK_URL has none of its own. */
@@ -73,7 +73,7 @@ export function createLedgerBot(options: LedgerBotOptions): LedgerBot {
 
   const services: BotServices = {
     ledger,
-    pending: pendingActions(ledger.database.pool, options.schema),
+    pending: ledger.pendingActions,
     access,
     clock: options.clock ?? (() => new Date()),
     confirmTtlMs: options.confirmTtlMs ?? 120_000,

@@ -2,10 +2,10 @@ import type { Context } from "telegraf";
 import type { z } from "zod";
 import type { Ledger } from "../ledger.ts";
 import type { Logger } from "../log.ts";
+import type { PendingActions } from "../pending-actions.ts";
 import { type Flag, parseWith, splitWords, type Words } from "./arguments.ts";
 import { commandSpec } from "./command-list.ts";
 import { escapeHtml, splitHtml } from "./html.ts";
-import type { PendingActions } from "./pending-actions.ts";
 import type { AccessList, Role } from "./roles.ts";
 
 /** Who sent an update, as the ledger records them and as the roles know them. */

@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { migrate } from "../../store/migrate.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
 import { endProgress } from "../output.ts";
 import { nonNegativeInt } from "./arguments.ts";
@@ -12,9 +11,10 @@ export function registerAdminVerbs(program: Command, run: Run): void {
     .description("apply pending database migrations (also done at every start)")
     .action(
       run(async (ctx) => {
-        const { database } = await ctx.ledger();
+        const ledger = await ctx.ledger();
+        const { database } = ledger;
         // Opening the ledger already migrated; this run reports what, if anything, was pending.
-        const applied = await migrate(database.pool, ctx.config.schema, ctx.logger);
+        const applied = await ledger.migrate();
         ctx.out.result({ ok: true, schema: ctx.config.schema, applied, location: database.location }, () =>
           applied.length ? `applied ${applied.join(", ")}` : `schema "${ctx.config.schema}" is up to date`,
         );

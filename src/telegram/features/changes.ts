@@ -2,11 +2,11 @@ import { randomUUID } from "node:crypto";
 import { Composer, Markup } from "telegraf";
 import { z } from "zod";
 import { type Command, isVersion, UNFORCEABLE_CODES } from "../../domain/index.ts";
+import type { PreviewedContext } from "../../pending-actions.ts";
 import { type Flag, pluginIdArg, reasonArg, rest, versionArg, type Words } from "../arguments.ts";
 import { previewMessage } from "../change-messages.ts";
 import { commandSpec } from "../command-list.ts";
 import { actorOf, type BotContext, type BotServices, readArguments, refuse } from "../context.ts";
-import type { PreviewedContext } from "../pending-actions.ts";
 import { allows, mayRun, type Permission } from "../roles.ts";
 import { requires } from "./access.ts";
 

@@ -1,7 +1,7 @@
 import { Composer } from "telegraf";
+import type { PendingAction } from "../../pending-actions.ts";
 import { cancelledMessage, expiredMessage, resultMessage } from "../change-messages.ts";
 import { type BotContext, type BotServices, refuse } from "../context.ts";
-import type { PendingAction } from "../pending-actions.ts";
 import { mayRun } from "../roles.ts";
 
 const BUTTON = /^(confirm|cancel):([0-9a-f-]{36})$/;

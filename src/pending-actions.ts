@@ -1,7 +1,7 @@
 import type pg from "pg";
-import type { Command } from "../domain/index.ts";
-import type { ExecuteContext } from "../ledger-execute.ts";
-import { tablesIn } from "../store/tables.ts";
+import type { Command } from "./domain/index.ts";
+import type { ExecuteContext } from "./ledger-execute.ts";
+import { tablesIn } from "./store/tables.ts";
 
 /**
  * Previews waiting for their Confirm or Cancel, in PostgreSQL so that every bot instance (and a
