@@ -75,6 +75,41 @@ export interface HostSetCommand extends CommandOptions {
   dbSchemaVersion: string;
 }
 
+/**
+ * Starts an A/B test of `candidate` against the active version, the control. The domain has no
+ * randomness, so `testId` and `salt` come in on the command: the ledger generates them.
+ */
+export interface AbTestStartCommand extends CommandOptions {
+  kind: "abTestStart";
+  pluginId: string;
+  candidate: string;
+  /** The candidate's share of units in basis points: 1..9999 (0.01% to 99.99%). */
+  candidateWeightBp: number;
+  testId: string;
+  /** Hashed with every unit key (`ab-assignment.ts`), so a new test re-randomises the units. */
+  salt: string;
+  allowMajor?: boolean;
+}
+
+/** A new split for the running test; units in the candidate arm stay there when it grows. */
+export interface AbTestWeightCommand extends CommandOptions {
+  kind: "abTestWeight";
+  pluginId: string;
+  candidateWeightBp: number;
+}
+
+/** The candidate becomes the active version, and the test ends. */
+export interface AbTestPromoteCommand extends CommandOptions {
+  kind: "abTestPromote";
+  pluginId: string;
+}
+
+/** The test ends; the control stays the active version. */
+export interface AbTestAbortCommand extends CommandOptions {
+  kind: "abTestAbort";
+  pluginId: string;
+}
+
 export type Command =
   | ReleaseCommand
   | ImportCommand
@@ -83,6 +118,18 @@ export type Command =
   | UpgradeCommand
   | RollbackCommand
   | DeactivateCommand
-  | HostSetCommand;
+  | HostSetCommand
+  | AbTestStartCommand
+  | AbTestWeightCommand
+  | AbTestPromoteCommand
+  | AbTestAbortCommand;
+
+/**
+ * A command as a transport asks for it. An A/B test's id and salt are not the asker's to
+ * choose: the ledger generates them before it decides.
+ */
+export type CommandRequest =
+  | Exclude<Command, AbTestStartCommand>
+  | Omit<AbTestStartCommand, "testId" | "salt">;
 
 export type CommandKind = Command["kind"];

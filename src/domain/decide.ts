@@ -1,4 +1,8 @@
 import type {
+  AbTestAbortCommand,
+  AbTestPromoteCommand,
+  AbTestStartCommand,
+  AbTestWeightCommand,
   Command,
   DeactivateCommand,
   DeprecateCommand,
@@ -46,6 +50,14 @@ function plan(command: Command, state: LedgerState): Plan {
       return planDeactivate(command, state);
     case "hostSet":
       return planHostSet(command, state);
+    case "abTestStart":
+      return planAbTestStart(command, state);
+    case "abTestWeight":
+      return planAbTestWeight(command, state);
+    case "abTestPromote":
+      return planAbTestPromote(command, state);
+    case "abTestAbort":
+      return planAbTestAbort(command, state);
     default:
       return rejected(say.unknownCommand((command as { kind: unknown }).kind));
   }
@@ -196,6 +208,80 @@ function planHostSet(command: HostSetCommand, state: LedgerState): Plan {
   const next = { apiVersion, dbSchemaVersion };
   const declaration: LedgerEvent = { type: "HostVersionsDeclared", data: next };
   return { violations: hostChangeViolations(next, state), events: planned(declaration) };
+}
+
+/**
+ * The candidate is judged as an upgrade target would be (released, not deprecated, host and
+ * matrix, MAJOR), against the active version as the control. One test per plugin: a start
+ * forced past a running test ends that test first.
+ */
+function planAbTestStart(command: AbTestStartCommand, state: LedgerState): Plan {
+  const { pluginId, candidate, candidateWeightBp, testId, salt } = command;
+  const input = [
+    ...say.checkPluginId(pluginId),
+    ...say.checkVersion(candidate, "A/B candidate"),
+    ...say.checkWeight(candidateWeightBp),
+    ...say.checkTestIdentity(testId, salt),
+  ];
+  if (input.length > 0) return rejected(...input);
+  const plugin = pluginOf(state, pluginId);
+  const control = plugin?.active ?? null;
+  const release = versionOf(plugin, candidate);
+  if (control === candidate) return rejected(say.candidateIsControl(pluginId, candidate));
+  const violations: Violation[] = [];
+  if (control === null) violations.push(say.notActive(pluginId, "test against; register it first"));
+  if (release === undefined) violations.push(say.notReleased(pluginId, candidate));
+  else violations.push(...targetViolations(pluginId, release, state));
+  if (plugin === undefined || control === null || release === undefined) return rejected(...violations);
+
+  if (majorOf(control) !== majorOf(candidate) && command.allowMajor !== true) {
+    violations.push(say.majorMismatch(pluginId, "A/B test", control, candidate));
+  }
+  if (plugin.abTest !== null) violations.push(say.abTestRunning(pluginId, plugin.abTest));
+  const started: LedgerEvent = {
+    type: "AbTestStarted",
+    data: { pluginId, testId, control, candidate, candidateWeightBp, salt },
+  };
+  return { violations, events: endTestThen(pluginId, plugin, started) };
+}
+
+function planAbTestWeight(command: AbTestWeightCommand, state: LedgerState): Plan {
+  const { pluginId, candidateWeightBp } = command;
+  const input = [...say.checkPluginId(pluginId), ...say.checkWeight(candidateWeightBp)];
+  if (input.length > 0) return rejected(...input);
+  const test = pluginOf(state, pluginId)?.abTest ?? null;
+  if (test === null) return rejected(say.noAbTest(pluginId, "reweigh"));
+  if (test.candidateWeightBp === candidateWeightBp) return rejected(say.weightUnchanged(pluginId, test));
+  const { testId } = test;
+  return accepted({
+    type: "AbTestWeightChanged",
+    data: { pluginId, testId, fromBp: test.candidateWeightBp, toBp: candidateWeightBp },
+  });
+}
+
+/** An activation of the candidate: it must still be fit to run alone (it may have been deprecated). */
+function planAbTestPromote(command: AbTestPromoteCommand, state: LedgerState): Plan {
+  const { pluginId } = command;
+  const input = say.checkPluginId(pluginId);
+  if (input.length > 0) return rejected(...input);
+  const plugin = pluginOf(state, pluginId);
+  const test = plugin?.abTest ?? null;
+  if (test === null) return rejected(say.noAbTest(pluginId, "promote"));
+  const release = versionOf(plugin, test.candidate);
+  if (release === undefined) return rejected(say.notReleased(pluginId, test.candidate));
+  const { testId, control, candidate } = test;
+  const promotion: LedgerEvent = { type: "AbTestPromoted", data: { pluginId, testId, control, candidate } };
+  return { violations: targetViolations(pluginId, release, state), events: planned(promotion) };
+}
+
+function planAbTestAbort(command: AbTestAbortCommand, state: LedgerState): Plan {
+  const { pluginId } = command;
+  const input = say.checkPluginId(pluginId);
+  if (input.length > 0) return rejected(...input);
+  const test = pluginOf(state, pluginId)?.abTest ?? null;
+  if (test === null) return rejected(say.noAbTest(pluginId, "abort"));
+  const { testId, control, candidate } = test;
+  return accepted({ type: "AbTestAborted", data: { pluginId, testId, control, candidate } });
 }
 
 /** What makes a released version unfit to become active: deprecation, host, matrix. */

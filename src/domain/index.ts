@@ -1,7 +1,30 @@
+export {
+  type AbArm,
+  type AbSplit,
+  armOf,
+  assignUnit,
+  bucketOf,
+  murmur3,
+  type UnitAssignment,
+} from "./ab-assignment.ts";
+export {
+  BASIS_POINTS,
+  formatPercent,
+  isCandidateWeight,
+  MAX_WEIGHT_BP,
+  MIN_WEIGHT_BP,
+  parsePercent,
+  percentOf,
+} from "./ab-weights.ts";
 export type {
+  AbTestAbortCommand,
+  AbTestPromoteCommand,
+  AbTestStartCommand,
+  AbTestWeightCommand,
   Command,
   CommandKind,
   CommandOptions,
+  CommandRequest,
   DeactivateCommand,
   DeprecateCommand,
   HostSetCommand,

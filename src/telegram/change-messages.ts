@@ -1,10 +1,16 @@
-import type { Command, PlannedEvent, Violation, ViolationCode } from "../domain/index.ts";
+import {
+  type CommandRequest,
+  formatPercent,
+  type PlannedEvent,
+  type Violation,
+  type ViolationCode,
+} from "../domain/index.ts";
 import type { ExecuteResult } from "../ledger-execute.ts";
 import { bold, code, escapeHtml, truncate } from "./html.ts";
 import { summary } from "./read-views.ts";
 
 /** The change in a few words, the way an operator would say it ("upgrade combined_v3 to 3.3.0"). */
-export function describeCommand(command: Command): string {
+export function describeCommand(command: CommandRequest): string {
   switch (command.kind) {
     case "upgrade":
       return `upgrade ${command.pluginId} to ${command.version}`;
@@ -22,12 +28,20 @@ export function describeCommand(command: Command): string {
       return `release ${command.pluginId} ${command.version}`;
     case "import":
       return `import ${command.releases.length} releases`;
+    case "abTestStart":
+      return `start an A/B test of ${command.pluginId} ${command.candidate} at ${formatPercent(command.candidateWeightBp)}`;
+    case "abTestWeight":
+      return `give the A/B candidate of ${command.pluginId} ${formatPercent(command.candidateWeightBp)}`;
+    case "abTestPromote":
+      return `promote the A/B candidate of ${command.pluginId}`;
+    case "abTestAbort":
+      return `abort the A/B test of ${command.pluginId}`;
   }
 }
 
 /** What changes for the plugin: "3.2.1 → 3.3.0", from the plan when there is one. */
 export function changeLine(
-  command: Command,
+  command: CommandRequest,
   running: string | null,
   events: readonly PlannedEvent[] = [],
 ): string {
@@ -72,7 +86,7 @@ function overridesLine(overrides: readonly ViolationCode[]): string[] {
 const reasonLine = (reason: string | undefined) => (reason ? [`Reason: ${escapeHtml(reason)}`] : []);
 
 export type Preview = {
-  command: Command;
+  command: CommandRequest;
   running: string | null;
   reason: string | undefined;
   dryRun: ExecuteResult;
@@ -105,7 +119,7 @@ export function previewMessage(p: Preview): string {
 }
 
 /** The preview message, edited once the Confirm ran. */
-export function resultMessage(command: Command, result: ExecuteResult, by: string): string {
+export function resultMessage(command: CommandRequest, result: ExecuteResult, by: string): string {
   if (!result.ok) {
     return [
       `${bold(capitalise(describeCommand(command)))}: <b>not done</b>, the ledger changed since the preview`,
@@ -125,11 +139,11 @@ export function resultMessage(command: Command, result: ExecuteResult, by: strin
   ].join("\n");
 }
 
-export function cancelledMessage(command: Command, by: string): string {
+export function cancelledMessage(command: CommandRequest, by: string): string {
   return `${bold(capitalise(describeCommand(command)))}: cancelled by ${escapeHtml(by)}. Nothing was recorded.`;
 }
 
-export function expiredMessage(command: Command): string {
+export function expiredMessage(command: CommandRequest): string {
   return `${bold(capitalise(describeCommand(command)))}: the preview expired. Nothing was recorded; send the command again.`;
 }
 

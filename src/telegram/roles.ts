@@ -55,6 +55,10 @@ export function permissionsFor(command: Command, force: boolean): Permission[] {
       case "upgrade":
       case "rollback":
       case "deactivate":
+      case "abTestStart":
+      case "abTestWeight":
+      case "abTestPromote":
+      case "abTestAbort":
         return "change";
       case "deprecate":
         return "deprecate";

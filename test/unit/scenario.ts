@@ -147,3 +147,13 @@ export const running = (pluginId: string, version: string, extra: Partial<Versio
   released(pluginId, version, extra),
   registered(pluginId, version),
 ];
+
+export const abWeighted = (pluginId: string, fromBp: number, toBp: number): LedgerEvent => ({
+  type: "AbTestWeightChanged",
+  data: { pluginId, testId: "t1", fromBp, toBp },
+});
+
+export const abPromoted = (pluginId: string, control: string, candidate: string): LedgerEvent => ({
+  type: "AbTestPromoted",
+  data: { pluginId, testId: "t1", control, candidate },
+});
