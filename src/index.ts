@@ -22,5 +22,13 @@ export type { RebuildResult } from "./projection-rebuild.ts";
 export type { CatalogEntry, MatrixItem, MatrixView } from "./queries/catalog.ts";
 export type { AuditEntry, HistoryInterval } from "./queries/history.ts";
 export type { PluginStatus, StatusView } from "./queries/status.ts";
+export type { TimelineOptions, TimelineView } from "./queries/timeline.ts";
+export type {
+  Actor,
+  LedgerPoint,
+  TimelineAction,
+  TimelineEnd,
+  TimelineInterval,
+} from "./queries/timeline-pieces.ts";
 export type { RecordedEvent } from "./recorded-event.ts";
 export type { ActorKind, Metadata, VerifyResult } from "./store/index.ts";

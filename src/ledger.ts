@@ -15,6 +15,7 @@ import {
   type StatusView,
   status,
 } from "./queries/status.ts";
+import { type TimelineOptions, type TimelineView, timeline } from "./queries/timeline.ts";
 import { type RecordedEvent, recordedEvent } from "./recorded-event.ts";
 import {
   createEventStore,
@@ -51,6 +52,8 @@ export type Ledger = {
   audit(options?: { limit?: number; pluginId?: string }): Promise<AuditEntry[]>;
   /** The status at a position, or at the last event recorded at or before a moment. */
   asOf(at: number | Date): Promise<StatusView>;
+  /** Which versions the plugins ran in a window, with their A/B tests: indexed, not a replay. */
+  timeline(pluginIds: readonly string[], options?: TimelineOptions): Promise<TimelineView>;
   /** The same answer from a full fold of the events through the domain. */
   replay(options?: { to?: number | Date }): Promise<StatusView>;
   /** Events after position `after`, in batches, in position order. */
@@ -109,6 +112,7 @@ export function createLedger(
     matrix: () => matrix(pool, tables),
     audit: (auditOptions) => audit(pool, tables, auditOptions),
     asOf: (at) => asOf(pool, tables, at),
+    timeline: (pluginIds, timelineOptions = {}) => timeline(pool, tables, pluginIds, timelineOptions, clock()),
     async replay(replayOptions = {}) {
       const to =
         replayOptions.to === undefined
