@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderPng } from "../../src/chart/render.ts";
+import { timelineChart } from "../../src/chart/timeline-chart.ts";
 import type { Command, ExecuteContext } from "../../src/index.ts";
 import { parseTimelineCsv, timelineCsv } from "../../src/timeline-csv.ts";
+import { pngHeader } from "../support/png.ts";
 import { type LedgerFixture, openFixture, operator, register, release, upgrade } from "./ledger-fixtures.ts";
 
 /** Day `day` of March 2025 at `hour` UTC: every command below runs at a moment of its own. */
@@ -206,5 +209,19 @@ describe("timeline on PostgreSQL", () => {
     const fromCsv = JSON.parse(JSON.stringify({ items: parseTimelineCsv(timelineCsv(view.items)) }));
     expect(fromCsv).toEqual(json);
     expect(json.items).toHaveLength(6);
+  });
+
+  it("draws a PNG of the stated size whose SVG names every plugin and version in the window", async () => {
+    const plugins = ["momentum", "risk_guard", "never_ran"];
+    const view = await f.ledger.timeline(plugins, { from: at(2, 12) });
+    const chart = timelineChart(view, { plugins, width: 900 });
+    const { png, svg, width, height } = await renderPng(chart.spec);
+    expect(pngHeader(png)).toMatchObject({ width: 900, height: chart.height });
+    expect([width, height]).toEqual([900, chart.height]);
+    for (const name of [...plugins, ...new Set(view.items.map((i) => i.version))]) {
+      expect(svg).toContain(`>${name}<`);
+    }
+    // The rollback is marked, and the deactivated plugin's lane ends where it stopped.
+    expect(svg).toContain(">rollback<");
   });
 });

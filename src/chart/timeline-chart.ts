@@ -1,0 +1,304 @@
+import type { TopLevelSpec } from "vega-lite";
+import type { TimelineView } from "../queries/timeline.ts";
+import type { TimelineInterval } from "../queries/timeline-pieces.ts";
+
+/**
+ * A timeline as a vega-lite spec: one lane per plugin, versions as coloured spans along time.
+ * An A/B span is split across its height, the control above and the candidate below, each as
+ * tall as its share of units, with "A/B control vs candidate @ weight" written above it.
+ * Rollbacks, promotions and aborted tests are marked where they happened. The geometry (lanes,
+ * bar heights, which labels fit) is worked out here, so the spec needs no expressions beyond
+ * the lane names, and the same view always gives the same picture.
+ */
+
+export type TimelineChartOptions = {
+  /** The plugins, one lane each, top to bottom; a plugin without an interval keeps an empty lane. */
+  plugins: readonly string[];
+  /** Total width of the picture in pixels, axes and legends included. */
+  width?: number;
+  title?: string;
+};
+
+export type TimelineChart = { spec: TopLevelSpec; width: number; height: number };
+
+export const FONT_FAMILY = "DejaVu Sans";
+
+const LANE_PX = 64;
+/** Within a lane (1 unit tall): the label zone above the bar, then the bar. */
+const BAR_TOP = 0.32;
+const BAR_BOTTOM = 0.92;
+const LABEL_Y = 0.27;
+const HEADER_PX = 70;
+const AXIS_PX = 50;
+const LEGEND_COLUMNS = 8;
+const LEGEND_ROW_PX = 18;
+/** DejaVu Sans averages about 0.6 em a character (bold 0.65): enough to decide what fits. */
+const BAR_CHAR_PX = 7.2;
+const CAPTION_CHAR_PX = 6.1;
+/**
+ * Vega's tableau10, then the rest of tableau20, assigned here rather than by a scheme so that
+ * each bar's label can take the colour (white or near-black) that reads on it.
+ */
+const PALETTE = [
+  "#4c78a8",
+  "#f58518",
+  "#e45756",
+  "#72b7b2",
+  "#54a24b",
+  "#eeca3b",
+  "#b279a2",
+  "#ff9da6",
+  "#9d755d",
+  "#bab0ac",
+  "#9ecae9",
+  "#ffbf79",
+  "#88d27a",
+  "#f2cf5b",
+  "#83bcb6",
+  "#ff9d98",
+  "#d67195",
+  "#fcbfd2",
+  "#d6a5c9",
+  "#d8b5a5",
+];
+
+type Bar = {
+  lane: number;
+  y: number;
+  y2: number;
+  start: number;
+  end: number;
+  version: string;
+  /** Shown inside the bar when it fits, in `ink`. */
+  label: string;
+  ink: string;
+};
+type Span = { y: number; y2: number; start: number; end: number };
+type Caption = { y: number; x: number; text: string };
+type Marker = { lane: number; y: number; at: number; event: string };
+
+const MARKERS = [
+  { event: "rollback", shape: "triangle-down", color: "#c62828" },
+  { event: "A/B promoted", shape: "diamond", color: "#2e7d32" },
+  { event: "A/B aborted", shape: "cross", color: "#37474f" },
+] as const;
+
+export function timelineChart(view: TimelineView, options: TimelineChartOptions): TimelineChart {
+  const plugins = [...new Set(options.plugins)];
+  const lane = new Map(plugins.map((p, i) => [p, i]));
+  const start = (view.from?.at ?? earliest(view.items) ?? view.to.at).getTime();
+  // A window of no length still gets an axis: an hour after its start.
+  const end = Math.max(view.to.at.getTime(), start + 3_600_000);
+  const width = options.width ?? 1200;
+  const nameChars = Math.max(...plugins.map((p) => p.length), 6);
+  const plotPx = width - 40 - nameChars * BAR_CHAR_PX;
+  const px = (ms: number) => (ms / (end - start)) * plotPx;
+
+  const bars: Bar[] = [];
+  const tests: Span[] = [];
+  const captions: Caption[] = [];
+  const markers: Marker[] = [];
+  const bar = (
+    i: number,
+    top: number,
+    bottom: number,
+    from: number,
+    to: number,
+    version: string,
+    label: string,
+  ) => bars.push({ lane: i, y: i + top, y2: i + bottom, start: from, end: to, version, label, ink: "" });
+  for (const item of view.items) {
+    const i = lane.get(item.pluginId);
+    if (i === undefined) continue;
+    const from = item.fromAt.getTime();
+    const to = item.toAt.getTime();
+    const room = px(to - from);
+    if (item.candidate === null || item.candidateWeightPercent === null) {
+      const fits = (item.version.length + 1) * BAR_CHAR_PX <= room;
+      bar(i, BAR_TOP, BAR_BOTTOM, from, to, item.version, fits ? item.version : "");
+    } else {
+      // The control above, the candidate below, each as tall as its share.
+      const split = BAR_TOP + (BAR_BOTTOM - BAR_TOP) * (1 - item.candidateWeightPercent / 100);
+      bar(i, BAR_TOP, split, from, to, item.version, "");
+      bar(i, split, BAR_BOTTOM, from, to, item.candidate, "");
+      tests.push({ y: i + BAR_TOP, y2: i + BAR_BOTTOM, start: from, end: to });
+      const weight = `${formatPercent(item.candidateWeightPercent)}%`;
+      const text = [
+        `A/B ${item.version} vs ${item.candidate} @ ${weight}`,
+        `${item.candidate} @ ${weight}`,
+        weight,
+      ].find((t) => (t.length + 1) * CAPTION_CHAR_PX <= room);
+      if (text !== undefined) captions.push({ y: i + LABEL_Y, x: from + (to - from) / 2, text });
+    }
+    const marker = markerOf(item);
+    if (marker !== undefined) markers.push({ lane: i, y: i + BAR_TOP, at: from, event: marker });
+  }
+  const empty = plugins
+    .filter((p) => !view.items.some((item) => item.pluginId === p))
+    .map((p) => ({
+      y: (lane.get(p) ?? 0) + (BAR_TOP + BAR_BOTTOM) / 2,
+      x: start,
+      text: "no interval in this window",
+    }));
+
+  const versions = [...new Set(bars.map((b) => b.version))];
+  const colour = new Map(versions.map((v, n) => [v, PALETTE[n % PALETTE.length] as string]));
+  for (const b of bars) b.ink = inkOn(colour.get(b.version) ?? "#ffffff");
+  const legendRows = Math.ceil(versions.length / LEGEND_COLUMNS) + (markers.length > 0 ? 2 : 0);
+  const height = HEADER_PX + plugins.length * LANE_PX + AXIS_PX + 30 + legendRows * LEGEND_ROW_PX;
+  // The layers share one x scale: its domain is stated once, in the first layer.
+  const x = { field: "start", type: "temporal" as const, title: "time (UTC)" };
+  const xScale = { type: "utc" as const, domainMin: start, domainMax: end };
+  const y = {
+    field: "y",
+    type: "quantitative" as const,
+    title: null,
+    scale: { domain: [0, plugins.length], reverse: true, nice: false, zero: false },
+    axis: {
+      values: plugins.map((_, i) => i + (BAR_TOP + BAR_BOTTOM) / 2),
+      labelExpr: laneNames(plugins),
+      grid: false,
+      ticks: false,
+      domain: false,
+      labelFontSize: 12,
+      labelFontWeight: "bold" as const,
+      labelPadding: 6,
+    },
+  };
+
+  const spec: TopLevelSpec = {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    width,
+    height,
+    autosize: { type: "fit", contains: "padding" },
+    padding: 12,
+    background: "white",
+    title: {
+      text: options.title ?? `Plugin versions: ${plugins.join(", ")}`,
+      subtitle: subtitle(view, start, end),
+      anchor: "start",
+      fontSize: 16,
+      subtitleFontSize: 11,
+      subtitleColor: "#555",
+    },
+    config: {
+      font: FONT_FAMILY,
+      view: { stroke: "#ddd" },
+      axis: { labelFontSize: 11, titleFontSize: 11, titleFontWeight: "normal", gridColor: "#eee" },
+      legend: { labelFontSize: 11, titleFontSize: 11, orient: "bottom", columns: LEGEND_COLUMNS },
+    },
+    layer: [
+      {
+        data: { values: bars },
+        mark: { type: "rect", stroke: "white", strokeWidth: 1 },
+        encoding: {
+          x: { ...x, scale: xScale },
+          x2: { field: "end" },
+          y,
+          y2: { field: "y2" },
+          color: {
+            field: "version",
+            type: "nominal",
+            title: "version",
+            scale: { domain: versions, range: versions.map((v) => colour.get(v) ?? "#ffffff") },
+          },
+        },
+      },
+      {
+        // An A/B test's whole span, outlined, so its two arms read as one thing.
+        data: { values: tests },
+        mark: { type: "rect", fillOpacity: 0, stroke: "#222", strokeWidth: 1.2, strokeDash: [4, 2] },
+        encoding: { x, x2: { field: "end" }, y, y2: { field: "y2" } },
+      },
+      {
+        data: { values: bars.filter((b) => b.label !== "") },
+        mark: { type: "text", fontSize: 11, fontWeight: "bold" },
+        encoding: {
+          x: { ...x, field: "mid" },
+          y: { ...y, field: "midY" },
+          text: { field: "label" },
+          color: { field: "ink", type: "nominal", scale: null },
+        },
+        transform: [
+          { calculate: "(datum.start + datum.end) / 2", as: "mid" },
+          { calculate: "(datum.y + datum.y2) / 2", as: "midY" },
+        ],
+      },
+      {
+        data: { values: captions },
+        mark: { type: "text", fontSize: 10, color: "#222", baseline: "bottom" },
+        encoding: { x: { ...x, field: "x" }, y, text: { field: "text" } },
+      },
+      {
+        data: { values: empty },
+        mark: { type: "text", fontSize: 11, color: "#777", align: "left", dx: 8, fontStyle: "italic" },
+        encoding: { x: { ...x, field: "x" }, y, text: { field: "text" } },
+      },
+      {
+        data: { values: markers },
+        mark: { type: "point", filled: true, size: 110, opacity: 1, stroke: "white", strokeWidth: 0.5 },
+        encoding: {
+          x: { ...x, field: "at" },
+          y,
+          // Shape and colour of one field share one legend.
+          shape: {
+            field: "event",
+            type: "nominal",
+            title: "marks",
+            scale: { domain: MARKERS.map((m) => m.event), range: MARKERS.map((m) => m.shape) },
+          },
+          color: {
+            field: "event",
+            type: "nominal",
+            title: "marks",
+            scale: { domain: MARKERS.map((m) => m.event), range: MARKERS.map((m) => m.color) },
+          },
+        },
+      },
+    ],
+    resolve: { scale: { color: "independent", shape: "independent" } },
+  };
+  return { spec, width, height };
+}
+
+/** Near-black on light colours, white on dark ones (relative luminance, sRGB). */
+function inkOn(hex: string): string {
+  const [r, g, b] = [1, 3, 5].map((at) => {
+    const c = Number.parseInt(hex.slice(at, at + 2), 16) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  }) as [number, number, number];
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.3 ? "#1a1a1a" : "#ffffff";
+}
+
+function markerOf(item: TimelineInterval): (typeof MARKERS)[number]["event"] | undefined {
+  if (item.fromClipped) return undefined;
+  if (item.action === "rolled_back") return "rollback";
+  if (item.action === "promoted") return "A/B promoted";
+  if (item.action === "ab_aborted") return "A/B aborted";
+  return undefined;
+}
+
+function earliest(items: readonly TimelineInterval[]): Date | undefined {
+  return items.reduce<Date | undefined>(
+    (min, i) => (min === undefined || i.fromAt < min ? i.fromAt : min),
+    undefined,
+  );
+}
+
+/** The lane names for the y axis: lane i is centred on i + the bar's middle. */
+function laneNames(plugins: readonly string[]): string {
+  // Plugin ids are [a-z][a-z0-9_]*, so they need no escaping inside a quoted string.
+  return `[${plugins.map((p) => `'${p}'`).join(",")}][floor(datum.value)] || ''`;
+}
+
+function subtitle(view: TimelineView, start: number, end: number): string {
+  const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace("T", " ")}Z`;
+  const positions = view.from
+    ? `positions #${view.from.position} to #${view.to.position}`
+    : `positions up to #${view.to.position}`;
+  return `${iso(start)} to ${iso(end)} · ${positions} · A/B spans: control above, candidate below, heights by weight`;
+}
+
+function formatPercent(percent: number): string {
+  return Number.isInteger(percent) ? String(percent) : percent.toFixed(2).replace(/0+$/, "");
+}
