@@ -8,6 +8,7 @@ import { registerBotVerb } from "./verbs/bot.ts";
 import { registerChangeVerbs } from "./verbs/changes.ts";
 import { registerQueryVerbs } from "./verbs/queries.ts";
 import { registerStartVerb } from "./verbs/start.ts";
+import { registerTimelineVerb } from "./verbs/timeline.ts";
 
 /**
  * Builds the `plugin-ledger` program. Each verb module parses its arguments, calls the ledger and
@@ -44,6 +45,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerStartVerb(program, run);
   registerChangeVerbs(program, run);
   registerQueryVerbs(program, run);
+  registerTimelineVerb(program, run);
   registerAdminVerbs(program, run);
   registerBotVerb(program, run);
   return program;

@@ -1,0 +1,155 @@
+import { writeFile } from "node:fs/promises";
+import type { Command } from "commander";
+import { z } from "zod";
+import { renderPng } from "../../chart/render.ts";
+import { timelineChart } from "../../chart/timeline-chart.ts";
+import { isPluginId } from "../../domain/index.ts";
+import type { TimelineView } from "../../queries/timeline.ts";
+import type { TimelineInterval } from "../../queries/timeline-pieces.ts";
+import { timelineCsv } from "../../timeline-csv.ts";
+import type { CliContext } from "../context.ts";
+import { CliError, ExitCode } from "../exit-codes.ts";
+import { table } from "../output.ts";
+import { pointInLedger } from "./queries.ts";
+import type { Run } from "./run.ts";
+
+const Options = z.object({
+  plugins: z.array(z.string().refine(isPluginId, "is not a plugin id (lower case, digits, _)")).min(1),
+  from: z.union([z.number(), z.date()]).optional(),
+  to: z.union([z.number(), z.date()]).optional(),
+  format: z
+    .enum(["table", "json", "csv", "png"], { error: "--format is table, json, csv or png" })
+    .optional(),
+  out: z.string().min(1).optional(),
+  width: z.coerce.number().int().min(400, "--width is at least 400").max(4000, "--width is at most 4000"),
+  json: z.boolean(),
+});
+type Options = z.output<typeof Options>;
+
+type Raw = { from?: number | Date; to?: number | Date; format?: string; out?: string; width: string };
+
+export function registerTimelineVerb(program: Command, run: Run): void {
+  program
+    .command("timeline <plugins...>")
+    .description(
+      "which versions plugins ran over time, A/B splits included: a table, JSON, CSV or a PNG chart",
+    )
+    .option(
+      "--from <point>",
+      "a position or an ISO-8601 time (default: each plugin's first interval)",
+      pointInLedger,
+    )
+    .option("--to <point>", "a position or an ISO-8601 time (default: now)", pointInLedger)
+    .option("--format <format>", "table, json, csv or png (default: table, or json with --json)")
+    .option("--out <file>", "write there instead of stdout (a PNG needs it unless stdout is a pipe)")
+    .option("--width <px>", "width of the PNG chart", "1200")
+    .action(
+      run(async (ctx, plugins: string[], raw: Raw) => {
+        const options = parse(ctx, plugins, raw);
+        const format = options.format ?? (options.json ? "json" : "table");
+        if (format === "png" && options.out === undefined && process.stdout.isTTY) {
+          throw new CliError(
+            "a PNG goes to --out FILE or into a pipe, not to the terminal",
+            ExitCode.invalid,
+          );
+        }
+        const view = await timelineOf(ctx, options);
+        const body = await formatted(view, options.plugins, format, options.width);
+        if (options.out === undefined) {
+          process.stdout.write(body);
+          return;
+        }
+        await writeFile(options.out, body);
+        const size = typeof body === "string" ? Buffer.byteLength(body) : body.length;
+        process.stderr.write(
+          `wrote ${options.out}: ${view.items.length} intervals, ${format}, ${size} bytes\n`,
+        );
+      }),
+    );
+}
+
+function parse(ctx: CliContext, plugins: string[], raw: Raw): Options {
+  const parsed = Options.safeParse({ ...raw, plugins, json: ctx.out.json });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path[0] === "plugins" ? `"${plugins[Number(issue.path[1])]}" ` : "";
+    throw new CliError(`${where}${issue?.message ?? "invalid arguments"}`, ExitCode.invalid);
+  }
+  if (parsed.data.json && parsed.data.format !== undefined && parsed.data.format !== "json") {
+    throw new CliError(`--json and --format ${parsed.data.format} ask for two formats`, ExitCode.invalid);
+  }
+  return parsed.data;
+}
+
+async function timelineOf(ctx: CliContext, options: Options): Promise<TimelineView> {
+  try {
+    return await (await ctx.ledger()).timeline(options.plugins, { from: options.from, to: options.to });
+  } catch (error) {
+    // The ledger's answer to a window that ends before it starts.
+    if (error instanceof RangeError) throw new CliError(error.message, ExitCode.invalid);
+    throw error;
+  }
+}
+
+async function formatted(
+  view: TimelineView,
+  plugins: string[],
+  format: "table" | "json" | "csv" | "png",
+  width: number,
+): Promise<string | Buffer> {
+  switch (format) {
+    case "json":
+      return `${JSON.stringify({ from: view.from, to: view.to, items: view.items })}\n`;
+    case "csv":
+      return timelineCsv(view.items);
+    case "png":
+      return (await renderPng(timelineChart(view, { plugins, width }).spec)).png;
+    case "table":
+      return `${timelineTable(view, plugins)}\n`;
+  }
+}
+
+/** Minutes, UTC (the heading says so): the table's widest cells are its times. */
+const when = (at: Date) => at.toISOString().slice(0, 16).replace("T", " ");
+const who = (actor: TimelineInterval["actor"]) => actor.name ?? actor.id;
+
+function timelineTable(view: TimelineView, plugins: string[]): string {
+  const window = `${view.from ? `from #${view.from.position} ${when(view.from.at)}` : "from the first interval"} to #${view.to.position} ${when(view.to.at)}`;
+  const silent = plugins.filter((p) => !view.items.some((i) => i.pluginId === p));
+  const lines = [`timeline of ${plugins.join(", ")}, ${window} (times in UTC)`];
+  if (view.items.length > 0) {
+    // The A/B column only when a test ran in the window; it is empty otherwise.
+    const tests = view.items.some((i) => i.candidate !== null);
+    const columns = (cells: string[], ab: string) => [
+      ...cells.slice(0, 2),
+      ...(tests ? [ab] : []),
+      ...cells.slice(2),
+    ];
+    lines.push(
+      table(
+        columns(["plugin", "version", "from", "to", "#", "action", "actor", "reason", "ended by"], "A/B"),
+        view.items.map((i) =>
+          columns(
+            [
+              i.pluginId,
+              i.version,
+              `${i.fromClipped ? "< " : ""}${when(i.fromAt)}`,
+              `${when(i.toAt)}${i.toClipped ? " >" : ""}`,
+              `${i.fromPosition}-${i.toPosition}`,
+              i.action,
+              who(i.actor),
+              oneLine(i.reason ?? ""),
+              i.endedBy ?? "",
+            ],
+            i.candidate === null ? "" : `${i.candidate} @ ${i.candidateWeightPercent}%`,
+          ),
+        ),
+      ),
+      "< began before the window, > goes on past its end",
+    );
+  }
+  if (silent.length > 0) lines.push(`no interval in this window: ${silent.join(", ")}`);
+  return lines.join("\n");
+}
+
+const oneLine = (text: string) => text.replace(/\s+/g, " ").trim();
