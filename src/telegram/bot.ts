@@ -13,6 +13,7 @@ import { changesFeature } from "./features/changes.ts";
 import { confirmationFeature } from "./features/confirmation.ts";
 import { historyFeature } from "./features/history.ts";
 import { statusFeature } from "./features/status.ts";
+import { timelineFeature } from "./features/timeline.ts";
 import { publishMenus } from "./menus.ts";
 
 import { accessList } from "./roles.ts";
@@ -90,6 +91,7 @@ export function createLedgerBot(options: LedgerBotOptions): LedgerBot {
     statusFeature(services),
     catalogFeature(services),
     historyFeature(services),
+    timelineFeature(services),
     changesFeature(services),
     confirmationFeature(services),
   );

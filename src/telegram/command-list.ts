@@ -25,6 +25,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     permission: "read",
   },
   {
+    name: "timeline",
+    usage: "/timeline <plugin> [more plugins] [days]",
+    description: "a chart and a CSV of which versions ran, the last 30 days by default",
+    permission: "read",
+  },
+  {
     name: "matrix",
     usage: "/matrix",
     description: "declared compatibility, and whether it holds",

@@ -5,8 +5,8 @@ import type { Update } from "telegraf/types";
 /**
  * A Telegram Bot API server on loopback, enough for a telegraf bot to run against it offline:
  * getMe, getUpdates (long polling), sendMessage, editMessageText, answerCallbackQuery,
- * setMyCommands, deleteWebhook, setWebhook. It records every call, and can be told to fail the
- * next calls of a method (a 429 by default).
+ * setMyCommands, deleteWebhook, setWebhook, and sendPhoto / sendDocument as multipart uploads.
+ * It records every call, and can be told to fail the next calls of a method (a 429 by default).
  *
  * Every pushed update is handed out exactly once, by the next getUpdates; pushing the same
  * update again is a redelivery, as Telegram does when a bot did not confirm it.
@@ -19,7 +19,11 @@ export type ApiCall = {
   at: number;
   /** The error answered instead of a result, if the call was told to fail. */
   failed?: ApiError;
+  /** A multipart call's uploaded files, by field name (`photo`, `document`). */
+  files?: Record<string, UploadedFile>;
 };
+
+export type UploadedFile = { filename: string; size: number; bytes: Buffer };
 
 export type ApiError = {
   ok: false;
@@ -191,12 +195,16 @@ export class FakeBotApi {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const match = /^\/bot([^/]+)\/(\w+)$/.exec(req.url ?? "");
-    let body = "";
-    for await (const chunk of req) body += chunk;
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
     if (!match || match[1] !== this.token) return answer(res, 404, notFound());
     const method = match[2] as string;
-    const payload = body ? JSON.parse(body) : {};
-    const call: ApiCall = { method, payload, at: performance.now() };
+    const boundary = /^multipart\/form-data;\s*boundary=(\S+)/.exec(req.headers["content-type"] ?? "")?.[1];
+    const { payload, files } = boundary
+      ? multipart(body, boundary)
+      : { payload: body.length > 0 ? JSON.parse(body.toString("utf8")) : {}, files: undefined };
+    const call: ApiCall = { method, payload, at: performance.now(), ...(files ? { files } : {}) };
     const failure = this.failures.get(method)?.shift();
     if (failure) {
       this.calls.push({ ...call, failed: failure });
@@ -210,7 +218,7 @@ export class FakeBotApi {
       }
     }
     const result =
-      method === "getUpdates" ? await this.getUpdates(payload, res) : this.result(method, payload);
+      method === "getUpdates" ? await this.getUpdates(payload, res) : this.result(method, payload, files);
     if (result === undefined) return answer(res, 404, notFound());
     answer(res, 200, { ok: true, result });
   }
@@ -247,7 +255,7 @@ export class FakeBotApi {
     return updates;
   }
 
-  private result(method: string, payload: Record<string, unknown>): unknown {
+  private result(method: string, payload: Record<string, unknown>, files?: ApiCall["files"]): unknown {
     const date = Math.floor(Date.now() / 1000);
     switch (method) {
       case "getMe":
@@ -269,6 +277,25 @@ export class FakeBotApi {
           chat: { id: payload.chat_id, type: "private" },
           text: payload.text,
         };
+      case "sendPhoto":
+      case "sendDocument": {
+        const field = method === "sendPhoto" ? "photo" : "document";
+        const file = files?.[field];
+        if (!file) return undefined;
+        const sent = {
+          file_id: `file${this.nextMessageId}`,
+          file_unique_id: `u${this.nextMessageId}`,
+          file_size: file.size,
+        };
+        return {
+          message_id: this.nextMessageId++,
+          date,
+          from: BOT_USER,
+          chat: { id: Number(payload.chat_id), type: "private" },
+          ...(payload.caption ? { caption: payload.caption } : {}),
+          ...(field === "photo" ? { photo: [sent] } : { document: { ...sent, file_name: file.filename } }),
+        };
+      }
       case "answerCallbackQuery":
       case "setMyCommands":
       case "deleteWebhook":
@@ -278,6 +305,40 @@ export class FakeBotApi {
         return undefined;
     }
   }
+}
+
+/**
+ * A multipart/form-data body as telegraf sends it: text fields into the payload (JSON-encoded
+ * ones such as reply_markup parsed back), files by field name with their name and bytes.
+ */
+function multipart(
+  body: Buffer,
+  boundary: string,
+): { payload: Record<string, unknown>; files: Record<string, UploadedFile> } {
+  const payload: Record<string, unknown> = {};
+  const files: Record<string, UploadedFile> = {};
+  const delimiter = Buffer.from(`--${boundary}`);
+  let at = body.indexOf(delimiter);
+  while (at !== -1) {
+    const start = at + delimiter.length;
+    if (body.subarray(start, start + 2).toString() === "--") break;
+    const next = body.indexOf(delimiter, start);
+    if (next === -1) break;
+    // Each part: CRLF, headers, a blank line, the content, CRLF before the next delimiter.
+    const part = body.subarray(start + 2, next - 2);
+    const split = part.indexOf("\r\n\r\n");
+    const headers = part.subarray(0, split).toString("utf8");
+    const content = part.subarray(split + 4);
+    const name = /name="([^"]*)"/.exec(headers)?.[1] ?? "";
+    const filename = /filename="([^"]*)"/.exec(headers)?.[1];
+    if (filename !== undefined) files[name] = { filename, size: content.length, bytes: Buffer.from(content) };
+    else {
+      const text = content.toString("utf8");
+      payload[name] = name === "reply_markup" ? JSON.parse(text) : text;
+    }
+    at = next;
+  }
+  return { payload, files };
 }
 
 const notFound = (): ApiError => ({ ok: false, error_code: 404, description: "Not Found: method not found" });
