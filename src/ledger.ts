@@ -1,9 +1,10 @@
 import { projections } from "../projections/index.ts";
-import type { Command } from "./domain/index.ts";
+import type { CommandRequest } from "./domain/index.ts";
 import { createExecute, type ExecuteContext, type ExecuteResult } from "./ledger-execute.ts";
 import type { Logger } from "./log.ts";
 import { type PendingActions, pendingActions } from "./pending-actions.ts";
 import { type RebuildResult, rebuildProjections } from "./projection-rebuild.ts";
+import { type Assignment, assignments } from "./queries/assignment.ts";
 import { type CatalogEntry, type MatrixView, matrix, versions } from "./queries/catalog.ts";
 import { type AuditEntry, audit, type HistoryInterval, history } from "./queries/history.ts";
 import { replayStatus } from "./queries/replay.ts";
@@ -43,7 +44,7 @@ export type Progress = (done: number, total: number) => void;
 export type Ledger = {
   database: Database;
   /** Decide and append, or explain why not (DESIGN.md "Rules"). */
-  execute(command: Command, context: ExecuteContext): Promise<ExecuteResult>;
+  execute(command: CommandRequest, context: ExecuteContext): Promise<ExecuteResult>;
   status(): Promise<StatusView>;
   activeVersion(pluginId: string): Promise<string | null>;
   versions(pluginId: string): Promise<CatalogEntry[]>;
@@ -54,6 +55,14 @@ export type Ledger = {
   asOf(at: number | Date): Promise<StatusView>;
   /** Which versions the plugins ran in a window, with their A/B tests: indexed, not a replay. */
   timeline(pluginIds: readonly string[], options?: TimelineOptions): Promise<TimelineView>;
+  /**
+   * The version a unit (a symbol, an account) gets: the A/B arm its bucket falls in while a test
+   * runs, else the active version. As of a position or a moment when `at` is given, with the
+   * split in force then.
+   */
+  assign(pluginId: string, unitKey: string, at?: number | Date): Promise<Assignment>;
+  /** The same for many units, with one lookup of the ledger for all of them. */
+  assignMany(pluginId: string, unitKeys: readonly string[], at?: number | Date): Promise<Assignment[]>;
   /** The same answer from a full fold of the events through the domain. */
   replay(options?: { to?: number | Date }): Promise<StatusView>;
   /** Events after position `after`, in batches, in position order. */
@@ -94,7 +103,13 @@ export function createLedger(
 ): Ledger {
   const { pool } = database;
   const clock = options.clock ?? (() => new Date());
-  const store = createEventStore({ pool, schema: options.schema, projections: [...projections], clock });
+  const store = createEventStore({
+    pool,
+    schema: options.schema,
+    projections: [...projections],
+    clock,
+    prepareStatements: !database.sharedSession,
+  });
   const { tables } = store;
   const execute = createExecute({
     store,
@@ -112,7 +127,13 @@ export function createLedger(
     matrix: () => matrix(pool, tables),
     audit: (auditOptions) => audit(pool, tables, auditOptions),
     asOf: (at) => asOf(pool, tables, at),
-    timeline: (pluginIds, timelineOptions = {}) => timeline(pool, tables, pluginIds, timelineOptions, clock()),
+    async assign(pluginId, unitKey, at) {
+      const [assignment] = await assignments(pool, tables, pluginId, [unitKey], at);
+      return assignment as Assignment;
+    },
+    assignMany: (pluginId, unitKeys, at) => assignments(pool, tables, pluginId, unitKeys, at),
+    timeline: (pluginIds, timelineOptions = {}) =>
+      timeline(pool, tables, pluginIds, timelineOptions, clock()),
     async replay(replayOptions = {}) {
       const to =
         replayOptions.to === undefined
@@ -125,7 +146,7 @@ export function createLedger(
     },
     verify: (onProgress) => verifyChain(store, onProgress),
     rebuild: (onProgress) =>
-      rebuildProjections(store, projections, { readThroughPool: database.mode === "server", onProgress }),
+      rebuildProjections(store, projections, { readThroughPool: !database.sharedSession, onProgress }),
     pendingActions: pendingActions(pool, options.schema),
     migrate: () => migrate(pool, options.schema, options.logger),
     async close() {

@@ -9,6 +9,11 @@ export type Database = {
   mode: "server" | "embedded-owner" | "embedded-client";
   /** Where the ledger lives, safe to print (no password). */
   location: string;
+  /**
+   * True when every connection shares one backend session (PGlite, embedded or served over a
+   * socket): session state such as named prepared statements must not be used then.
+   */
+  sharedSession: boolean;
   close(): Promise<void>;
 };
 
@@ -32,7 +37,21 @@ export async function openDatabase(options: ConnectionOptions): Promise<Database
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize, types });
     pool.on("error", (error) => options.logger.warn({ err: error }, "idle database connection lost"));
-    return { pool, mode: "server", location: redactUrl(options.databaseUrl), close: () => pool.end() };
+    let sharedSession: boolean;
+    try {
+      const found = await pool.query<{ version: string }>("SELECT version() AS version");
+      sharedSession = /PGlite/i.test(found.rows[0]?.version ?? "");
+    } catch (error) {
+      await pool.end().catch(() => {});
+      throw error;
+    }
+    return {
+      pool,
+      mode: "server",
+      location: redactUrl(options.databaseUrl),
+      sharedSession,
+      close: () => pool.end(),
+    };
   }
   return openEmbedded(options);
 }
@@ -58,6 +77,7 @@ async function openEmbedded(options: ConnectionOptions): Promise<Database> {
       return host.role();
     },
     location: host.dir,
+    sharedSession: true,
     async close() {
       await pool.end();
       await host.close();

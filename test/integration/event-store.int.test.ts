@@ -15,7 +15,7 @@ describe.each(backends)("event store on $name", ({ open }) => {
     store = createEventStore({
       pool: ledger.db.pool,
       schema: ledger.schema,
-      prepareStatements: ledger.db.mode === "server",
+      prepareStatements: !ledger.db.sharedSession,
     });
   });
   afterAll(async () => {

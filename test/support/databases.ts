@@ -22,9 +22,9 @@ export function uniqueSchema(prefix = "t"): string {
   return `${prefix}_${randomBytes(6).toString("hex")}`;
 }
 
-/** A fresh, migrated schema on the run's PostgreSQL server (or its PGlite stand-in). */
+/** A fresh, migrated schema on the run's PostgreSQL server (or this file's PGlite stand-in). */
 export async function openServerLedger(): Promise<TestDatabase> {
-  const url = inject("serverUrl");
+  const url = inject("serverKind") === "pglite" ? await pgliteStandIn() : inject("serverUrl");
   const schema = uniqueSchema();
   const db = await openDatabase({ databaseUrl: url, dataDir: "unused", poolSize: 20, logger: testLogger });
   await migrate(db.pool, schema, testLogger);
@@ -38,6 +38,25 @@ export async function openServerLedger(): Promise<TestDatabase> {
       await db.close();
     },
   };
+}
+
+let standIn: Promise<string> | undefined;
+
+/**
+ * Without a PostgreSQL server, this test file's own PGlite served on a loopback port, reached
+ * through a postgres:// URL like a server (child processes included). It lives as long as the
+ * file's worker.
+ */
+function pgliteStandIn(): Promise<string> {
+  standIn ??= (async () => {
+    const { PGlite } = await import("@electric-sql/pglite");
+    const { PGLiteSocketServer } = await import("@electric-sql/pglite-socket");
+    const db = await PGlite.create({ dataDir: path.join(freshDataDir(), "pgdata") });
+    const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 64 });
+    await server.start();
+    return `postgres://postgres@${server.getServerConn()}/postgres`;
+  })();
+  return standIn;
 }
 
 /** A fresh embedded data folder, copied from the run's initialised template (no initdb per test). */

@@ -8,7 +8,8 @@ import type { TestProject } from "vitest/node";
  * Picks the PostgreSQL server the integration tests use, once for the whole run:
  * TEST_DATABASE_URL, then the local server on 127.0.0.1:5432, then a testcontainers PostgreSQL
  * where a container runtime exists. With none of them (a laptop without PostgreSQL) the server
- * tests run on PGlite served over a loopback socket. In CI a real server is required.
+ * tests run on PGlite served over a loopback socket, one per test file. In CI a real server is
+ * required.
  * It also makes one initialised PGlite folder that embedded tests copy instead of running initdb.
  */
 declare module "vitest" {
@@ -41,7 +42,9 @@ export default async function setup(project: TestProject) {
     project.provide("serverUrl", url);
     project.provide("serverKind", "postgres");
   } else {
-    project.provide("serverUrl", await servePglite(template, cleanups));
+    // Each test file then serves its own PGlite (test/support/databases.ts): one PGlite has a
+    // single backend, and files sharing one would queue behind each other's transactions.
+    project.provide("serverUrl", "");
     project.provide("serverKind", "pglite");
   }
   return async () => {
@@ -71,21 +74,4 @@ async function startContainer(cleanups: Array<() => Promise<void>>): Promise<str
   } catch {
     return undefined;
   }
-}
-
-async function servePglite(template: string, cleanups: Array<() => Promise<void>>): Promise<string> {
-  const { cpSync } = await import("node:fs");
-  const { PGlite } = await import("@electric-sql/pglite");
-  const { PGLiteSocketServer } = await import("@electric-sql/pglite-socket");
-  const dir = mkdtempSync(path.join(tmpdir(), "pl-server-"));
-  cpSync(path.join(template, "pgdata"), path.join(dir, "pgdata"), { recursive: true });
-  const db = await PGlite.create({ dataDir: path.join(dir, "pgdata") });
-  const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 64 });
-  await server.start();
-  cleanups.push(async () => {
-    await server.stop();
-    await db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return `postgres://postgres@${server.getServerConn()}/postgres`;
 }
