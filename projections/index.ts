@@ -1,3 +1,4 @@
+import { abTests } from "./ab-tests.ts";
 import { activations } from "./activations.ts";
 import { catalog } from "./catalog.ts";
 import { host } from "./host.ts";
@@ -6,4 +7,4 @@ import type { LedgerProjection } from "./ledger-projection.ts";
 export type { LedgerProjection } from "./ledger-projection.ts";
 
 /** Every projection, applied inline in each append's transaction and by `rebuild`. */
-export const projections: readonly LedgerProjection[] = [catalog, activations, host];
+export const projections: readonly LedgerProjection[] = [catalog, activations, host, abTests];

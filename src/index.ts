@@ -6,10 +6,14 @@
 export { type Config, ConfigError, loadConfig } from "./config.ts";
 export type * from "./domain/index.ts";
 export {
+  assignUnit,
+  bucketOf,
   compareVersions,
+  formatPercent,
   isPluginId,
   isRange,
   isVersion,
+  parsePercent,
   RULE_CODES,
   satisfiesRange,
   UNFORCEABLE_CODES,
@@ -19,9 +23,10 @@ export type { ExecuteContext, ExecuteResult } from "./ledger-execute.ts";
 export { ProjectionsBehindError } from "./ledger-state-loader.ts";
 export { createLogger, type Logger } from "./log.ts";
 export type { RebuildResult } from "./projection-rebuild.ts";
+export type { Assignment } from "./queries/assignment.ts";
 export type { CatalogEntry, MatrixItem, MatrixView } from "./queries/catalog.ts";
 export type { AuditEntry, HistoryInterval } from "./queries/history.ts";
-export type { PluginStatus, StatusView } from "./queries/status.ts";
+export type { AbTestStatus, PluginStatus, StatusView } from "./queries/status.ts";
 export type { TimelineOptions, TimelineView } from "./queries/timeline.ts";
 export type {
   Actor,

@@ -1,6 +1,8 @@
+import { randomBytes, randomUUID } from "node:crypto";
 import { z } from "zod";
 import {
   type Command,
+  type CommandRequest,
   decide,
   EVENT_SCHEMA_VERSION,
   type PlannedEvent,
@@ -50,7 +52,7 @@ const MAX_ATTEMPTS = 3;
 type Deps = { store: EventStore; projections: readonly string[]; clock: () => Date; logger: Logger };
 
 export function createExecute(deps: Deps) {
-  return async function execute(command: Command, context: ExecuteContext): Promise<ExecuteResult> {
+  return async function execute(command: CommandRequest, context: ExecuteContext): Promise<ExecuteResult> {
     const parsed = ExecuteContextSchema.safeParse(context);
     if (!parsed.success) return invalid(`The request context is invalid: ${z.prettifyError(parsed.error)}`);
     const ctx = parsed.data;
@@ -69,7 +71,9 @@ export function createExecute(deps: Deps) {
           request: { command: asked, actor: ctx.actor, reason: ctx.reason ?? null, force },
         }
       : undefined;
-    const decided = withReleaseDefaults(withOptions, ctx.actor.name ?? ctx.actor.id, deps.clock());
+    const decided = withAbTestIdentity(
+      withReleaseDefaults(withOptions, ctx.actor.name ?? ctx.actor.id, deps.clock()),
+    );
     const metadata: Metadata = compact({
       actor: ctx.actor,
       reason: ctx.reason,
@@ -135,24 +139,39 @@ function replayed(earlier: StoredEvent[]): ExecuteResult {
   return { ok: true, replayed: true, events: earlier.map(recordedEvent), overrides };
 }
 
+const TAKES_ALLOW_MAJOR = new Set(["upgrade", "rollback", "abTestStart"]);
+
 /** The context's options folded into the command, where `decide` reads them. */
-function applyOptions(command: Command, force: boolean, allowMajor: boolean): Command {
+function applyOptions(command: CommandRequest, force: boolean, allowMajor: boolean): CommandRequest {
   const withForce = { ...command, force };
-  if ((command.kind === "upgrade" || command.kind === "rollback") && (allowMajor || command.allowMajor)) {
-    return { ...withForce, kind: command.kind, allowMajor: true } as Command;
+  if (
+    TAKES_ALLOW_MAJOR.has(command.kind) &&
+    (allowMajor || ("allowMajor" in command && command.allowMajor))
+  ) {
+    return { ...withForce, allowMajor: true } as CommandRequest;
   }
   return withForce;
 }
 
+/**
+ * A new A/B test's id and salt: the domain has no randomness, so they are drawn here, after the
+ * idempotency fingerprint (a retried start matches its first attempt and gets its test back),
+ * and whatever a caller put in their place is replaced.
+ */
+function withAbTestIdentity(command: CommandRequest): Command {
+  if (command.kind !== "abTestStart") return command;
+  return { ...command, testId: randomUUID(), salt: randomBytes(16).toString("hex") };
+}
+
 /** DESIGN.md's release defaults: built now, by the actor. A transport may already have set them. */
-function withReleaseDefaults(command: Command, author: string, now: Date): Command {
+function withReleaseDefaults(command: CommandRequest, author: string, now: Date): CommandRequest {
   const fill = (release: unknown) =>
     typeof release === "object" && release !== null && !Array.isArray(release)
       ? { buildDate: now.toISOString(), author, ...dropUndefined(release) }
       : release;
-  if (command.kind === "release") return fill(command) as Command;
+  if (command.kind === "release") return fill(command) as CommandRequest;
   if (command.kind === "import" && Array.isArray(command.releases)) {
-    return { ...command, releases: command.releases.map(fill) } as Command;
+    return { ...command, releases: command.releases.map(fill) } as CommandRequest;
   }
   return command;
 }

@@ -28,10 +28,22 @@ type Needs = { keys: VersionKey[]; fullCatalog: string[]; previousOf: string | n
 type Loaded = {
   host: HostVersions | null;
   actives: { plugin_id: string; version: string; release: CatalogRow | null }[];
+  tests: RunningTestRow[];
   catalog: CatalogRow[];
   keyed: CatalogRow[];
   previous: string[];
   checkpoints: Record<string, number>;
+};
+
+/** A running A/B test, its weight now, and its candidate's release (running versions count for the matrix). */
+type RunningTestRow = {
+  plugin_id: string;
+  test_id: string;
+  control: string;
+  candidate: string;
+  salt: string;
+  weight_bp: number;
+  release: CatalogRow | null;
 };
 
 /** The projections are behind the events: something appended without them. */
@@ -62,6 +74,14 @@ export async function loadState(
                                                                   THEN ${CATALOG_ROW_JSON} END)), '[]')
          FROM ${tables.q("active_plugins")} a
          LEFT JOIN ${v} v ON v.plugin_id = a.plugin_id AND v.version = a.version) AS actives,
+      (SELECT coalesce(json_agg(json_build_object('plugin_id', t.plugin_id, 'test_id', t.test_id,
+                'control', t.control, 'candidate', t.candidate, 'salt', t.salt,
+                'weight_bp', s.candidate_weight_bp,
+                'release', CASE WHEN v.version IS NOT NULL THEN ${CATALOG_ROW_JSON} END)), '[]')
+         FROM ${tables.q("ab_tests")} t
+         JOIN ${tables.q("ab_test_segments")} s ON s.test_id = t.test_id AND s.to_position IS NULL
+         LEFT JOIN ${v} v ON v.plugin_id = t.plugin_id AND v.version = t.candidate
+        WHERE t.ended_position IS NULL) AS tests,
       (SELECT coalesce(json_agg(${CATALOG_ROW_JSON}), '[]') FROM ${v} v WHERE v.plugin_id = ANY($1::text[]))
          AS catalog,
       (SELECT coalesce(json_agg(${CATALOG_ROW_JSON}), '[]')
@@ -120,6 +140,12 @@ function stateOf(loaded: Loaded, needs: Needs): LedgerState {
     running.active = active.version;
     if (active.release) running.versions[active.version] = versionStateOf(active.release);
   }
+  for (const test of loaded.tests) {
+    const testing = plugin(test.plugin_id);
+    const { test_id: testId, control, candidate, salt, weight_bp: candidateWeightBp } = test;
+    testing.abTest = { testId, control, candidate, candidateWeightBp, salt };
+    if (test.release) testing.versions[candidate] = versionStateOf(test.release);
+  }
   if (needs.previousOf !== null && loaded.previous.length > 0)
     plugin(needs.previousOf).previous = loaded.previous;
   return state;
@@ -144,6 +170,9 @@ function needsOf(command: Command): Needs {
     case "register":
     case "upgrade":
       key(c.pluginId, c.version);
+      break;
+    case "abTestStart":
+      key(c.pluginId, c.candidate);
       break;
     case "import":
       if (Array.isArray(c.releases)) {

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import type { HostVersions } from "../domain/index.ts";
+import { type HostVersions, percentOf } from "../domain/index.ts";
 import type { Tables } from "../store/tables.ts";
 import { byText } from "./catalog.ts";
 import { inSnapshot } from "./snapshot.ts";
@@ -10,15 +10,43 @@ export type PluginStatus = {
   /** When and at which position the plugin started running this version. */
   since: Date;
   sincePosition: number;
-  /** The ab_tests projection comes with the A/B issue; until then no test is reported. */
-  abTest: null;
+  /** The A/B test running on the plugin then, or null. */
+  abTest: AbTestStatus | null;
+};
+
+/** A running A/B test: the active version is its control. */
+export type AbTestStatus = {
+  testId: string;
+  control: string;
+  candidate: string;
+  /** The split in force, in basis points (1..9999) and as a percentage (12.5). */
+  candidateWeightBp: number;
+  candidatePercent: number;
+  /** When and at which position the test started. */
+  since: Date;
+  sincePosition: number;
 };
 
 /** What runs at one point of the ledger: now (`status`), or as of a position or a moment. */
 export type StatusView = { position: number; host: HostVersions | null; plugins: PluginStatus[] };
 
 type Queryable = pg.Pool | pg.PoolClient;
-type StatusRow = { plugin_id: string; version: string; since_position: number; since_at: Date };
+type StatusRow = {
+  plugin_id: string;
+  version: string;
+  since_position: number;
+  since_at: Date;
+  /** The running test's columns, all null when none runs. */
+  test_id: string | null;
+  control: string | null;
+  candidate: string | null;
+  candidate_weight_bp: number | null;
+  started_position: number | null;
+  started_at: Date | null;
+};
+
+/** What a status row says of its test: the same columns for now and for as-of. */
+const TEST_COLUMNS = `t.test_id, t.control, t.candidate, s.candidate_weight_bp, t.started_position, t.started_at`;
 type HostRow = { api_version: string; db_schema_version: string };
 
 export async function status(pool: pg.Pool, tables: Tables): Promise<StatusView> {
@@ -27,8 +55,13 @@ export async function status(pool: pg.Pool, tables: Tables): Promise<StatusView>
     const host = await client.query<HostRow>(
       `SELECT api_version, db_schema_version FROM ${tables.q("host")}`,
     );
+    // The running test of each plugin is its row with no end, and the test's weight now is its
+    // open segment: both found through their partial unique indexes.
     const plugins = await client.query<StatusRow>(
-      `SELECT plugin_id, version, since_position, since_at FROM ${tables.q("active_plugins")}`,
+      `SELECT a.plugin_id, a.version, a.since_position, a.since_at, ${TEST_COLUMNS}
+         FROM ${tables.q("active_plugins")} a
+         LEFT JOIN ${tables.q("ab_tests")} t ON t.plugin_id = a.plugin_id AND t.ended_position IS NULL
+         LEFT JOIN ${tables.q("ab_test_segments")} s ON s.test_id = t.test_id AND s.to_position IS NULL`,
     );
     return statusView(position, host.rows[0], plugins.rows);
   });
@@ -58,7 +91,8 @@ export async function asOf(pool: pg.Pool, tables: Tables, at: number | Date): Pr
     // plugin_ids walks the primary key from one plugin id to the next (a loose index scan),
     // since PostgreSQL has no skip scan; for each plugin the last interval starting at or
     // before the position is found by one backward probe of the same key, and counts if it
-    // was still open there.
+    // was still open there. The plugin's A/B test then is found the same way on
+    // ab_tests (plugin_id, started_position), and its weight then on the segments' primary key.
     const plugins = await client.query<StatusRow>({
       text: `WITH RECURSIVE plugin_ids(plugin_id) AS (
                SELECT min(plugin_id) FROM ${history}
@@ -66,13 +100,25 @@ export async function asOf(pool: pg.Pool, tables: Tables, at: number | Date): Pr
                SELECT (SELECT min(plugin_id) FROM ${history} WHERE plugin_id > p.plugin_id)
                  FROM plugin_ids p WHERE p.plugin_id IS NOT NULL
              )
-             SELECT p.plugin_id, h.version, h.from_position AS since_position, h.from_at AS since_at
+             SELECT p.plugin_id, h.version, h.from_position AS since_position, h.from_at AS since_at,
+                    ${TEST_COLUMNS}
                FROM plugin_ids p
                CROSS JOIN LATERAL (
                  SELECT version, from_position, from_at, to_position FROM ${history} h
                   WHERE h.plugin_id = p.plugin_id AND h.from_position <= $1
                   ORDER BY h.from_position DESC LIMIT 1
                ) h
+               LEFT JOIN LATERAL (
+                 SELECT test_id, control, candidate, started_position, started_at, ended_position
+                   FROM ${tables.q("ab_tests")} t
+                  WHERE t.plugin_id = p.plugin_id AND t.started_position <= $1
+                  ORDER BY t.started_position DESC LIMIT 1
+               ) t ON t.ended_position IS NULL OR t.ended_position > $1
+               LEFT JOIN LATERAL (
+                 SELECT candidate_weight_bp FROM ${tables.q("ab_test_segments")} s
+                  WHERE s.test_id = t.test_id AND s.from_position <= $1
+                  ORDER BY s.from_position DESC LIMIT 1
+               ) s ON true
               WHERE h.to_position IS NULL OR h.to_position > $1`,
       values: [position],
     });
@@ -116,8 +162,34 @@ function statusView(position: number, host: HostRow | undefined, rows: StatusRow
         version: row.version,
         since: row.since_at,
         sincePosition: row.since_position,
-        abTest: null,
+        abTest: abTestOf(row),
       }))
       .sort((a, b) => byText(a.pluginId, b.pluginId)),
+  };
+}
+
+function abTestOf(row: StatusRow): AbTestStatus | null {
+  const { test_id, control, candidate, candidate_weight_bp, started_position, started_at } = row;
+  if (test_id === null || control === null || candidate === null) return null;
+  if (candidate_weight_bp === null || started_position === null || started_at === null) return null;
+  return abTestStatus(
+    { testId: test_id, control, candidate, candidateWeightBp: candidate_weight_bp },
+    { position: started_position, at: started_at },
+  );
+}
+
+/** The one way both as-of and replay spell a running test. */
+export function abTestStatus(
+  test: { testId: string; control: string; candidate: string; candidateWeightBp: number },
+  started: { position: number; at: Date },
+): AbTestStatus {
+  return {
+    testId: test.testId,
+    control: test.control,
+    candidate: test.candidate,
+    candidateWeightBp: test.candidateWeightBp,
+    candidatePercent: percentOf(test.candidateWeightBp),
+    since: started.at,
+    sincePosition: started.position,
   };
 }

@@ -1,6 +1,6 @@
 import { expect } from "vitest";
 import { projections } from "../../projections/index.ts";
-import type { Command, ExecuteContext, ExecuteResult } from "../../src/index.ts";
+import type { Command, CommandRequest, ExecuteContext, ExecuteResult } from "../../src/index.ts";
 import { createLedger, type Ledger } from "../../src/ledger.ts";
 import { openServerLedger, type TestDatabase, testLogger } from "../support/databases.ts";
 
@@ -11,9 +11,9 @@ export type LedgerFixture = {
   test: TestDatabase;
   ledger: Ledger;
   /** Executes as the operator unless the context says otherwise. */
-  run(command: Command, context?: Partial<ExecuteContext>): Promise<ExecuteResult>;
+  run(command: CommandRequest, context?: Partial<ExecuteContext>): Promise<ExecuteResult>;
   /** Executes and fails the test unless it was accepted. */
-  ok(command: Command, context?: Partial<ExecuteContext>): Promise<Written>;
+  ok(command: CommandRequest, context?: Partial<ExecuteContext>): Promise<Written>;
   eventCount(): Promise<number>;
   close(): Promise<void>;
 };
@@ -26,7 +26,7 @@ export async function openFixture(
 ): Promise<LedgerFixture> {
   const test = await open();
   const ledger = createLedger(test.db, { schema: test.schema, logger: testLogger, clock });
-  const run = (command: Command, context: Partial<ExecuteContext> = {}) =>
+  const run = (command: CommandRequest, context: Partial<ExecuteContext> = {}) =>
     ledger.execute(command, { actor: operator, ...context });
   return {
     test,

@@ -1,7 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  assignUnit,
   type Command,
+  type CommandRequest,
   type Decision,
   decide,
   foldEvents,
@@ -23,6 +25,13 @@ const badVersion = fc.constantFrom("v1.0.0", "1.0", "latest");
 // Mostly no requirement: each one needs a matching host or partner before anything can run.
 const range = fc.option(fc.constantFrom(...ranges), { nil: null, freq: 1 });
 
+// Mostly a valid split, repeating often enough to meet ALREADY; sometimes out of range.
+const weightBp = fc.oneof(
+  { weight: 4, arbitrary: fc.integer({ min: 1, max: 9999 }) },
+  { weight: 2, arbitrary: fc.constantFrom(1, 1000, 5000, 9999) },
+  { weight: 1, arbitrary: fc.constantFrom(0, 10_000, 12.5) },
+);
+
 const releaseCommand = fc
   .record({
     pluginId: fc.oneof({ weight: 9, arbitrary: id }, { weight: 1, arbitrary: badId }),
@@ -42,10 +51,12 @@ const releaseCommand = fc
     }),
   );
 
+const registerCommand = fc.record({ kind: fc.constant("register" as const), pluginId: id, version });
+
 /** Valid and invalid commands, weighted so that plugins get released and activated often. */
-const command: fc.Arbitrary<Command> = fc.oneof(
+const command: fc.Arbitrary<CommandRequest> = fc.oneof(
   { weight: 4, arbitrary: releaseCommand },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant("register" as const), pluginId: id, version }) },
+  { weight: 4, arbitrary: registerCommand },
   {
     weight: 4,
     arbitrary: fc.record({
@@ -76,35 +87,115 @@ const command: fc.Arbitrary<Command> = fc.oneof(
     weight: 1,
     arbitrary: fc.record({ kind: fc.constant("upgrade" as const), pluginId: id, version: badVersion }),
   },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant("abTestStart" as const),
+      pluginId: id,
+      candidate: version,
+      candidateWeightBp: weightBp,
+      allowMajor: fc.boolean(),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant("abTestWeight" as const),
+      pluginId: id,
+      candidateWeightBp: weightBp,
+    }),
+  },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("abTestPromote" as const), pluginId: id }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("abTestAbort" as const), pluginId: id }) },
 );
+
+/**
+ * The command as the ledger decided it: an A/B start with the id and salt the ledger drew (they
+ * are in the planned or written AbTestStarted), or placeholders when it was refused.
+ */
+function asDecided(command: CommandRequest, result: ExecuteResult): Command {
+  if (command.kind !== "abTestStart") return command;
+  const started = result.ok ? result.events.find((e) => e.type === "AbTestStarted") : undefined;
+  const drawn = started?.type === "AbTestStarted" ? started.data : { testId: "t", salt: "s" };
+  return { ...command, testId: drawn.testId, salt: drawn.salt };
+}
+
+/**
+ * With `aim`, a command is pointed at what can take it, so that the sequences where it runs are
+ * common rather than rare: an A/B start at an active plugin, a weight change, promotion or abort
+ * at a plugin with a running test, and a register or an A/B start at a released version (the
+ * one the generated version points at, in release order; for a start, not the active one). The
+ * rules still judge everything else (deprecation, compatibility, MAJOR, weights).
+ */
+function aimed(command: CommandRequest, aim: boolean, state: LedgerState): CommandRequest {
+  if (!aim) return command;
+  const plugins = Object.entries(state.plugins);
+  const target = (fits: (p: LedgerState["plugins"][string]) => boolean) =>
+    plugins.find(([pluginId, p]) => "pluginId" in command && pluginId === command.pluginId && fits(p))?.[0] ??
+    plugins.find(([, p]) => fits(p))?.[0];
+  switch (command.kind) {
+    case "abTestWeight":
+    case "abTestPromote":
+    case "abTestAbort":
+      return { ...command, pluginId: target((p) => p.abTest !== null) ?? command.pluginId };
+    case "abTestStart":
+    case "register": {
+      const pluginId =
+        command.kind === "abTestStart"
+          ? (target((p) => p.active !== null) ?? command.pluginId)
+          : command.pluginId;
+      const plugin = state.plugins[pluginId];
+      const released = Object.keys(plugin?.versions ?? {}).filter(
+        (v) => command.kind === "register" || v !== plugin?.active,
+      );
+      const named = command.kind === "register" ? command.version : command.candidate;
+      const chosen = released[versions.indexOf(named) % Math.max(1, released.length)] ?? named;
+      return command.kind === "register"
+        ? { ...command, version: chosen }
+        : { ...command, pluginId, candidate: chosen };
+    }
+    default:
+      return command;
+  }
+}
 
 const step = fc.record({
   command,
   force: fc.constantFrom(false, false, false, true),
   reason: fc.option(fc.constantFrom("ops", "hotfix"), { nil: undefined }),
   dryRun: fc.constantFrom(false, false, false, false, true),
+  aim: fc.boolean(),
 });
 
-const plain = (commands: fc.Arbitrary<Command>) =>
-  commands.map((command) => ({ command, force: false, reason: undefined, dryRun: false }));
+const plain = (commands: fc.Arbitrary<CommandRequest>) =>
+  commands.map((command) => ({
+    command,
+    force: false,
+    reason: undefined,
+    dryRun: false,
+    aim: true,
+  }));
 
 describe("ledger properties (random command sequences on PostgreSQL)", () => {
   it("live projections equal a rebuild and a replay, as-of equals replay everywhere, rejections write nothing", async () => {
-    const seen = { written: 0, rejected: 0 };
+    const seen = { written: 0, rejected: 0, abWritten: 0 };
     await fc.assert(
-      // A few releases first, so that the random steps find something to activate.
+      // A few releases and activations first, so that the random steps find something to
+      // activate, change and A/B test.
       fc.asyncProperty(
         fc.array(plain(releaseCommand), { minLength: 3, maxLength: 8 }),
+        fc.array(plain(registerCommand), { minLength: 1, maxLength: 4 }),
         fc.array(step, { minLength: 10, maxLength: 40 }),
-        async (prelude, randomSteps) => {
-          const steps = [...prelude, ...randomSteps];
+        async (releases, registrations, randomSteps) => {
+          const steps = [...releases, ...registrations, ...randomSteps];
           const f = await openFixture();
           try {
             let state: LedgerState = initialState();
-            for (const { command, force, reason, dryRun } of steps) {
+            for (const { command: generated, force, reason, dryRun, aim } of steps) {
+              const command = aimed(generated, aim, state);
               const before = await f.eventCount();
-              const expected = decide({ ...command, force }, state);
               const result = await f.run(command, { force, reason, dryRun });
+              const expected = decide({ ...asDecided(command, result), force }, state);
               const after = await f.eventCount();
               if (force && reason === undefined) {
                 expect(result).toMatchObject({ ok: false, violations: [{ code: "INVALID_INPUT" }] });
@@ -129,6 +220,7 @@ describe("ledger properties (random command sequences on PostgreSQL)", () => {
               }
               expect(after).toBe(before + result.events.length);
               seen.written += 1;
+              if (command.kind.startsWith("abTest")) seen.abWritten += 1;
               state = foldEvents(
                 result.events.map((e) => parseEvent(e.type, e.data)),
                 state,
@@ -143,6 +235,18 @@ describe("ledger properties (random command sequences on PostgreSQL)", () => {
             await f.ledger.rebuild();
             expect(await dumpProjections(f.test)).toEqual(live);
             expect(await f.ledger.verify()).toMatchObject({ ok: true, events: head });
+            // Assignment reads the projections as the fold would answer it.
+            for (const pluginId of ids) {
+              const plugin = state.plugins[pluginId];
+              const found = await f.ledger.assign(pluginId, "acct-42");
+              const test = plugin?.abTest ?? null;
+              if (test === null) {
+                expect(found).toMatchObject({ version: plugin?.active ?? null, arm: "only", bucket: null });
+              } else {
+                const unit = assignUnit(test, "acct-42");
+                expect(found).toMatchObject({ version: unit.version, arm: unit.arm, testId: test.testId });
+              }
+            }
           } finally {
             await f.close();
           }
@@ -153,5 +257,6 @@ describe("ledger properties (random command sequences on PostgreSQL)", () => {
     // The generators must reach both outcomes often, or the property says little.
     expect(seen.written).toBeGreaterThan(80);
     expect(seen.rejected).toBeGreaterThan(80);
+    expect(seen.abWritten).toBeGreaterThan(10);
   });
 });
