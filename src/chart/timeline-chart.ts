@@ -113,16 +113,16 @@ export function timelineChart(view: TimelineView, options: TimelineChartOptions)
     const from = item.fromAt.getTime();
     const to = item.toAt.getTime();
     const room = px(to - from);
-    if (item.candidate === null || item.candidateWeightPercent === null) {
+    if (item.candidate === null || item.candidatePercent === null) {
       const fits = (item.version.length + 1) * BAR_CHAR_PX <= room;
       bar(i, BAR_TOP, BAR_BOTTOM, from, to, item.version, fits ? item.version : "");
     } else {
       // The control above, the candidate below, each as tall as its share.
-      const split = BAR_TOP + (BAR_BOTTOM - BAR_TOP) * (1 - item.candidateWeightPercent / 100);
+      const split = BAR_TOP + (BAR_BOTTOM - BAR_TOP) * (1 - item.candidatePercent / 100);
       bar(i, BAR_TOP, split, from, to, item.version, "");
       bar(i, split, BAR_BOTTOM, from, to, item.candidate, "");
       tests.push({ y: i + BAR_TOP, y2: i + BAR_BOTTOM, start: from, end: to });
-      const weight = `${formatPercent(item.candidateWeightPercent)}%`;
+      const weight = `${item.candidatePercent}%`;
       const text = [
         `A/B ${item.version} vs ${item.candidate} @ ${weight}`,
         `${item.candidate} @ ${weight}`,
@@ -297,8 +297,4 @@ function subtitle(view: TimelineView, start: number, end: number): string {
     ? `positions #${view.from.position} to #${view.to.position}`
     : `positions up to #${view.to.position}`;
   return `${iso(start)} to ${iso(end)} · ${positions} · A/B spans: control above, candidate below, heights by weight`;
-}
-
-function formatPercent(percent: number): string {
-  return Number.isInteger(percent) ? String(percent) : percent.toFixed(2).replace(/0+$/, "");
 }

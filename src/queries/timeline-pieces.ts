@@ -1,3 +1,4 @@
+import { percentOf } from "../domain/index.ts";
 import type { Metadata } from "../store/index.ts";
 
 /**
@@ -35,7 +36,7 @@ export type TimelineInterval = {
   version: string;
   /** During an A/B test: the candidate, its share of units in percent, and the test; else null. */
   candidate: string | null;
-  candidateWeightPercent: number | null;
+  candidatePercent: number | null;
   testId: string | null;
   action: TimelineAction;
   fromPosition: number;
@@ -97,26 +98,31 @@ type Piece = Omit<
  * A plugin's stretches in the window, in position order. `versions` are its intervals that
  * overlap the window, in order; `segments` those of its segments that may bear on them (at
  * least every segment overlapping the window and the last one starting at or before the
- * window's start): a segment outside every interval is ignored, and pieces before the last
- * segment starting at or before the window's start fall outside the window anyway.
+ * window's start), in order: a segment outside every interval is ignored, and pieces before
+ * the last segment starting at or before the window's start fall outside the window anyway.
+ * Both lists are walked once together, so a long history costs what its length does.
  */
 export function timelineOf(
   versions: readonly VersionRow[],
   segments: readonly SegmentRow[],
   window: TimelineWindow,
 ): TimelineInterval[] {
-  const pieces = versions.flatMap((interval) =>
-    piecesOf(
-      interval,
-      segments.filter(
-        (s) =>
-          s.pluginId === interval.pluginId &&
-          s.from.position >= interval.from.position &&
-          (interval.to === null || s.from.position < interval.to.position),
-      ),
-    ),
-  );
-  return pieces.filter((p) => overlaps(p, window)).map((p) => clip(p, window));
+  const items: TimelineInterval[] = [];
+  let next = 0;
+  for (const interval of versions) {
+    const inside: SegmentRow[] = [];
+    while (next < segments.length && (segments[next] as SegmentRow).from.position < interval.from.position)
+      next++;
+    while (next < segments.length) {
+      const segment = segments[next] as SegmentRow;
+      if (interval.to !== null && segment.from.position >= interval.to.position) break;
+      if (segment.pluginId === interval.pluginId) inside.push(segment);
+      next++;
+    }
+    for (const piece of piecesOf(interval, inside))
+      if (overlaps(piece, window)) items.push(clip(piece, window));
+  }
+  return items;
 }
 
 /** One version interval cut by the A/B segments that run on it (sorted by position). */
@@ -131,7 +137,7 @@ function piecesOf(interval: VersionRow, segments: readonly SegmentRow[]): Piece[
       pluginId: interval.pluginId,
       version: interval.version,
       candidate: null,
-      candidateWeightPercent: null,
+      candidatePercent: null,
       testId: null,
       ...begun,
       from,
@@ -140,14 +146,14 @@ function piecesOf(interval: VersionRow, segments: readonly SegmentRow[]): Piece[
     });
   let cursor: LedgerPoint | null = interval.from;
   let begun: Pick<Piece, "action" | "actor" | "reason"> = interval;
-  for (const segment of [...segments].sort((a, b) => a.from.position - b.from.position)) {
+  for (const segment of segments) {
     if (cursor === null) break;
     if (segment.from.position > cursor.position) plain(cursor, segment.from, begun);
     pieces.push({
       pluginId: interval.pluginId,
       version: segment.control,
       candidate: segment.candidate,
-      candidateWeightPercent: segment.candidateWeightBp / 100,
+      candidatePercent: percentOf(segment.candidateWeightBp),
       testId: segment.testId,
       action: segment.from.position === segment.startedPosition ? "ab_started" : "ab_weight_changed",
       actor: segment.actor,
@@ -191,7 +197,7 @@ function clip(piece: Piece, window: TimelineWindow): TimelineInterval {
     pluginId: piece.pluginId,
     version: piece.version,
     candidate: piece.candidate,
-    candidateWeightPercent: piece.candidateWeightPercent,
+    candidatePercent: piece.candidatePercent,
     testId: piece.testId,
     action: piece.action,
     fromPosition: from.position,

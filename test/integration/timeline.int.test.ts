@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderPng } from "../../src/chart/render.ts";
 import { timelineChart } from "../../src/chart/timeline-chart.ts";
-import type { Command, ExecuteContext } from "../../src/index.ts";
+import type { CommandRequest, ExecuteContext } from "../../src/index.ts";
+import type { Ledger } from "../../src/ledger.ts";
 import { parseTimelineCsv, timelineCsv } from "../../src/timeline-csv.ts";
+import { backends } from "../support/databases.ts";
 import { pngHeader } from "../support/png.ts";
 import { type LedgerFixture, openFixture, operator, register, release, upgrade } from "./ledger-fixtures.ts";
 
@@ -10,20 +12,26 @@ import { type LedgerFixture, openFixture, operator, register, release, upgrade }
 const at = (day: number, hour = 9) => new Date(Date.UTC(2025, 2, day, hour));
 const maria = { kind: "telegram", id: "482913375", name: "Maria" } as const;
 
-describe("timeline on PostgreSQL", () => {
+/** The same SQL on a PostgreSQL server and on the embedded PGlite. */
+describe.each(backends)("timeline ($name)", ({ open }) => {
   let f: LedgerFixture;
   let now = at(1, 6);
   /** The position each step wrote its (last) event at. */
   const p: Record<string, number> = {};
 
-  async function step(name: string, day: number, command: Command, context: Partial<ExecuteContext> = {}) {
+  async function step(
+    name: string,
+    day: number,
+    command: CommandRequest,
+    context: Partial<ExecuteContext> = {},
+  ) {
     now = at(day);
     const written = await f.ok(command, context);
     p[name] = written.events.at(-1)?.position ?? 0;
   }
 
   beforeAll(async () => {
-    f = await openFixture(undefined, () => now);
+    f = await openFixture(open, () => now);
     for (const v of ["1.0.0", "1.1.0", "1.2.0"]) await f.ok(release("momentum", v));
     for (const v of ["1.0.0", "1.1.0"]) await f.ok(release("risk_guard", v));
     await step("register", 1, register("momentum", "1.0.0"), { reason: "first run" });
@@ -49,7 +57,7 @@ describe("timeline on PostgreSQL", () => {
         pluginId: "momentum",
         version: "1.0.0",
         candidate: null,
-        candidateWeightPercent: null,
+        candidatePercent: null,
         testId: null,
         action: "registered",
         fromPosition: p.register,
@@ -223,5 +231,125 @@ describe("timeline on PostgreSQL", () => {
     }
     // The rollback is marked, and the deactivated plugin's lane ends where it stopped.
     expect(svg).toContain(">rollback<");
+  });
+
+  describe("with A/B tests", () => {
+    let g: LedgerFixture;
+    let clock = at(1, 6);
+    const q: Record<string, number> = {};
+    async function act(
+      name: string,
+      day: number,
+      command: CommandRequest,
+      context: Partial<ExecuteContext> = {},
+    ) {
+      clock = at(day);
+      const written = await g.ok(command, context);
+      q[name] = written.events.at(-1)?.position ?? 0;
+    }
+
+    beforeAll(async () => {
+      g = await openFixture(open, () => clock);
+      for (const v of ["2.0.0", "2.1.0", "2.2.0"]) await g.ok(release("pricing", v));
+      await act("register", 1, register("pricing", "2.0.0"));
+      await act(
+        "start",
+        2,
+        { kind: "abTestStart", pluginId: "pricing", candidate: "2.1.0", candidateWeightBp: 1000 },
+        {
+          actor: maria,
+          reason: "try 2.1",
+        },
+      );
+      await act(
+        "weight",
+        3,
+        { kind: "abTestWeight", pluginId: "pricing", candidateWeightBp: 5000 },
+        { reason: "looks good" },
+      );
+      await act("promote", 4, { kind: "abTestPromote", pluginId: "pricing" }, { reason: "wins" });
+      await act("start2", 5, {
+        kind: "abTestStart",
+        pluginId: "pricing",
+        candidate: "2.2.0",
+        candidateWeightBp: 2500,
+      });
+      await act(
+        "abort",
+        6,
+        { kind: "abTestAbort", pluginId: "pricing" },
+        { actor: maria, reason: "loses money" },
+      );
+      clock = at(8);
+    });
+    afterAll(async () => {
+      await g?.close();
+    });
+
+    const brief = (items: Awaited<ReturnType<Ledger["timeline"]>>["items"]) =>
+      items.map((i) =>
+        [
+          i.version,
+          i.candidate ?? "-",
+          i.candidatePercent ?? "-",
+          i.action,
+          `${i.fromPosition}${i.fromClipped ? "<" : ""}..${i.toPosition}${i.toClipped ? ">" : ""}`,
+          i.endedBy ?? "-",
+        ].join(" "),
+      );
+
+    it("splits the control's interval where the tests ran, with their weights, promotion and abort", async () => {
+      const { items } = await g.ledger.timeline(["pricing"]);
+      expect(brief(items)).toEqual([
+        `2.0.0 - - registered ${q.register}..${q.start} ab_started`,
+        `2.0.0 2.1.0 10 ab_started ${q.start}..${q.weight} ab_weight_changed`,
+        `2.0.0 2.1.0 50 ab_weight_changed ${q.weight}..${q.promote} promoted`,
+        `2.1.0 - - promoted ${q.promote}..${q.start2} ab_started`,
+        `2.1.0 2.2.0 25 ab_started ${q.start2}..${q.abort} ab_aborted`,
+        `2.1.0 - - ab_aborted ${q.abort}..${q.abort}> -`,
+      ]);
+      expect(items[1]).toMatchObject({ actor: maria, reason: "try 2.1", fromAt: at(2), toAt: at(3) });
+      expect(items[2]).toMatchObject({ actor: operator, reason: "looks good", testId: items[1]?.testId });
+      expect(items[3]).toMatchObject({ reason: "wins" });
+      expect(items[4]?.testId).not.toBe(items[1]?.testId);
+      expect(items[5]).toMatchObject({ actor: maria, reason: "loses money", toAt: at(8) });
+    });
+
+    it("clips A/B stretches, and knows a stretch after a window's start began with an abort", async () => {
+      const middle = await g.ledger.timeline(["pricing"], { from: at(3, 12), to: at(5, 12) });
+      expect(brief(middle.items)).toEqual([
+        `2.0.0 2.1.0 50 ab_weight_changed ${q.weight}<..${q.promote} promoted`,
+        `2.1.0 - - promoted ${q.promote}..${q.start2} ab_started`,
+        `2.1.0 2.2.0 25 ab_started ${q.start2}..${q.start2}> -`,
+      ]);
+      const late = await g.ledger.timeline(["pricing"], { from: at(7) });
+      expect(brief(late.items)).toEqual([`2.1.0 - - ab_aborted ${q.abort}<..${q.abort}> -`]);
+    });
+
+    it("at any single point, says what a full replay says ran there, test and weight included", async () => {
+      for (let position = 1; position <= (q.abort as number); position++) {
+        const point = await g.ledger.timeline(["pricing"], { from: position, to: position });
+        const replayed = await g.ledger.replay({ to: position });
+        expect(
+          point.items.map((i) => [i.version, i.candidate, i.candidatePercent]),
+          `position ${position}`,
+        ).toEqual(
+          replayed.plugins.map((s) => [
+            s.version,
+            s.abTest?.candidate ?? null,
+            s.abTest?.candidatePercent ?? null,
+          ]),
+        );
+      }
+    });
+
+    it("draws both arms of a test and labels its split", async () => {
+      const view = await g.ledger.timeline(["pricing"]);
+      const { svg } = await renderPng(timelineChart(view, { plugins: ["pricing"] }).spec);
+      for (const name of ["pricing", "2.0.0", "2.1.0", "2.2.0", "A/B promoted", "A/B aborted"]) {
+        expect(svg).toContain(`>${name}<`);
+      }
+      expect(svg).toMatch(/>A\/B 2\.0\.0 vs 2\.1\.0 @ 10%</);
+    });
   });
 });

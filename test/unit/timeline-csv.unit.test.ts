@@ -10,7 +10,7 @@ function interval(overrides: Partial<TimelineInterval> = {}): TimelineInterval {
     pluginId: "combined_v3",
     version: "3.3.0",
     candidate: null,
-    candidateWeightPercent: null,
+    candidatePercent: null,
     testId: null,
     action: "upgraded",
     fromPosition: 7,
@@ -30,7 +30,7 @@ describe("timeline CSV", () => {
   it("writes a header row and one CRLF-terminated row per interval, times in ISO 8601", () => {
     const csv = timelineCsv([interval()]);
     expect(csv.split("\r\n")).toEqual([
-      "plugin_id,version,candidate,candidate_weight_percent,test_id,action,from_position,from_at,from_clipped,to_position,to_at,to_clipped,ended_by,actor_kind,actor_id,actor_name,reason",
+      "plugin_id,version,candidate,candidate_percent,test_id,action,from_position,from_at,from_clipped,to_position,to_at,to_clipped,ended_by,actor_kind,actor_id,actor_name,reason",
       "combined_v3,3.3.0,,,,upgraded,7,2025-03-01T09:00:00.000Z,false,12,2025-03-04T17:30:00.250Z,false,rolled_back,telegram,482913375,Maria,roll out the fix",
       "",
     ]);
@@ -63,7 +63,7 @@ describe("timeline CSV", () => {
     const items = [
       interval({
         candidate: "3.4.0",
-        candidateWeightPercent: 12.5,
+        candidatePercent: 12.5,
         testId: "t-1",
         action: "ab_weight_changed",
         fromClipped: true,

@@ -62,7 +62,7 @@ const brief = (items: ReturnType<typeof timelineOf>) =>
     [
       i.version,
       i.candidate ?? "-",
-      i.candidateWeightPercent ?? "-",
+      i.candidatePercent ?? "-",
       i.action,
       `${i.fromPosition}${i.fromClipped ? "*" : ""}..${i.toPosition}${i.toClipped ? "*" : ""}`,
       i.endedBy ?? "-",

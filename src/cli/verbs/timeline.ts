@@ -141,7 +141,7 @@ function timelineTable(view: TimelineView, plugins: string[]): string {
               oneLine(i.reason ?? ""),
               i.endedBy ?? "",
             ],
-            i.candidate === null ? "" : `${i.candidate} @ ${i.candidateWeightPercent}%`,
+            i.candidate === null ? "" : `${i.candidate} @ ${i.candidatePercent}%`,
           ),
         ),
       ),
