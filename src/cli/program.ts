@@ -3,6 +3,7 @@ import { ConfigError } from "../config.ts";
 import { ConcurrencyError, IdempotencyConflictError } from "../store/errors.ts";
 import { type CliContext, createContext, type GlobalOptions } from "./context.ts";
 import { CliError, ExitCode } from "./exit-codes.ts";
+import { registerAbTestVerbs } from "./verbs/abtest.ts";
 import { registerAdminVerbs } from "./verbs/admin.ts";
 import { registerBotVerb } from "./verbs/bot.ts";
 import { registerChangeVerbs } from "./verbs/changes.ts";
@@ -44,6 +45,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
 
   registerStartVerb(program, run);
   registerChangeVerbs(program, run);
+  registerAbTestVerbs(program, run);
   registerQueryVerbs(program, run);
   registerTimelineVerb(program, run);
   registerAdminVerbs(program, run);

@@ -1,3 +1,4 @@
+import { formatPercent } from "../../domain/index.ts";
 import type { ExecuteResult } from "../../ledger-execute.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
@@ -54,6 +55,12 @@ function describe(data: unknown): string {
   if (d.pluginId) parts.push(String(d.pluginId));
   if (d.from && d.to) parts.push(`${d.from} -> ${d.to}`);
   else if (d.version) parts.push(String(d.version));
+  if (d.control && d.candidate) parts.push(`${d.control} vs ${d.candidate}`);
+  if (typeof d.candidateWeightBp === "number") parts.push(`@ ${formatPercent(d.candidateWeightBp)}`);
+  if (typeof d.fromBp === "number" && typeof d.toBp === "number") {
+    parts.push(`${formatPercent(d.fromBp)} -> ${formatPercent(d.toBp)}`);
+  }
+  if (typeof d.testId === "string") parts.push(`(test ${d.testId})`);
   if (d.apiVersion) parts.push(`api ${d.apiVersion}, db schema ${d.dbSchemaVersion}`);
   if (d.direction === "down") parts.push("(downgrade)");
   if (d.crossesMajor) parts.push("(crosses a MAJOR)");

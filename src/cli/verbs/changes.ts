@@ -1,22 +1,26 @@
 import { readFile } from "node:fs/promises";
 import { type Command, InvalidArgumentError, Option } from "commander";
-import type { Command as LedgerCommand, ReleaseInput } from "../../domain/index.ts";
+import type { CommandRequest, ReleaseInput } from "../../domain/index.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
 import { reportChange } from "./change-output.ts";
 import type { Run } from "./run.ts";
 
-type ChangeOptions = { dryRun?: boolean; force?: boolean; idempotencyKey?: string };
+export type ChangeOptions = { dryRun?: boolean; force?: boolean; idempotencyKey?: string };
 
 /** --dry-run, --force and --idempotency-key, on every verb that writes. */
-function mutating(command: Command): Command {
+export function mutating(command: Command): Command {
   return command
     .option("--dry-run", "show the plan and the violations, write nothing")
     .option("--force", "record rule violations as overrides (admin; needs --reason)")
     .option("--idempotency-key <key>", "a retried request with this key is answered, not written twice");
 }
 
-async function execute(ctx: CliContext, command: LedgerCommand, options: ChangeOptions): Promise<void> {
+export async function execute(
+  ctx: CliContext,
+  command: CommandRequest,
+  options: ChangeOptions,
+): Promise<void> {
   const ledger = await ctx.ledger();
   const result = await ledger.execute(command, {
     actor: ctx.actor,

@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError } from "commander";
-import type { StatusView } from "../../queries/status.ts";
+import { formatPercent } from "../../domain/index.ts";
+import type { AbTestStatus, StatusView } from "../../queries/status.ts";
 import type { CliContext } from "../context.ts";
 import { endProgress, table } from "../output.ts";
 import { positiveInt } from "./arguments.ts";
@@ -23,6 +24,11 @@ function statusDocument(view: StatusView) {
   return { position: view.position, host: view.host, plugins: view.plugins };
 }
 
+/** Both arms and the candidate's share: "3.3.0 vs 3.4.0 @ 10%". */
+function split(test: AbTestStatus | null): string {
+  return test ? `${test.control} vs ${test.candidate} @ ${formatPercent(test.candidateWeightBp)}` : "";
+}
+
 function statusText(view: StatusView, heading: string): string {
   const host = view.host
     ? `host: ServiceAPI ${view.host.apiVersion}, DB schema ${view.host.dbSchemaVersion}`
@@ -32,8 +38,14 @@ function statusText(view: StatusView, heading: string): string {
     heading,
     host,
     table(
-      ["plugin", "version", "since", "position"],
-      view.plugins.map((p) => [p.pluginId, p.version, iso(p.since), String(p.sincePosition)]),
+      ["plugin", "version", "since", "position", "A/B"],
+      view.plugins.map((p) => [
+        p.pluginId,
+        p.version,
+        iso(p.since),
+        String(p.sincePosition),
+        split(p.abTest),
+      ]),
     ),
   ].join("\n");
 }

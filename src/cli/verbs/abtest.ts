@@ -1,0 +1,101 @@
+import { type Command, InvalidArgumentError } from "commander";
+import { parsePercent } from "../../domain/index.ts";
+import type { Assignment } from "../../queries/assignment.ts";
+import { type ChangeOptions, execute, mutating } from "./changes.ts";
+import { pointInLedger } from "./queries.ts";
+import type { Run } from "./run.ts";
+
+/**
+ * A percentage in basis points, exactly ("12.5" -> 1250, "0.01" -> 1); more than two decimals, or
+ * not a number, is a usage error (exit 2). The range, 0.01 to 99.99, is the rules' to judge.
+ */
+export function percentArg(value: string): number {
+  const weightBp = parsePercent(value);
+  if (weightBp === null) {
+    throw new InvalidArgumentError(
+      `expected a percentage such as 10 or 12.5 (at most two decimals), got "${value}"`,
+    );
+  }
+  return weightBp;
+}
+
+/** `abtest start|weight|promote|abort|assign`: the A/B verbs, each a change but `assign`. */
+export function registerAbTestVerbs(program: Command, run: Run): void {
+  const abtest = program
+    .command("abtest")
+    .description("A/B tests: start one, change its split, promote or abort it, and assign units");
+
+  mutating(
+    abtest
+      .command("start <plugin> <candidate>")
+      .description("test a released version against the active one (the control)")
+      .requiredOption("--weight <pct>", "the candidate's share of units, 0.01 to 99.99 percent", percentArg)
+      .option("--allow-major", "allow a candidate in another MAJOR version"),
+  ).action(
+    run(
+      async (
+        ctx,
+        pluginId: string,
+        candidate: string,
+        o: ChangeOptions & { weight: number; allowMajor?: boolean },
+      ) => {
+        await execute(
+          ctx,
+          {
+            kind: "abTestStart",
+            pluginId,
+            candidate,
+            candidateWeightBp: o.weight,
+            allowMajor: o.allowMajor === true,
+          },
+          o,
+        );
+      },
+    ),
+  );
+
+  mutating(
+    abtest
+      .command("weight <plugin>")
+      .argument("<pct>", "the candidate's new share, 0.01 to 99.99 percent", percentArg)
+      .description(
+        "change the split of the running test (units in the candidate arm stay there as it grows)",
+      ),
+  ).action(
+    run(async (ctx, pluginId: string, weightBp: number, o: ChangeOptions) => {
+      await execute(ctx, { kind: "abTestWeight", pluginId, candidateWeightBp: weightBp }, o);
+    }),
+  );
+
+  mutating(
+    abtest.command("promote <plugin>").description("make the candidate the active version and end the test"),
+  ).action(
+    run(async (ctx, pluginId: string, o: ChangeOptions) => {
+      await execute(ctx, { kind: "abTestPromote", pluginId }, o);
+    }),
+  );
+
+  mutating(abtest.command("abort <plugin>").description("end the test; the control keeps running")).action(
+    run(async (ctx, pluginId: string, o: ChangeOptions) => {
+      await execute(ctx, { kind: "abTestAbort", pluginId }, o);
+    }),
+  );
+
+  abtest
+    .command("assign <plugin> <unitKey...>")
+    .description("the version and arm each unit (a symbol, an account) gets, now or at a point")
+    .option("--at <point>", "a position or an ISO-8601 time", pointInLedger)
+    .action(
+      run(async (ctx, pluginId: string, unitKeys: string[], o: { at?: number | Date }) => {
+        const items = await (await ctx.ledger()).assignMany(pluginId, unitKeys, o.at);
+        ctx.out.result({ items }, () => assignmentLines(items));
+      }),
+    );
+}
+
+/** One unit a line, `unitKey version arm`, for a person and for `while read` alike; a plugin that does not run: `unitKey - none`. */
+function assignmentLines(items: Assignment[]): string {
+  return items
+    .map((a) => (a.version === null ? `${a.unitKey} - none` : `${a.unitKey} ${a.version} ${a.arm}`))
+    .join("\n");
+}
