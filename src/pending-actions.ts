@@ -1,5 +1,5 @@
 import type pg from "pg";
-import type { Command } from "./domain/index.ts";
+import type { CommandRequest } from "./domain/index.ts";
 import type { ExecuteContext } from "./ledger-execute.ts";
 import { tablesIn } from "./store/tables.ts";
 
@@ -20,7 +20,8 @@ export type PendingAction = {
   chatId: number;
   messageId: number | null;
   requesterUserId: number;
-  command: Command;
+  /** As asked: an A/B start gets its test id and salt only when the ledger executes it. */
+  command: CommandRequest;
   ctx: PreviewedContext;
   state: PendingState;
   createdAt: Date;
@@ -58,7 +59,7 @@ type Row = {
   chat_id: string | number;
   message_id: string | number | null;
   requester_user_id: string | number;
-  command: Command;
+  command: CommandRequest;
   ctx: PreviewedContext;
   state: PendingState;
   created_at: Date;

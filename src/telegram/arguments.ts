@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isPluginId, isVersion } from "../domain/index.ts";
+import { isPluginId, isVersion, parsePercent } from "../domain/index.ts";
 
 /** The options a change command takes, written anywhere among its words. */
 export const FLAGS = ["force", "allow-major"] as const;
@@ -37,6 +37,17 @@ export const pluginIdArg = z
 
 export const versionArg = (what = "the version") =>
   z.string({ error: missing(what) }).refine(isVersion, `${what} must be a version such as 1.2.3`);
+
+/** A percentage in basis points, exactly ("12.5" -> 1250); its range is for the rules to judge. */
+export const percentArg = z.string({ error: missing("the percentage") }).transform((value, ctx) => {
+  const weightBp = parsePercent(value);
+  if (weightBp !== null) return weightBp;
+  ctx.addIssue({
+    code: "custom",
+    message: `the percentage must be a number such as 10 or 12.5 (at most two decimals), not "${value}"`,
+  });
+  return z.NEVER;
+});
 
 export const reasonArg = z.string().max(500, "the reason is longer than 500 characters").optional();
 

@@ -1,4 +1,5 @@
 import {
+  BASIS_POINTS,
   type CommandRequest,
   formatPercent,
   type PlannedEvent,
@@ -58,6 +59,18 @@ export function changeLine(
         return `${plugin}${code(event.data.version)} → <i>not running</i>`;
       case "VersionDeprecated":
         return `${plugin}${code(event.data.version)} → <i>deprecated</i> (running: ${from})`;
+      case "AbTestStarted":
+        return `${plugin}${split(event.data.control, event.data.candidate, event.data.candidateWeightBp)}`;
+      case "AbTestWeightChanged":
+        return `${plugin}candidate share ${formatPercent(event.data.fromBp)} → ${formatPercent(event.data.toBp)}`;
+      case "AbTestPromoted":
+        return `${plugin}${code(event.data.control)} → ${code(event.data.candidate)} (A/B candidate promoted)`;
+      case "AbTestAborted":
+        // Also the first event of a change forced past a running test: that change's own line counts.
+        if (command.kind === "abTestAbort") {
+          return `${plugin}A/B test ends: ${code(event.data.control)} keeps running, ${code(event.data.candidate)} stops`;
+        }
+        break;
     }
   }
   switch (command.kind) {
@@ -70,9 +83,22 @@ export function changeLine(
       return `${plugin}${from} → <i>not running</i>`;
     case "deprecate":
       return `${plugin}${code(command.version)} → <i>deprecated</i>`;
+    case "abTestStart":
+      return `${plugin}${from} vs ${code(command.candidate)} @ ${formatPercent(command.candidateWeightBp)}`;
+    case "abTestWeight":
+      return `${plugin}candidate share → ${formatPercent(command.candidateWeightBp)}`;
+    case "abTestPromote":
+      return `${plugin}${from} → the A/B candidate`;
+    case "abTestAbort":
+      return `${plugin}A/B test ends, ${from} keeps running`;
     default:
       return escapeHtml(describeCommand(command));
   }
+}
+
+/** An A/B split in words: "3.3.0 90% vs 3.4.0 10%". */
+export function split(control: string, candidate: string, candidateWeightBp: number): string {
+  return `${code(control)} ${formatPercent(BASIS_POINTS - candidateWeightBp)} vs ${code(candidate)} ${formatPercent(candidateWeightBp)}`;
 }
 
 function violationLines(violations: readonly Violation[]): string[] {

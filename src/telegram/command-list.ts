@@ -90,6 +90,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     description: "declare the trading bot's ServiceAPI and DB schema versions",
     permission: "host",
   },
+  {
+    name: "abtest",
+    usage:
+      "/abtest <plugin> start <candidate> <pct> | weight <pct> | promote | abort | status [--allow-major] [--force] [reason]",
+    description: "run an A/B test: start it, change its split, promote or abort it, or see it",
+    permission: "change",
+  },
   { name: "whoami", usage: "/whoami", description: "your Telegram id and your role here", permission: null },
   { name: "help", usage: "/help", description: "the commands you may run", permission: null },
 ];

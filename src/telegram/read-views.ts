@@ -1,6 +1,7 @@
+import { BASIS_POINTS, formatPercent } from "../domain/index.ts";
 import type { CatalogEntry, MatrixView } from "../queries/catalog.ts";
 import type { AuditEntry, HistoryInterval } from "../queries/history.ts";
-import type { StatusView } from "../queries/status.ts";
+import type { AbTestStatus, PluginStatus, StatusView } from "../queries/status.ts";
 import type { VerifyResult } from "../store/index.ts";
 import { bold, code, escapeHtml, italic, truncate } from "./html.ts";
 
@@ -42,7 +43,7 @@ export function statusMessage(
     const facts = [
       release ? `released ${day(release.releasedAt)}` : undefined,
       release?.commitHash ? `commit ${code(release.commitHash.slice(0, 7))}` : undefined,
-      `A/B: ${plugin.abTest === null ? "none" : "running"}`,
+      `A/B: ${plugin.abTest === null ? "none" : abSplit(plugin.abTest)}`,
     ].filter(Boolean);
     lines.push(
       "",
@@ -54,6 +55,24 @@ export function statusMessage(
     }
   }
   return lines.join("\n");
+}
+
+/** Both arms and their shares: "3.3.0 90% vs 3.4.0 10%". */
+function abSplit(test: AbTestStatus): string {
+  const controlBp = BASIS_POINTS - test.candidateWeightBp;
+  return `${code(test.control)} ${formatPercent(controlBp)} vs ${code(test.candidate)} ${formatPercent(test.candidateWeightBp)}`;
+}
+
+/** `/abtest <plugin> status`: the running test, its arms and split, and since when. */
+export function abTestMessage(pluginId: string, plugin: PluginStatus | undefined): string {
+  if (plugin === undefined) return `${code(pluginId)} does not run, so it runs no A/B test.`;
+  const test = plugin.abTest;
+  if (test === null) return `${code(pluginId)} runs ${code(plugin.version)} and no A/B test.`;
+  return [
+    `${bold(pluginId)} A/B test ${code(test.testId)}`,
+    `control ${code(test.control)} ${formatPercent(BASIS_POINTS - test.candidateWeightBp)} · candidate ${code(test.candidate)} ${formatPercent(test.candidateWeightBp)}`,
+    `since #${test.sincePosition} ${when(test.since)}`,
+  ].join("\n");
 }
 
 /** `/versions`: every release of a plugin, in version order, the running one marked. */
@@ -143,6 +162,11 @@ export function summary(data: unknown): string {
   if (d.from && d.to) parts.push(`${d.from} → ${d.to}`);
   else if (typeof d.version === "string") parts.push(d.version);
   if (d.apiVersion) parts.push(`api ${d.apiVersion}, db schema ${d.dbSchemaVersion}`);
+  if (d.control && d.candidate) parts.push(`${d.control} vs ${d.candidate}`);
+  if (typeof d.candidateWeightBp === "number") parts.push(`@ ${formatPercent(d.candidateWeightBp)}`);
+  if (typeof d.fromBp === "number" && typeof d.toBp === "number") {
+    parts.push(`${formatPercent(d.fromBp)} → ${formatPercent(d.toBp)}`);
+  }
   return parts.join(" ");
 }
 

@@ -1,5 +1,5 @@
 import type { TelegramConfig } from "../config.ts";
-import type { Command } from "../domain/index.ts";
+import type { CommandRequest } from "../domain/index.ts";
 
 /** From the numeric Telegram user ids in configuration; someone in two lists has the higher role. */
 export type Role = "viewer" | "operator" | "admin";
@@ -48,7 +48,7 @@ export function allows(role: Role | null, permission: Permission | null): boolea
 }
 
 /** What running this command needs: its own permission, and `force` when forced. */
-export function permissionsFor(command: Command, force: boolean): Permission[] {
+export function permissionsFor(command: CommandRequest, force: boolean): Permission[] {
   const own: Permission = (() => {
     switch (command.kind) {
       case "register":
@@ -72,6 +72,6 @@ export function permissionsFor(command: Command, force: boolean): Permission[] {
   return force ? [own, "force"] : [own];
 }
 
-export function mayRun(role: Role | null, command: Command, force: boolean): boolean {
+export function mayRun(role: Role | null, command: CommandRequest, force: boolean): boolean {
   return permissionsFor(command, force).every((p) => allows(role, p));
 }

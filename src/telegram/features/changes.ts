@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { Composer, Markup } from "telegraf";
 import { z } from "zod";
-import { type Command, isVersion, UNFORCEABLE_CODES } from "../../domain/index.ts";
+import { type CommandRequest, isVersion, UNFORCEABLE_CODES } from "../../domain/index.ts";
 import type { PreviewedContext } from "../../pending-actions.ts";
-import { type Flag, pluginIdArg, reasonArg, rest, versionArg, type Words } from "../arguments.ts";
+import { type Flag, percentArg, pluginIdArg, reasonArg, rest, versionArg, type Words } from "../arguments.ts";
 import { previewMessage } from "../change-messages.ts";
 import { commandSpec } from "../command-list.ts";
 import { actorOf, type BotContext, type BotServices, readArguments, refuse } from "../context.ts";
@@ -11,7 +11,7 @@ import { allows, mayRun, type Permission } from "../roles.ts";
 import { requires } from "./access.ts";
 
 /** What a change command asks the ledger for, and why. */
-type Asked = { command: Command; reason: string | undefined };
+type Asked = { command: CommandRequest; reason: string | undefined };
 
 type ChangeSpec = {
   name: string;
@@ -22,6 +22,48 @@ type ChangeSpec = {
 
 const ALL_FLAGS: readonly Flag[] = ["force", "allow-major"];
 const FORCE_ONLY: readonly Flag[] = ["force"];
+
+/** `/abtest <plugin> start|weight|promote|abort ...`; `status` is a read (features/status.ts). */
+const abTestArgs = z
+  .discriminatedUnion(
+    "sub",
+    [
+      z.object({
+        sub: z.literal("start"),
+        plugin: pluginIdArg,
+        candidate: versionArg("the candidate version"),
+        pct: percentArg,
+        reason: reasonArg,
+      }),
+      z.object({ sub: z.literal("weight"), plugin: pluginIdArg, pct: percentArg, reason: reasonArg }),
+      z.object({ sub: z.literal("promote"), plugin: pluginIdArg, reason: reasonArg }),
+      z.object({ sub: z.literal("abort"), plugin: pluginIdArg, reason: reasonArg }),
+    ],
+    { error: "after the plugin say start, weight, promote, abort or status" },
+  )
+  .transform((a): Asked => {
+    switch (a.sub) {
+      case "start":
+        return {
+          command: {
+            kind: "abTestStart",
+            pluginId: a.plugin,
+            candidate: a.candidate,
+            candidateWeightBp: a.pct,
+          },
+          reason: a.reason,
+        };
+      case "weight":
+        return {
+          command: { kind: "abTestWeight", pluginId: a.plugin, candidateWeightBp: a.pct },
+          reason: a.reason,
+        };
+      case "promote":
+        return { command: { kind: "abTestPromote", pluginId: a.plugin }, reason: a.reason };
+      case "abort":
+        return { command: { kind: "abTestAbort", pluginId: a.plugin }, reason: a.reason };
+    }
+  });
 
 /** The change commands: their words, parsed with zod into a ledger command and a reason. */
 const CHANGES: readonly ChangeSpec[] = [
@@ -89,6 +131,17 @@ const CHANGES: readonly ChangeSpec[] = [
         reason: a.reason,
       })),
     fromWords: ({ words }) => ({ api: words[0], db: words[1], reason: rest(words, 2) }),
+  },
+  {
+    name: "abtest",
+    flags: ALL_FLAGS,
+    schema: abTestArgs,
+    fromWords: ({ words }) => {
+      const [plugin, sub] = words;
+      if (sub === "start") return { plugin, sub, candidate: words[2], pct: words[3], reason: rest(words, 4) };
+      if (sub === "weight") return { plugin, sub, pct: words[2], reason: rest(words, 3) };
+      return { plugin, sub, reason: rest(words, 2) };
+    },
   },
 ];
 

@@ -2,12 +2,12 @@ import { Composer } from "telegraf";
 import { z } from "zod";
 import type { CatalogEntry } from "../../queries/catalog.ts";
 import type { StatusView } from "../../queries/status.ts";
-import { pointArg } from "../arguments.ts";
+import { pluginIdArg, pointArg } from "../arguments.ts";
 import { type BotContext, type BotServices, readArguments, replyHtml } from "../context.ts";
-import { statusMessage } from "../read-views.ts";
+import { abTestMessage, statusMessage } from "../read-views.ts";
 import { requires } from "./access.ts";
 
-/** /version (what runs now) and /asof (what ran then). */
+/** /version (what runs now), /asof (what ran then) and /abtest <plugin> status. */
 export function statusFeature({ ledger }: BotServices): Composer<BotContext> {
   const feature = new Composer<BotContext>();
 
@@ -47,6 +47,21 @@ export function statusFeature({ ledger }: BotServices): Composer<BotContext> {
       ctx,
       statusMessage(view, await releasesOf(view), `What ran at position ${view.position}${at}`),
     );
+  });
+
+  // The read of /abtest; its changes go on to the changes feature, which is registered after this one.
+  feature.command("abtest", requires("read"), async (ctx, next) => {
+    if (ctx.payload.trim().split(/\s+/)[1] !== "status") return next();
+    const read = await readArguments(
+      ctx,
+      { name: "abtest", payload: ctx.payload },
+      z.object({ plugin: pluginIdArg }),
+      (w) => ({ plugin: w.words[0] }),
+    );
+    if (!read) return;
+    const view = await ledger.status();
+    const plugin = view.plugins.find((p) => p.pluginId === read.args.plugin);
+    await replyHtml(ctx, abTestMessage(read.args.plugin, plugin));
   });
 
   return feature;
