@@ -2,6 +2,7 @@ export {
   type AbArm,
   type AbSplit,
   armOf,
+  assignerOf,
   assignUnit,
   bucketOf,
   murmur3,

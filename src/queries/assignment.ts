@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { assignUnit } from "../domain/index.ts";
+import { assignerOf } from "../domain/index.ts";
 import type { Tables } from "../store/tables.ts";
 
 /** Which version a unit (a symbol, an account) runs, and why. */
@@ -42,20 +42,21 @@ export async function assignments(
     if (typeof unitKey !== "string" || unitKey === "")
       throw new RangeError("a unit key must be non-empty text");
   }
-  const split = await splitAt(pool, tables, pluginId, at);
-  return unitKeys.map((unitKey): Assignment => {
-    if (split.test === null) {
-      return { pluginId, unitKey, version: split.version, arm: "only", testId: null, bucket: null };
-    }
-    const unit = assignUnit(split.test, unitKey);
-    return {
+  const { version, test } = await splitAt(pool, tables, pluginId, at);
+  if (test === null) {
+    return unitKeys.map((unitKey) => ({
       pluginId,
       unitKey,
-      version: unit.version,
-      arm: unit.arm,
-      testId: split.test.testId,
-      bucket: unit.bucket,
-    };
+      version,
+      arm: "only",
+      testId: null,
+      bucket: null,
+    }));
+  }
+  const assign = assignerOf(test);
+  return unitKeys.map((unitKey) => {
+    const { version, arm, bucket } = assign(unitKey);
+    return { pluginId, unitKey, version, arm, testId: test.testId, bucket };
   });
 }
 
