@@ -17,28 +17,37 @@ const FONT_FILES = ["DejaVuSans.ttf", "DejaVuSans-Bold.ttf"];
  * DejaVu Sans from the system when it is installed, else the copy shipped in the
  * dejavu-fonts-ttf package: resvg draws no text at all without a font.
  */
-export function chartFonts(): { files: string[]; source: "system" | "package" } {
-  const system = FONT_FILES.map((f) => path.join(SYSTEM_FONTS, f));
+export function chartFonts(systemDir = SYSTEM_FONTS): { files: string[]; source: "system" | "package" } {
+  const system = FONT_FILES.map((f) => path.join(systemDir, f));
   if (system.every((f) => existsSync(f))) return { files: system, source: "system" };
   const require = createRequire(import.meta.url);
   return { files: FONT_FILES.map((f) => require.resolve(`dejavu-fonts-ttf/ttf/${f}`)), source: "package" };
 }
 
-export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+/**
+ * The spec drawn as SVG text. vega-lite's and vega's warnings (a dropped property, a scale
+ * conflict) are collected rather than printed: the CLI's stderr is for its own one-line
+ * errors, and the tests expect none.
+ */
+export async function renderSvg(spec: TopLevelSpec): Promise<{ svg: string; warnings: string[] }> {
   const [vega, { compile }] = await Promise.all([import("vega"), import("vega-lite")]);
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
+  const warnings: string[] = [];
+  const logger = vega.logger(vega.Warn, undefined, (_method, _level, args) => {
+    warnings.push(args.map(String).join(" "));
+  });
+  const view = new vega.View(vega.parse(compile(spec, { logger }).spec), { renderer: "none", logger });
   try {
-    return await view.toSVG();
+    return { svg: await view.toSVG(), warnings };
   } finally {
     view.finalize();
   }
 }
 
-export type Png = { png: Buffer; svg: string; width: number; height: number };
+export type Png = { png: Buffer; svg: string; width: number; height: number; warnings: string[] };
 
 /** The spec drawn as a PNG of the SVG's own size (`scale` 2 doubles both sides). */
 export async function renderPng(spec: TopLevelSpec, options: { scale?: number } = {}): Promise<Png> {
-  const [svg, { Resvg }] = await Promise.all([renderSvg(spec), import("@resvg/resvg-js")]);
+  const [{ svg, warnings }, { Resvg }] = await Promise.all([renderSvg(spec), import("@resvg/resvg-js")]);
   const fonts = chartFonts();
   const resvg = new Resvg(svg, {
     fitTo: { mode: "zoom", value: options.scale ?? 1 },
@@ -51,5 +60,5 @@ export async function renderPng(spec: TopLevelSpec, options: { scale?: number } 
     },
   });
   const image = resvg.render();
-  return { png: image.asPng(), svg, width: image.width, height: image.height };
+  return { png: image.asPng(), svg, width: image.width, height: image.height, warnings };
 }

@@ -21,6 +21,9 @@ export type TimelineChartOptions = {
 
 export type TimelineChart = { spec: TopLevelSpec; width: number; height: number };
 
+/** One layer of the chart, as vega-lite's types allow it (the package exports only the top level). */
+type Layer = NonNullable<Extract<TopLevelSpec, { layer: unknown }>["layer"]>[number];
+
 export const FONT_FAMILY = "DejaVu Sans";
 
 const LANE_PX = 64;
@@ -68,7 +71,8 @@ type Bar = {
   y2: number;
   start: number;
   end: number;
-  version: string;
+  /** What its colour stands for: the version, with its plugin when there are several lanes. */
+  key: string;
   /** Shown inside the bar when it fits, in `ink`. */
   label: string;
   ink: string;
@@ -81,6 +85,7 @@ const MARKERS = [
   { event: "rollback", shape: "triangle-down", color: "#c62828" },
   { event: "A/B promoted", shape: "diamond", color: "#2e7d32" },
   { event: "A/B aborted", shape: "cross", color: "#37474f" },
+  { event: "deactivated", shape: "square", color: "#111111" },
 ] as const;
 
 export function timelineChart(view: TimelineView, options: TimelineChartOptions): TimelineChart {
@@ -106,7 +111,11 @@ export function timelineChart(view: TimelineView, options: TimelineChartOptions)
     to: number,
     version: string,
     label: string,
-  ) => bars.push({ lane: i, y: i + top, y2: i + bottom, start: from, end: to, version, label, ink: "" });
+  ) => {
+    // The same version string of two plugins is two releases: two colours.
+    const key = plugins.length > 1 ? `${plugins[i]} ${version}` : version;
+    bars.push({ lane: i, y: i + top, y2: i + bottom, start: from, end: to, key, label, ink: "" });
+  };
   for (const item of view.items) {
     const i = lane.get(item.pluginId);
     if (i === undefined) continue;
@@ -132,6 +141,8 @@ export function timelineChart(view: TimelineView, options: TimelineChartOptions)
     }
     const marker = markerOf(item);
     if (marker !== undefined) markers.push({ lane: i, y: i + BAR_TOP, at: from, event: marker });
+    if (item.endedBy === "deactivated")
+      markers.push({ lane: i, y: i + BAR_TOP, at: to, event: "deactivated" });
   }
   const empty = plugins
     .filter((p) => !view.items.some((item) => item.pluginId === p))
@@ -141,14 +152,26 @@ export function timelineChart(view: TimelineView, options: TimelineChartOptions)
       text: "no interval in this window",
     }));
 
-  const versions = [...new Set(bars.map((b) => b.version))];
-  const colour = new Map(versions.map((v, n) => [v, PALETTE[n % PALETTE.length] as string]));
-  for (const b of bars) b.ink = inkOn(colour.get(b.version) ?? "#ffffff");
-  const legendRows = Math.ceil(versions.length / LEGEND_COLUMNS) + (markers.length > 0 ? 2 : 0);
+  const keys = [...new Set(bars.map((b) => b.key))];
+  // The legend of marks lists those the chart shows.
+  const marked = MARKERS.filter((m) => markers.some((k) => k.event === m.event));
+  const colour = new Map(keys.map((k, n) => [k, PALETTE[n % PALETTE.length] as string]));
+  for (const b of bars) b.ink = inkOn(colour.get(b.key) ?? "#ffffff");
+  // As many legend columns as the longest label leaves room for.
+  const keyChars = Math.max(...keys.map((k) => k.length), 5);
+  const legendColumns = Math.max(1, Math.min(LEGEND_COLUMNS, Math.floor((width - 40) / (keyChars * 7 + 40))));
+  const legendRows = Math.ceil(keys.length / legendColumns) + 1 + (markers.length > 0 ? 2 : 0);
   const height = HEADER_PX + plugins.length * LANE_PX + AXIS_PX + 30 + legendRows * LEGEND_ROW_PX;
-  // The layers share one x scale: its domain is stated once, in the first layer.
-  const x = { field: "start", type: "temporal" as const, title: "time (UTC)" };
-  const xScale = { type: "utc" as const, domainMin: start, domainMax: end };
+  // The layers share one x scale, its ends stated in each (domainMin/domainMax merge cleanly,
+  // where a domain array per layer makes vega-lite warn of a conflict).
+  const x = {
+    field: "start",
+    type: "temporal" as const,
+    title: "time (UTC)",
+    // A utc scale formats its labels in UTC.
+    axis: { format: dateFormat(end - start), labelOverlap: true },
+    scale: { type: "utc" as const, domainMin: start, domainMax: end },
+  };
   const y = {
     field: "y",
     type: "quantitative" as const,
@@ -185,77 +208,90 @@ export function timelineChart(view: TimelineView, options: TimelineChartOptions)
       font: FONT_FAMILY,
       view: { stroke: "#ddd" },
       axis: { labelFontSize: 11, titleFontSize: 11, titleFontWeight: "normal", gridColor: "#eee" },
-      legend: { labelFontSize: 11, titleFontSize: 11, orient: "bottom", columns: LEGEND_COLUMNS },
+      legend: { labelFontSize: 11, titleFontSize: 11, orient: "bottom", columns: legendColumns },
     },
-    layer: [
-      {
-        data: { values: bars },
-        mark: { type: "rect", stroke: "white", strokeWidth: 1 },
-        encoding: {
-          x: { ...x, scale: xScale },
-          x2: { field: "end" },
-          y,
-          y2: { field: "y2" },
-          color: {
-            field: "version",
-            type: "nominal",
-            title: "version",
-            scale: { domain: versions, range: versions.map((v) => colour.get(v) ?? "#ffffff") },
+    // A layer without rows is left out: its empty extent would make vega warn.
+    layer: (
+      [
+        {
+          name: "bars",
+          data: { values: bars },
+          mark: { type: "rect", stroke: "white", strokeWidth: 1 },
+          encoding: {
+            x,
+            x2: { field: "end" },
+            y,
+            y2: { field: "y2" },
+            color: {
+              field: "key",
+              type: "nominal",
+              title: "version",
+              scale: { domain: keys, range: keys.map((k) => colour.get(k) ?? "#ffffff") },
+            },
           },
         },
-      },
-      {
-        // An A/B test's whole span, outlined, so its two arms read as one thing.
-        data: { values: tests },
-        mark: { type: "rect", fillOpacity: 0, stroke: "#222", strokeWidth: 1.2, strokeDash: [4, 2] },
-        encoding: { x, x2: { field: "end" }, y, y2: { field: "y2" } },
-      },
-      {
-        data: { values: bars.filter((b) => b.label !== "") },
-        mark: { type: "text", fontSize: 11, fontWeight: "bold" },
-        encoding: {
-          x: { ...x, field: "mid" },
-          y: { ...y, field: "midY" },
-          text: { field: "label" },
-          color: { field: "ink", type: "nominal", scale: null },
+        {
+          // An A/B test's whole span, outlined, so its two arms read as one thing.
+          name: "tests",
+          data: { values: tests },
+          mark: { type: "rect", fillOpacity: 0, stroke: "#222", strokeWidth: 1.2, strokeDash: [4, 2] },
+          encoding: { x, x2: { field: "end" }, y, y2: { field: "y2" } },
         },
-        transform: [
-          { calculate: "(datum.start + datum.end) / 2", as: "mid" },
-          { calculate: "(datum.y + datum.y2) / 2", as: "midY" },
-        ],
-      },
-      {
-        data: { values: captions },
-        mark: { type: "text", fontSize: 10, color: "#222", baseline: "bottom" },
-        encoding: { x: { ...x, field: "x" }, y, text: { field: "text" } },
-      },
-      {
-        data: { values: empty },
-        mark: { type: "text", fontSize: 11, color: "#777", align: "left", dx: 8, fontStyle: "italic" },
-        encoding: { x: { ...x, field: "x" }, y, text: { field: "text" } },
-      },
-      {
-        data: { values: markers },
-        mark: { type: "point", filled: true, size: 110, opacity: 1, stroke: "white", strokeWidth: 0.5 },
-        encoding: {
-          x: { ...x, field: "at" },
-          y,
-          // Shape and colour of one field share one legend.
-          shape: {
-            field: "event",
-            type: "nominal",
-            title: "marks",
-            scale: { domain: MARKERS.map((m) => m.event), range: MARKERS.map((m) => m.shape) },
+        {
+          name: "labels",
+          data: { values: bars.filter((b) => b.label !== "") },
+          mark: { type: "text", fontSize: 11, fontWeight: "bold" },
+          encoding: {
+            x: { ...x, field: "mid" },
+            y: { ...y, field: "midY" },
+            text: { field: "label" },
+            color: { field: "ink", type: "nominal", scale: null },
           },
-          color: {
-            field: "event",
-            type: "nominal",
-            title: "marks",
-            scale: { domain: MARKERS.map((m) => m.event), range: MARKERS.map((m) => m.color) },
+          transform: [
+            { calculate: "(datum.start + datum.end) / 2", as: "mid" },
+            { calculate: "(datum.y + datum.y2) / 2", as: "midY" },
+          ],
+        },
+        {
+          name: "captions",
+          data: { values: captions },
+          mark: { type: "text", fontSize: 10, color: "#222", baseline: "bottom" },
+          encoding: { x: { ...x, field: "x" }, y, text: { field: "text" } },
+        },
+        {
+          name: "empty lanes",
+          data: { values: empty },
+          mark: { type: "text", fontSize: 11, color: "#777", align: "left", dx: 8, fontStyle: "italic" },
+          encoding: { x: { ...x, field: "x" }, y, text: { field: "text" } },
+        },
+        {
+          name: "marks",
+          data: { values: markers },
+          mark: { type: "point", filled: true, size: 110, opacity: 1, stroke: "white", strokeWidth: 0.5 },
+          encoding: {
+            x: { ...x, field: "at" },
+            y,
+            // Shape and colour of one field share one legend.
+            shape: {
+              field: "event",
+              type: "nominal",
+              title: "marks",
+              // Above the plot: the versions' legend may take the whole width below it.
+              legend: { orient: "top", direction: "horizontal", columns: marked.length },
+              scale: { domain: marked.map((m) => m.event), range: marked.map((m) => m.shape) },
+            },
+            color: {
+              field: "event",
+              type: "nominal",
+              title: "marks",
+              // Above the plot: the versions' legend may take the whole width below it.
+              legend: { orient: "top", direction: "horizontal", columns: marked.length },
+              scale: { domain: marked.map((m) => m.event), range: marked.map((m) => m.color) },
+            },
           },
         },
-      },
-    ],
+      ] satisfies (Layer & { data: { values: object[] } })[]
+    ).filter((layer) => layer.data.values.length > 0),
     resolve: { scale: { color: "independent", shape: "independent" } },
   };
   return { spec, width, height };
@@ -276,6 +312,14 @@ function markerOf(item: TimelineInterval): (typeof MARKERS)[number]["event"] | u
   if (item.action === "promoted") return "A/B promoted";
   if (item.action === "ab_aborted") return "A/B aborted";
   return undefined;
+}
+
+/** Dates with their month, always: a bare "Wed 30" says nothing of which month. */
+function dateFormat(spanMs: number): string {
+  const day = 86_400_000;
+  if (spanMs <= 3 * day) return "%b %d %H:%M";
+  if (spanMs <= 400 * day) return "%b %d";
+  return "%Y-%m";
 }
 
 function earliest(items: readonly TimelineInterval[]): Date | undefined {

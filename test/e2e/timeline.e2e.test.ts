@@ -95,7 +95,9 @@ describe("plugin-ledger timeline", () => {
   it("prints a table that names the versions and marks the clipped ends", async () => {
     const run = await ok("timeline", "combined_v3", "never_ran");
     expect(run.stdout).toContain("rolled_back");
-    expect(run.stdout).toMatch(/3\.3\.0 .*:\d\d >\s+9-9\s+rolled_back/);
+    expect(run.stdout).toMatch(
+      /3\.3\.0 +\d{4}-\d\d-\d\d \d\d:\d\d +\d{4}-\d\d-\d\d \d\d:\d\d >\s+rolled_back/,
+    );
     expect(run.stdout).toContain("venue second line");
     expect(run.stdout).toContain("no interval in this window: never_ran");
   });

@@ -223,7 +223,8 @@ describe.each(backends)("timeline ($name)", ({ open }) => {
     const plugins = ["momentum", "risk_guard", "never_ran"];
     const view = await f.ledger.timeline(plugins, { from: at(2, 12) });
     const chart = timelineChart(view, { plugins, width: 900 });
-    const { png, svg, width, height } = await renderPng(chart.spec);
+    const { png, svg, width, height, warnings } = await renderPng(chart.spec);
+    expect(warnings).toEqual([]);
     expect(pngHeader(png)).toMatchObject({ width: 900, height: chart.height });
     expect([width, height]).toEqual([900, chart.height]);
     for (const name of [...plugins, ...new Set(view.items.map((i) => i.version))]) {
@@ -345,7 +346,8 @@ describe.each(backends)("timeline ($name)", ({ open }) => {
 
     it("draws both arms of a test and labels its split", async () => {
       const view = await g.ledger.timeline(["pricing"]);
-      const { svg } = await renderPng(timelineChart(view, { plugins: ["pricing"] }).spec);
+      const { svg, warnings } = await renderPng(timelineChart(view, { plugins: ["pricing"] }).spec);
+      expect(warnings).toEqual([]);
       for (const name of ["pricing", "2.0.0", "2.1.0", "2.2.0", "A/B promoted", "A/B aborted"]) {
         expect(svg).toContain(`>${name}<`);
       }

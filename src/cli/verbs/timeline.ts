@@ -118,7 +118,8 @@ function timelineTable(view: TimelineView, plugins: string[]): string {
   const silent = plugins.filter((p) => !view.items.some((i) => i.pluginId === p));
   const lines = [`timeline of ${plugins.join(", ")}, ${window} (times in UTC)`];
   if (view.items.length > 0) {
-    // The A/B column only when a test ran in the window; it is empty otherwise.
+    // Narrow enough for 120 columns with whole times, which a cut cell would hide; the A/B
+    // column only when a test ran in the window.
     const tests = view.items.some((i) => i.candidate !== null);
     const columns = (cells: string[], ab: string) => [
       ...cells.slice(0, 2),
@@ -127,25 +128,24 @@ function timelineTable(view: TimelineView, plugins: string[]): string {
     ];
     lines.push(
       table(
-        columns(["plugin", "version", "from", "to", "#", "action", "actor", "reason", "ended by"], "A/B"),
+        columns(["plugin", "version", "from", "to", "action", "actor", "reason"], "A/B"),
         view.items.map((i) =>
           columns(
             [
               i.pluginId,
               i.version,
               `${i.fromClipped ? "< " : ""}${when(i.fromAt)}`,
-              `${when(i.toAt)}${i.toClipped ? " >" : ""}`,
-              `${i.fromPosition}-${i.toPosition}`,
+              // What ended a stretch is the next one's action, but for a deactivation.
+              `${when(i.toAt)}${i.toClipped ? " >" : i.endedBy === "deactivated" ? " x" : ""}`,
               i.action,
               who(i.actor),
               oneLine(i.reason ?? ""),
-              i.endedBy ?? "",
             ],
             i.candidate === null ? "" : `${i.candidate} @ ${i.candidatePercent}%`,
           ),
         ),
       ),
-      "< began before the window, > goes on past its end",
+      "< began before the window, > goes on past its end, x then deactivated; positions: --json or --format csv",
     );
   }
   if (silent.length > 0) lines.push(`no interval in this window: ${silent.join(", ")}`);

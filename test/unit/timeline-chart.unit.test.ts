@@ -1,0 +1,104 @@
+import { existsSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { chartFonts } from "../../src/chart/render.ts";
+import { timelineChart } from "../../src/chart/timeline-chart.ts";
+import type { TimelineView } from "../../src/queries/timeline.ts";
+import type { TimelineInterval } from "../../src/queries/timeline-pieces.ts";
+
+const day = (d: number) => new Date(Date.UTC(2025, 2, d));
+
+function item(overrides: Partial<TimelineInterval>): TimelineInterval {
+  return {
+    pluginId: "momentum",
+    version: "1.0.0",
+    candidate: null,
+    candidatePercent: null,
+    testId: null,
+    action: "registered",
+    fromPosition: 1,
+    fromAt: day(1),
+    fromClipped: false,
+    toPosition: 2,
+    toAt: day(5),
+    toClipped: false,
+    endedBy: null,
+    actor: { kind: "cli", id: "olga" },
+    reason: null,
+    ...overrides,
+  };
+}
+
+/** The rows of the spec's layer named `name` (none when the layer was left out). */
+type LooseLayer = { name?: string; data?: { values?: Record<string, number & string>[] } };
+const layersOf = (spec: object) => (spec as { layer: LooseLayer[] }).layer;
+const rows = (spec: object, name: string) => layersOf(spec).find((l) => l.name === name)?.data?.values ?? [];
+
+describe("timeline chart spec", () => {
+  const view: TimelineView = {
+    from: null,
+    to: { position: 9, at: day(21) },
+    items: [
+      item({ endedBy: "ab_started" }),
+      item({
+        candidate: "1.1.0",
+        candidatePercent: 25,
+        testId: "t1",
+        action: "ab_started",
+        fromAt: day(5),
+        toAt: day(11),
+        endedBy: "ab_aborted",
+      }),
+      item({ action: "ab_aborted", fromAt: day(11), toAt: day(13), endedBy: "deactivated" }),
+      item({ pluginId: "risk_guard", action: "rolled_back", fromAt: day(3), toAt: day(21), toClipped: true }),
+    ],
+  };
+  const { spec, width, height } = timelineChart(view, {
+    plugins: ["momentum", "risk_guard", "idle"],
+    width: 1000,
+  });
+
+  it("has the stated size and one lane per plugin, named on the y axis", () => {
+    expect(spec).toMatchObject({ width, height });
+    expect(width).toBe(1000);
+    const y = (
+      layersOf(spec)[0] as { encoding: { y: { scale: { domain: number[] }; axis: { labelExpr: string } } } }
+    ).encoding.y;
+    expect(y.scale.domain).toEqual([0, 3]);
+    expect(y.axis.labelExpr).toContain("'momentum','risk_guard','idle'");
+  });
+
+  it("splits an A/B span by weight: the candidate's bar is a quarter of the height", () => {
+    const bars = rows(spec, "bars").filter((b) => b.start === day(5).getTime());
+    expect(bars.map((b) => b.key)).toEqual(["momentum 1.0.0", "momentum 1.1.0"]);
+    const [control = 0, candidate = 0] = bars.map((b) => Number(b.y2) - Number(b.y));
+    expect(candidate / (control + candidate)).toBeCloseTo(0.25, 10);
+    expect(rows(spec, "tests")).toHaveLength(1);
+    expect(rows(spec, "captions").map((c) => c.text)).toEqual(["A/B 1.0.0 vs 1.1.0 @ 25%"]);
+  });
+
+  it("marks the rollback, the abort and the deactivation where they happened", () => {
+    expect(rows(spec, "marks").map((m) => [m.event, m.at])).toEqual([
+      ["A/B aborted", day(11).getTime()],
+      ["deactivated", day(13).getTime()],
+      ["rollback", day(3).getTime()],
+    ]);
+  });
+
+  it("leaves out a layer with no rows", () => {
+    const plain = timelineChart({ ...view, items: view.items.slice(0, 1) }, { plugins: ["momentum"] });
+    expect(layersOf(plain.spec).map((l) => l.name)).toEqual(["bars", "labels"]);
+  });
+
+  it("keeps a lane for a plugin with nothing in the window", () => {
+    expect(rows(spec, "empty lanes")).toEqual([
+      expect.objectContaining({ text: "no interval in this window" }),
+    ]);
+  });
+
+  it("falls back to the DejaVu Sans shipped in dejavu-fonts-ttf when the system has none", () => {
+    const shipped = chartFonts("/nonexistent/fonts");
+    expect(shipped.source).toBe("package");
+    expect(shipped.files.every(existsSync)).toBe(true);
+    expect(shipped.files.map((f) => f.split("/").at(-1))).toEqual(["DejaVuSans.ttf", "DejaVuSans-Bold.ttf"]);
+  });
+});
