@@ -104,6 +104,10 @@ const history = fc
 const text = (pool: string[]) =>
   fc.oneof({ arbitrary: fc.constantFrom(...pool), weight: 4 }, { arbitrary: fc.string(), weight: 1 });
 const options = { force: fc.boolean(), dryRun: fc.boolean() };
+const weight = fc.oneof(
+  { arbitrary: bp, weight: 4 },
+  { arbitrary: fc.constantFrom(0, 10_000, 12.5, -1, Number.NaN), weight: 1 },
+);
 
 const command: fc.Arbitrary<Command> = fc.oneof(
   fc.record({
@@ -167,6 +171,24 @@ const command: fc.Arbitrary<Command> = fc.oneof(
     dbSchemaVersion: text(versions),
     ...options,
   }),
+  fc.record({
+    kind: fc.constant("abTestStart" as const),
+    pluginId: text(ids),
+    candidate: text(versions),
+    candidateWeightBp: weight,
+    testId: text(["t2"]),
+    salt: text(["s2"]),
+    allowMajor: fc.boolean(),
+    ...options,
+  }),
+  fc.record({
+    kind: fc.constant("abTestWeight" as const),
+    pluginId: text(ids),
+    candidateWeightBp: weight,
+    ...options,
+  }),
+  fc.record({ kind: fc.constant("abTestPromote" as const), pluginId: text(ids), ...options }),
+  fc.record({ kind: fc.constant("abTestAbort" as const), pluginId: text(ids), ...options }),
 );
 
 describe("properties", () => {
@@ -224,7 +246,7 @@ describe("properties", () => {
 
   it("a command that went through once is ALREADY done the second time", () => {
     const repeatable = command.filter((c) =>
-      ["release", "deprecate", "register", "upgrade", "hostSet"].includes(c.kind),
+      ["release", "deprecate", "register", "upgrade", "hostSet", "abTestWeight"].includes(c.kind),
     );
     fc.assert(
       fc.property(history, repeatable, (events, cmd) => {
