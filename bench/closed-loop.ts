@@ -86,7 +86,8 @@ export async function compareClosedLoops<Arm extends string>(
   return results;
 }
 
-function percentile(sorted: number[], q: number): number {
+/** The `q` quantile (0..1) of ascending `sorted`, by the nearest rank below. */
+export function percentile(sorted: number[], q: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 }

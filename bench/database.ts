@@ -49,7 +49,8 @@ export async function describeServer(pool: pg.Pool): Promise<ServerInfo> {
 }
 
 /**
- * Drops the run's schema on a connection of its own, so it works even when the run's pool is
+ * Drops the run's schema, and the ledgers scenarios made next to it (`<schema>_<name>`, see
+ * ledger-schemas.ts), on a connection of its own, so it works even when the run's pool is
  * broken. The events table refuses DELETE and TRUNCATE, not DROP.
  */
 export async function dropSchema(url: string, schema: string): Promise<void> {
@@ -58,7 +59,11 @@ export async function dropSchema(url: string, schema: string): Promise<void> {
   try {
     // A connection of an interrupted run may still hold a lock for a moment; do not wait forever.
     await client.query("SET lock_timeout = '15s'");
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    const found = await client.query<{ name: string }>(
+      "SELECT nspname AS name FROM pg_namespace WHERE nspname = $1 OR starts_with(nspname, $2)",
+      [schema, `${schema}_`],
+    );
+    for (const { name } of found.rows) await client.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
   } finally {
     await client.end().catch(() => {});
   }

@@ -1,11 +1,13 @@
-import type { EventStore, StreamAppend } from "../src/store/event-store.ts";
-import { operatorMetadata, PLUGIN_COUNT, pluginId, pluginUpgraded } from "./event-fixtures.ts";
+import type { EventStore, NewEvent, StreamAppend } from "../src/store/event-store.ts";
+import { hostDeclared, operatorMetadata, PLUGIN_COUNT, pluginId, pluginLife } from "./event-fixtures.ts";
 
 export type SeedResult = { events: number; transactions: number; seconds: number; perSecond: number };
 
 /**
  * Writes `total` events through the store's bulk path: `appendMany`, `perTransaction` events per
- * call spread over the streams plugin-p00..plugin-p49, chained and hashed like any append.
+ * call spread over the streams plugin-p00..plugin-p49 (each plugin's life as `pluginLife` tells
+ * it: releases, upgrades, rollbacks, deprecations) after one host declaration, chained and hashed
+ * like any append, and projected if the store has projections.
  */
 export async function seedEvents(
   store: EventStore,
@@ -16,7 +18,7 @@ export async function seedEvents(
     progress: (message: string) => void;
   },
 ): Promise<SeedResult> {
-  const upgrades = Array.from({ length: PLUGIN_COUNT }, () => 0);
+  const lives = Array.from({ length: PLUGIN_COUNT }, (_, p) => pluginLife(p));
   const started = performance.now();
   let written = 0;
   let transactions = 0;
@@ -25,16 +27,19 @@ export async function seedEvents(
     options.signal.throwIfAborted();
     const size = Math.min(options.perTransaction, options.total - written);
     const appends: StreamAppend[] = [];
+    let plugins = size;
+    if (written === 0) {
+      appends.push({ streamId: "host", events: [hostDeclared(0)] });
+      plugins -= 1;
+    }
     for (let p = 0; p < PLUGIN_COUNT; p++) {
-      const count = Math.floor(size / PLUGIN_COUNT) + (p < size % PLUGIN_COUNT ? 1 : 0);
+      const count = Math.floor(plugins / PLUGIN_COUNT) + (p < plugins % PLUGIN_COUNT ? 1 : 0);
       if (count === 0) continue;
-      const id = pluginId(p);
-      const first = upgrades[p] ?? 0;
-      upgrades[p] = first + count;
+      const life = lives[p] as () => NewEvent;
       appends.push({
-        streamId: `plugin-${id}`,
+        streamId: `plugin-${pluginId(p)}`,
         expectedVersion: "any",
-        events: Array.from({ length: count }, (_, i) => pluginUpgraded(id, first + i)),
+        events: Array.from({ length: count }, () => life()),
       });
     }
     await store.appendMany(appends, operatorMetadata(transactions));

@@ -14,7 +14,7 @@ export const append: Scenario = {
   summary: "single-event store.append per second vs raw BEGIN; INSERT; COMMIT",
   async run(context) {
     const { settings, progress } = context;
-    const rawInsert = await prepareBaseline(context);
+    const rawInsert = await prepareRawInsert(context, "append_baseline");
     const measurements: Measurement[] = [];
     for (const clients of [1, settings.clients]) {
       const label = clients === 1 ? "1 client" : `${clients} clients`;
@@ -58,15 +58,20 @@ function streamOf(clients: number, client: number): string {
   return `plugin-c${clients}n${client}`;
 }
 
-async function storeAppend(context: ScenarioContext, streamId: string, n: number): Promise<void> {
+/** One event through the run's bare store, as the append scenario measures it. */
+export async function storeAppend(context: ScenarioContext, streamId: string, n: number): Promise<void> {
   const pluginId = streamId.slice("plugin-".length);
   await context.store.append(streamId, "any", [pluginUpgraded(pluginId, n)], operatorMetadata(n));
 }
 
-/** Creates the baseline table and returns one raw insert transaction. */
-async function prepareBaseline(context: ScenarioContext) {
+/**
+ * Creates a baseline table `name` in the run's schema and returns one raw insert transaction into
+ * it: the plainest way to write one event row. The command scenario measures against it too, in
+ * a table of its own, since positions and stream versions count from 1 in each.
+ */
+export async function prepareRawInsert(context: ScenarioContext, name: string) {
   const { pool } = context.db;
-  const table = context.store.tables.q("append_baseline");
+  const table = context.store.tables.q(name);
   // LIKE copies columns, NOT NULL and CHECK constraints, and indexes (so the unique indexes and the
   // recorded_at index cost the same), but no trigger.
   await pool.query(`CREATE TABLE ${table} (LIKE ${context.store.tables.events} INCLUDING ALL)`);
@@ -95,7 +100,7 @@ async function prepareBaseline(context: ScenarioContext) {
     const client = await pool.connect();
     try {
       await client.query("BEGIN");
-      await client.query({ name: `bench-raw-insert-${context.schema}`, text, values });
+      await client.query({ name: `bench-raw-insert-${context.schema}-${name}`, text, values });
       await client.query("COMMIT");
     } catch (error) {
       await client.query("ROLLBACK").catch(() => {});

@@ -2,10 +2,13 @@ import type { Scenario } from "../scenario.ts";
 import { abAssignment } from "./ab-assignment.ts";
 import { append } from "./append.ts";
 import { botLatency } from "./bot-latency.ts";
+import { command } from "./command.ts";
+import { queries } from "./queries.ts";
+import { rebuild } from "./rebuild.ts";
 import { replay } from "./replay.ts";
 
 /**
  * Every scenario, in the order they run (they share the run's schema, so a later one sees the
  * events an earlier one wrote). Adding one: a module exporting a `Scenario`, and a line here.
  */
-export const scenarios: Scenario[] = [append, replay, botLatency, abAssignment];
+export const scenarios: Scenario[] = [append, replay, botLatency, command, rebuild, queries, abAssignment];

@@ -1,6 +1,6 @@
 import { runInChild } from "../child-process.ts";
+import { seededHistory } from "../ledger-schemas.ts";
 import type { Measurement, Scenario } from "../scenario.ts";
-import { seedEvents } from "../seed.ts";
 import type { ReadRequest, ReadResult } from "./replay-reader.ts";
 
 const READER = new URL("./replay-reader.ts", import.meta.url);
@@ -14,30 +14,19 @@ const READER = new URL("./replay-reader.ts", import.meta.url);
 const RAW_BATCH = 1000;
 
 /**
- * Seeds the ledger through the bulk path, then reads every event back, each way in a fresh child
- * process so that its peak RSS is the read's alone: a raw `SELECT ... ORDER BY position` streamed
- * with pg-cursor (the baseline), `store.readAll(0)` as callers use it (one event at a time, what a
- * replay or a rebuild iterates), and `store.readAll(0, RAW_BATCH)`, which shows what readAll's
- * default batch size costs.
+ * Reads back every event of the run's seeded history (`seededHistory`, shared with the rebuild and
+ * queries scenarios), each way in a fresh child process so that its peak RSS is the read's alone:
+ * a raw `SELECT ... ORDER BY position` streamed with pg-cursor (the baseline), `store.readAll(0)`
+ * as callers use it (one event at a time, what a replay or a rebuild iterates), and
+ * `store.readAll(0, RAW_BATCH)`, which shows what readAll's default batch size costs.
  */
 export const replay: Scenario = {
   name: "replay",
   summary: "events/s and peak RSS of store.readAll over the whole ledger vs a raw streamed SELECT",
   async run(context) {
-    const { settings, progress, signal, store } = context;
-    progress(
-      `replay: seeding ${settings.events.toLocaleString("en-US")} events, ${settings.seedBatch.toLocaleString("en-US")} per appendMany`,
-    );
-    const seed = await seedEvents(store, {
-      total: settings.events,
-      perTransaction: settings.seedBatch,
-      signal,
-      progress: (message) => progress(`replay: ${message}`),
-    });
-    // A long-lived ledger has been vacuumed: set hint bits and the visibility map now, so that the
-    // first reader does not pay for writing them and all readers read the same table.
-    progress("replay: VACUUM ANALYZE");
-    await context.db.pool.query(`VACUUM (ANALYZE) ${store.tables.events}`);
+    const { settings, progress, signal } = context;
+    const history = await seededHistory(context);
+    const seed = history.seed;
 
     const read = async (way: ReadRequest["way"], batchSize: number | undefined) => {
       progress(`replay: ${way} read, batch ${batchSize ?? "default"}, in a fresh process`);
@@ -45,7 +34,7 @@ export const replay: Scenario = {
         way,
         batchSize,
         databaseUrl: context.databaseUrl,
-        schema: context.schema,
+        schema: history.schema,
       };
       return runInChild<ReadResult>(READER, request, signal);
     };
