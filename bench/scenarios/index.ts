@@ -6,9 +6,19 @@ import { command } from "./command.ts";
 import { queries } from "./queries.ts";
 import { rebuild } from "./rebuild.ts";
 import { replay } from "./replay.ts";
+import { timeline } from "./timeline.ts";
 
 /**
  * Every scenario, in the order they run (they share the run's schema, so a later one sees the
  * events an earlier one wrote). Adding one: a module exporting a `Scenario`, and a line here.
  */
-export const scenarios: Scenario[] = [append, replay, botLatency, command, rebuild, queries, abAssignment];
+export const scenarios: Scenario[] = [
+  append,
+  replay,
+  botLatency,
+  command,
+  rebuild,
+  queries,
+  timeline,
+  abAssignment,
+];
