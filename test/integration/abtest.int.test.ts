@@ -1,9 +1,14 @@
+import { readdirSync } from "node:fs";
+import { runner } from "node-pg-migrate";
 import { afterEach, describe, expect, it } from "vitest";
 import { projections } from "../../projections/index.ts";
 import { bucketOf, type LedgerEvent, streamIdOf } from "../../src/domain/index.ts";
 import type { CommandRequest } from "../../src/index.ts";
+import { createLedger } from "../../src/ledger.ts";
+import { ProjectionsBehindError } from "../../src/ledger-state-loader.ts";
 import { createEventStore, type Metadata } from "../../src/store/index.ts";
-import { openServerLedger } from "../support/databases.ts";
+import { MIGRATIONS_DIR, migrate } from "../../src/store/migrate.ts";
+import { openServerLedger, type TestDatabase, testLogger, uniqueSchema } from "../support/databases.ts";
 import {
   dumpProjections,
   type LedgerFixture,
@@ -323,6 +328,86 @@ describe("A/B tests on PostgreSQL", () => {
     } finally {
       await one.close();
       await many.close();
+    }
+  });
+});
+
+describe("the ab_tests migration on a ledger that already holds events", () => {
+  const metadata: Metadata = { actor: { kind: "system", id: "seed" } };
+  const before: LedgerEvent[] = abBatch().slice(0, 4); // releases and a registration
+
+  /** A schema migrated up to the migration before ab_tests, holding `events` projected the old way. */
+  async function olderLedger(test: TestDatabase, events: LedgerEvent[]) {
+    const schema = uniqueSchema("old");
+    const client = await test.db.pool.connect();
+    try {
+      await runner({
+        dbClient: client,
+        dir: MIGRATIONS_DIR,
+        direction: "up",
+        count: readdirSync(MIGRATIONS_DIR).filter((name) => name < "1764230700000_ab-tests.sql").length,
+        migrationsTable: "pgmigrations",
+        schema,
+        migrationsSchema: schema,
+        createSchema: true,
+        createMigrationsSchema: true,
+        log: () => {},
+      });
+      await client.query("RESET search_path");
+    } finally {
+      client.release();
+    }
+    const older = projections.filter((p) => p.name !== "ab_tests");
+    const store = createEventStore({ pool: test.db.pool, schema, projections: [...older] });
+    await store.appendMany([{ streamId: "plugin-momentum", events }], metadata);
+    return schema;
+  }
+  const checkpoint = async (test: TestDatabase, schema: string) =>
+    (
+      await test.db.pool.query(
+        `SELECT position FROM "${schema}".projection_checkpoints WHERE projection = 'ab_tests'`,
+      )
+    ).rows[0]?.position;
+
+  it("starts the checkpoint at the head when no A/B event was written, so commands go on", async () => {
+    const test = await openServerLedger();
+    const schema = await olderLedger(test, before);
+    try {
+      await migrate(test.db.pool, schema, testLogger);
+      expect(await checkpoint(test, schema)).toBe(before.length);
+      const ledger = createLedger(test.db, { schema, logger: testLogger });
+      const started = await ledger.execute(
+        { kind: "abTestStart", pluginId: "momentum", candidate: "1.1.0", candidateWeightBp: 100 },
+        { actor: { kind: "cli", id: "olga" } },
+      );
+      expect(started).toMatchObject({ ok: true, events: [{ type: "AbTestStarted" }] });
+    } finally {
+      await test.db.pool.query(`DROP SCHEMA "${schema}" CASCADE`);
+      await test.close();
+    }
+  });
+
+  it("starts it at 0 when A/B events were appended some other way: commands wait for rebuild", async () => {
+    const test = await openServerLedger();
+    const events = abBatch();
+    const schema = await olderLedger(test, events);
+    try {
+      await migrate(test.db.pool, schema, testLogger);
+      expect(await checkpoint(test, schema)).toBe(0);
+      const ledger = createLedger(test.db, { schema, logger: testLogger });
+      const abort = { kind: "abTestAbort", pluginId: "momentum" } as const;
+      const actor = { actor: { kind: "cli" as const, id: "olga" } };
+      await expect(ledger.execute(abort, actor)).rejects.toThrow(ProjectionsBehindError);
+      await ledger.rebuild();
+      expect(await checkpoint(test, schema)).toBe(events.length);
+      expect((await ledger.status()).plugins[0]?.abTest).toMatchObject({
+        testId: "c",
+        candidateWeightBp: 60,
+      });
+      expect(await ledger.execute(abort, actor)).toMatchObject({ ok: true });
+    } finally {
+      await test.db.pool.query(`DROP SCHEMA "${schema}" CASCADE`);
+      await test.close();
     }
   });
 });
