@@ -15,7 +15,7 @@ import { intervalsOf, transitionsOf } from "./transitions.ts";
 export const activations: LedgerProjection = {
   name: "activations",
   tables: ["version_history", "active_plugins"],
-  async apply(client, events, tables) {
+  async apply(client, events, tables, named) {
     const transitions = transitionsOf(events);
     if (transitions.length === 0) return;
     const { closing, opened, last } = intervalsOf(transitions);
@@ -29,6 +29,7 @@ export const activations: LedgerProjection = {
     const history = tables.q("version_history");
     const active = tables.q("active_plugins");
     await client.query({
+      ...named("activations"),
       // `opened` reads `closed` before it inserts anything, which makes the UPDATE run to the
       // end first: the unique index on open intervals must find the old ones closed. The
       // active_plugins parts touch disjoint plugins (a plugin's last transition either runs a

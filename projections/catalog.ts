@@ -1,7 +1,7 @@
 import type pg from "pg";
 import semver from "semver";
 import type { VersionReleasedData } from "../src/domain/index.ts";
-import type { StoredEvent } from "../src/store/index.ts";
+import type { StatementNamer, StoredEvent } from "../src/store/index.ts";
 import type { Tables } from "../src/store/tables.ts";
 import { type LedgerProjection, ledgerEvents } from "./ledger-projection.ts";
 
@@ -15,10 +15,10 @@ type Release = { data: VersionReleasedData; position: number; at: Date; deprecat
 export const catalog: LedgerProjection = {
   name: "catalog",
   tables: ["plugin_versions"],
-  async apply(client, events, tables) {
+  async apply(client, events, tables, named) {
     const { releases, deprecations } = changesOf(events);
-    if (releases.size > 0) await insertReleases(client, tables, [...releases.values()]);
-    if (deprecations.size > 0) await markDeprecated(client, tables, [...deprecations.values()]);
+    if (releases.size > 0) await insertReleases(client, tables, named, [...releases.values()]);
+    if (deprecations.size > 0) await markDeprecated(client, tables, named, [...deprecations.values()]);
   },
 };
 
@@ -47,13 +47,19 @@ function changesOf(events: StoredEvent[]) {
   return { releases, deprecations };
 }
 
-async function insertReleases(client: pg.PoolClient, tables: Tables, releases: Release[]) {
+async function insertReleases(
+  client: pg.PoolClient,
+  tables: Tables,
+  named: StatementNamer,
+  releases: Release[],
+) {
   const data = releases.map((r) => r.data);
   const parts = data.map((d) => semver.parse(d.version) as semver.SemVer);
   const deprecations = releases.map((r) => r.deprecation);
   // ON CONFLICT mirrors evolve, where a second release of a version replaces the first; the
   // rules never emit one (ALREADY), so this is parity with the fold, not a feature.
   await client.query({
+    ...named("catalog-releases"),
     text: `INSERT INTO ${tables.q("plugin_versions")}
              (plugin_id, version, major, minor, patch, prerelease, build_date, commit_hash, author,
               requires_api, requires_db_schema, compatible_with, features, release_notes,
@@ -99,8 +105,14 @@ async function insertReleases(client: pg.PoolClient, tables: Tables, releases: R
 }
 
 /** A deprecation of a version never released matches no row, as evolve ignores it. */
-async function markDeprecated(client: pg.PoolClient, tables: Tables, deprecations: Deprecation[]) {
+async function markDeprecated(
+  client: pg.PoolClient,
+  tables: Tables,
+  named: StatementNamer,
+  deprecations: Deprecation[],
+) {
   await client.query({
+    ...named("catalog-deprecations"),
     text: `UPDATE ${tables.q("plugin_versions")} AS v
               SET deprecated = true, deprecation_reason = d.reason, deprecated_position = d.position,
                   deprecated_at = d.at

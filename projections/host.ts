@@ -18,7 +18,7 @@ type Declaration = {
 export const host: LedgerProjection = {
   name: "host",
   tables: ["host", "host_history"],
-  async apply(client, events, tables) {
+  async apply(client, events, tables, named) {
     const declarations = declarationsOf(events);
     const last = declarations[declarations.length - 1];
     if (last === undefined) return;
@@ -26,6 +26,7 @@ export const host: LedgerProjection = {
     const next = declarations.slice(1);
     const history = tables.q("host_history");
     await client.query({
+      ...named("host"),
       // `opened` reads `closed` before it inserts anything, which makes the UPDATE run to the
       // end first: the unique index on the open interval must find the old one closed.
       text: `WITH closed AS (

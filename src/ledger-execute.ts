@@ -90,10 +90,7 @@ export function createExecute(deps: Deps) {
             const earlier = await session.findIdempotent(idempotency);
             if (earlier) return replayed(earlier);
           }
-          const state = await loadState(session.client, session.tables, decided, {
-            position: session.head.position,
-            projections: deps.projections,
-          });
+          const state = await loadState(session, decided, deps.projections);
           const decision = decide(decided, state);
           if (!decision.ok) return dryRun ? { ...decision, dryRun } : decision;
           const { events, overrides } = decision;

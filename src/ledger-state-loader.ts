@@ -1,17 +1,18 @@
-import type pg from "pg";
 import semver from "semver";
 import {
   type Command,
   emptyPluginState,
+  HOST_STREAM,
   type HostVersions,
   initialState,
   type LedgerState,
   type PluginState,
   PREVIOUS_LIMIT,
   pluginOf,
+  pluginStream,
 } from "./domain/index.ts";
 import { CATALOG_ROW_JSON, type CatalogRow, versionStateOf } from "./queries/catalog.ts";
-import type { Tables } from "./store/tables.ts";
+import type { AppendSession } from "./store/index.ts";
 
 /** A version by precedence: the same MAJOR.MINOR.PATCH-PRERELEASE, whatever its build metadata. */
 type VersionKey = {
@@ -22,8 +23,11 @@ type VersionKey = {
   prerelease: string | null;
 };
 
-/** What of the catalog and history a command reads, beyond the host and the running versions. */
-type Needs = { keys: VersionKey[]; fullCatalog: string[]; previousOf: string | null };
+/**
+ * What of the catalog and history a command reads, beyond the host and the running versions,
+ * and the streams it may write (their versions come with the load, saving the append a lookup).
+ */
+type Needs = { keys: VersionKey[]; fullCatalog: string[]; previousOf: string | null; streams: Set<string> };
 
 type Loaded = {
   host: HostVersions | null;
@@ -33,6 +37,7 @@ type Loaded = {
   keyed: CatalogRow[];
   previous: string[];
   checkpoints: Record<string, number>;
+  streams: Record<string, number>;
 };
 
 /** A running A/B test, its weight now, and its candidate's release (running versions count for the matrix). */
@@ -53,19 +58,24 @@ export class ProjectionsBehindError extends Error {
 
 /**
  * The part of LedgerState a command's decision reads (see domain README, "Partial state"),
- * from the projection tables, in one statement. It runs under the head lock: in READ
- * COMMITTED each statement takes a fresh snapshot, so it sees every append committed before
- * the lock was granted, and nothing can commit after it until this transaction ends.
+ * from the projection tables, and the current versions of the streams it may write, in one
+ * statement. It runs under the session's head lock: in READ COMMITTED each statement takes a
+ * fresh snapshot, so it sees every append committed before the lock was granted, and nothing
+ * can commit after it until this transaction ends. That is also why the stream versions it
+ * reads can stand in for the append's own lookup.
  */
 export async function loadState(
-  client: pg.PoolClient,
-  tables: Tables,
+  session: AppendSession,
   command: Command,
-  head: { position: number; projections: readonly string[] },
+  projections: readonly string[],
 ): Promise<LedgerState> {
+  const { client, tables, head } = session;
   const needs = needsOf(command);
   const v = tables.q("plugin_versions");
+  // Always the same text, whatever the command (empty arrays where it needs nothing), so that a
+  // server plans it once per connection.
   const found = await client.query<Loaded>({
+    ...session.named("load-state"),
     text: `SELECT
       (SELECT json_build_object('apiVersion', api_version, 'dbSchemaVersion', db_schema_version)
          FROM ${tables.q("host")}) AS host,
@@ -99,7 +109,10 @@ export async function loadState(
                 (SELECT version FROM ${tables.q("active_plugins")} WHERE plugin_id = $7)
           GROUP BY version ORDER BY stopped DESC LIMIT $8) AS p) AS previous,
       (SELECT coalesce(json_object_agg(projection, position), '{}')
-         FROM ${tables.checkpoints} WHERE projection = ANY($9::text[])) AS checkpoints`,
+         FROM ${tables.checkpoints} WHERE projection = ANY($9::text[])) AS checkpoints,
+      (SELECT coalesce(json_object_agg(s, (SELECT coalesce(max(stream_version), 0) FROM ${tables.events}
+                                            WHERE stream_id = s)), '{}')
+         FROM unnest($10::text[]) AS s) AS streams`,
     values: [
       needs.fullCatalog,
       needs.keys.map((k) => k.pluginId),
@@ -109,16 +122,19 @@ export async function loadState(
       needs.keys.map((k) => k.prerelease),
       needs.previousOf,
       PREVIOUS_LIMIT,
-      head.projections,
+      projections,
+      [...needs.streams],
     ],
   });
   const loaded = found.rows[0] as Loaded;
-  const behind = head.projections.filter((name) => (loaded.checkpoints[name] ?? 0) !== head.position);
+  const behind = projections.filter((name) => (loaded.checkpoints[name] ?? 0) !== head.position);
   if (behind.length > 0) {
     throw new ProjectionsBehindError(
       `projections ${behind.join(", ")} are not at the head (position ${head.position}): events were appended without them; run rebuild`,
     );
   }
+  for (const [streamId, version] of Object.entries(loaded.streams))
+    session.knownVersions.set(streamId, version);
   return stateOf(loaded, needs);
 }
 
@@ -157,7 +173,12 @@ function stateOf(loaded: Loaded, needs: Needs): LedgerState {
  */
 function needsOf(command: Command): Needs {
   const c = command as unknown as Record<string, unknown>;
-  const needs: Needs = { keys: [], fullCatalog: [], previousOf: null };
+  const needs: Needs = { keys: [], fullCatalog: [], previousOf: null, streams: new Set() };
+  const stream = (pluginId: unknown) => {
+    if (typeof pluginId === "string") needs.streams.add(pluginStream(pluginId));
+  };
+  if (c.kind === "hostSet") needs.streams.add(HOST_STREAM);
+  else stream(c.pluginId);
   const key = (pluginId: unknown, version: unknown) => {
     const parsed = typeof version === "string" ? semver.parse(version) : null;
     if (typeof pluginId !== "string" || parsed === null) return;
@@ -176,7 +197,10 @@ function needsOf(command: Command): Needs {
       break;
     case "import":
       if (Array.isArray(c.releases)) {
-        for (const entry of c.releases) key(entry?.pluginId, entry?.version);
+        for (const entry of c.releases) {
+          key(entry?.pluginId, entry?.version);
+          stream(entry?.pluginId);
+        }
       }
       break;
     case "rollback":

@@ -22,7 +22,7 @@ export async function rebuildProjections(
 ): Promise<RebuildResult> {
   const { onProgress } = options;
   const started = performance.now();
-  return store.transact(async ({ client, tables, head }) => {
+  return store.transact(async ({ client, tables, head, named }) => {
     const owned = projections.flatMap((p) => p.tables.map((table) => tables.q(table)));
     await client.query(`TRUNCATE ${owned.join(", ")}`);
     // On a server the events are read on another connection, a batch ahead, while this one
@@ -35,7 +35,7 @@ export async function rebuildProjections(
     let done = 0;
     onProgress?.(0, head.position);
     for await (const batch of readAhead(reader.readAllBatches(0, BATCH_SIZE, head.position))) {
-      for (const projection of projections) await projection.apply(client, batch, tables);
+      for (const projection of projections) await projection.apply(client, batch, tables, named);
       done += batch.length;
       onProgress?.(done, head.position);
     }

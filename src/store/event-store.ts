@@ -45,8 +45,16 @@ export type AppendResult = { events: StoredEvent[]; replayed: boolean };
 /** An inline projection writes its rows in the append's own transaction. */
 export type InlineProjection = {
   name: string;
-  apply(client: pg.PoolClient, events: StoredEvent[], tables: Tables): Promise<void>;
+  apply(client: pg.PoolClient, events: StoredEvent[], tables: Tables, named: StatementNamer): Promise<void>;
 };
+
+/**
+ * `{ name }` for a statement of fixed text, to spread into a query config: prepared once per
+ * connection on a PostgreSQL server, so that it is planned once rather than on every call; `{}`
+ * where statements must not be named (see `prepareStatements`). The name carries the schema, so
+ * that one connection can serve several ledgers.
+ */
+export type StatementNamer = (name: string) => { name?: string };
 
 export type Head = { position: number; hash: Buffer; recordedAt: Date | null };
 
@@ -55,6 +63,13 @@ export type AppendSession = {
   client: pg.PoolClient;
   tables: Tables;
   head: Head;
+  named: StatementNamer;
+  /**
+   * Stream versions as of now, by stream id. `streamVersion` fills it and `write` keeps it
+   * current; a caller that reads versions under this session's head lock (nothing can append
+   * until it commits) may fill it too, and save `write` a round trip per stream.
+   */
+  knownVersions: Map<string, number>;
   /** The events an earlier request with this key wrote, or null; throws if the request differs. */
   findIdempotent(idempotency: Idempotency): Promise<StoredEvent[] | null>;
   streamVersion(streamId: string): Promise<number>;
@@ -91,7 +106,7 @@ export function createEventStore(options: EventStoreOptions) {
   const tables = tablesIn(options.schema);
   const projections = options.projections ?? [];
   const clock = options.clock ?? (() => new Date());
-  const named = (name: string) =>
+  const named: StatementNamer = (name) =>
     options.prepareStatements ? { name: `ledger-${name}-${tables.schema}` } : {};
 
   /**
@@ -102,12 +117,12 @@ export function createEventStore(options: EventStoreOptions) {
   async function transact<T>(work: (session: AppendSession) => Promise<T>): Promise<T> {
     const client = await pool.connect();
     try {
-      await client.query("BEGIN");
-      const headRow = await client.query({
-        text: `SELECT position, hash, recorded_at FROM ${tables.head} FOR UPDATE`,
+      // Two statements in one simple query: one round trip instead of two, before every append.
+      const results = (await client.query({
+        text: `BEGIN; SELECT position, hash, recorded_at FROM ${tables.head} FOR UPDATE`,
         rowMode: "array",
-      });
-      const [position, hash, recordedAt] = headRow.rows[0] ?? [];
+      })) as unknown as pg.QueryResult[];
+      const [position, hash, recordedAt] = results[1]?.rows[0] ?? [];
       if (position === undefined)
         throw new Error(`the ledger in schema "${tables.schema}" has no head row; run migrate`);
       const session = createSession(client, { position, hash, recordedAt });
@@ -127,6 +142,8 @@ export function createEventStore(options: EventStoreOptions) {
       client,
       tables,
       head,
+      named,
+      knownVersions: new Map(),
       async findIdempotent({ key, request }) {
         const found = await client.query({
           text: `SELECT request_hash, first_position, last_position FROM ${tables.idempotencyKeys} WHERE key = $1`,
@@ -139,18 +156,23 @@ export function createEventStore(options: EventStoreOptions) {
         return readRange(client, row[1], row[2]);
       },
       async streamVersion(streamId) {
+        const known = session.knownVersions.get(streamId);
+        if (known !== undefined) return known;
         const found = await client.query({
           ...named("stream-version"),
           text: `SELECT coalesce(max(stream_version), 0) FROM ${tables.events} WHERE stream_id = $1`,
           values: [streamId],
           rowMode: "array",
         });
-        return found.rows[0]?.[0] ?? 0;
+        const version: number = found.rows[0]?.[0] ?? 0;
+        session.knownVersions.set(streamId, version);
+        return version;
       },
       async write(appends, metadata, idempotency) {
-        const { rows, dataJson, metadataJson } = await buildRows(session, appends, metadata);
+        const { rows, dataJson, metadataJson, versions } = await buildRows(session, appends, metadata);
         await insertRows(client, rows, dataJson, metadataJson, idempotency);
-        for (const projection of projections) await projection.apply(client, rows, tables);
+        for (const [streamId, version] of versions) session.knownVersions.set(streamId, version);
+        for (const projection of projections) await projection.apply(client, rows, tables, named);
         const last = rows[rows.length - 1] as StoredEvent;
         head.position = last.position;
         head.hash = last.hash;
@@ -162,17 +184,14 @@ export function createEventStore(options: EventStoreOptions) {
   }
 
   /** Current versions of many streams in one round trip (an import touches dozens). */
-  async function streamVersions(
-    client: pg.PoolClient,
-    appends: StreamAppend[],
-  ): Promise<Map<string, number>> {
-    const found = await client.query({
+  async function lookUpVersions(session: AppendSession, streamIds: string[]): Promise<void> {
+    const found = await session.client.query({
       text: `SELECT s, (SELECT coalesce(max(stream_version), 0) FROM ${tables.events} WHERE stream_id = s)
                FROM unnest($1::text[]) AS s`,
-      values: [[...new Set(appends.map((a) => a.streamId))]],
+      values: [streamIds],
       rowMode: "array",
     });
-    return new Map(found.rows.map((row) => [row[0] as string, row[1] as number]));
+    for (const row of found.rows) session.knownVersions.set(row[0] as string, row[1] as number);
   }
 
   async function buildRows(session: AppendSession, appends: StreamAppend[], metadata: Metadata) {
@@ -182,8 +201,11 @@ export function createEventStore(options: EventStoreOptions) {
     const now = clock();
     const recordedAt =
       session.head.recordedAt && session.head.recordedAt > now ? session.head.recordedAt : now;
-    const versions =
-      appends.length > 1 ? await streamVersions(session.client, appends) : new Map<string, number>();
+    const unknown = [...new Set(appends.map((a) => a.streamId))].filter(
+      (id) => !session.knownVersions.has(id),
+    );
+    if (unknown.length > 1) await lookUpVersions(session, unknown);
+    const versions = new Map<string, number>();
     let position = session.head.position;
     let prevHash = session.head.hash;
     const rows: StoredEvent[] = [];
@@ -222,7 +244,7 @@ export function createEventStore(options: EventStoreOptions) {
       }
       versions.set(append.streamId, version);
     }
-    return { rows, dataJson, metadataJson };
+    return { rows, dataJson, metadataJson, versions };
   }
 
   /**
