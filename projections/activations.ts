@@ -11,6 +11,9 @@ import { intervalsOf, transitionsOf } from "./transitions.ts";
  * - opened: the batch's own intervals, already closed when a later event of the batch ended
  *   them;
  * - the upsert (and stopped): each plugin's last transition sets what it runs.
+ *
+ * The opened intervals, a row per transition, travel as one JSON array of arrays (see
+ * catalog.ts); the rest is a row per touched plugin at most, in arrays.
  */
 export const activations: LedgerProjection = {
   name: "activations",
@@ -19,13 +22,21 @@ export const activations: LedgerProjection = {
     const transitions = transitionsOf(events);
     if (transitions.length === 0) return;
     const { closing, opened, last } = intervalsOf(transitions);
-    const open = opened.map((i) => i.transition);
-    const closedBy = opened.map((i) => i.closedBy);
     const running = last.filter((t) => t.version !== null);
     const actors = interned<string>();
     const reasons = interned<string | null>();
-    const actorRefs = open.map((t) => actors.ref(t.actor));
-    const reasonRefs = open.map((t) => reasons.ref(t.reason));
+    const rows = opened.map(({ transition: t, closedBy }) => [
+      t.pluginId,
+      t.version,
+      t.position,
+      t.at.toISOString(),
+      t.action,
+      actors.ref(t.actor),
+      reasons.ref(t.reason),
+      closedBy?.position ?? null,
+      closedBy?.at.toISOString() ?? null,
+      closedBy?.action ?? null,
+    ]);
     const history = tables.q("version_history");
     const active = tables.q("active_plugins");
     await client.query({
@@ -44,16 +55,16 @@ export const activations: LedgerProjection = {
              ), opened AS (
                INSERT INTO ${history}
                  (plugin_id, version, from_position, from_at, action, actor, reason, to_position, to_at, closed_by)
-               SELECT p, v, fp, fa, a, ($9::jsonb[])[ai], ($10::text[])[ri], tp, ta, cb
-                 FROM unnest($5::text[], $6::text[], $7::bigint[], $8::timestamptz[], $11::text[],
-                             $12::int[], $13::int[], $14::bigint[], $15::timestamptz[], $16::text[])
-                      AS r(p, v, fp, fa, a, ai, ri, tp, ta, cb)
+               SELECT r->>0, r->>1, (r->>2)::bigint, (r->>3)::timestamptz, r->>4,
+                      ($6::jsonb[])[(r->>5)::int], ($7::text[])[(r->>6)::int],
+                      (r->>7)::bigint, (r->>8)::timestamptz, r->>9
+                 FROM jsonb_array_elements($5::jsonb) AS r
                 WHERE (SELECT count(*) FROM closed) >= 0
              ), stopped AS (
-               DELETE FROM ${active} WHERE plugin_id = ANY($21::text[])
+               DELETE FROM ${active} WHERE plugin_id = ANY($12::text[])
              )
              INSERT INTO ${active} (plugin_id, version, since_position, since_at)
-             SELECT * FROM unnest($17::text[], $18::text[], $19::bigint[], $20::timestamptz[])
+             SELECT * FROM unnest($8::text[], $9::text[], $10::bigint[], $11::timestamptz[])
              ON CONFLICT (plugin_id) DO UPDATE
                SET version = EXCLUDED.version, since_position = EXCLUDED.since_position,
                    since_at = EXCLUDED.since_at`,
@@ -62,18 +73,9 @@ export const activations: LedgerProjection = {
         closing.map((t) => t.position),
         closing.map((t) => t.at.toISOString()),
         closing.map((t) => t.action),
-        open.map((t) => t.pluginId),
-        open.map((t) => t.version),
-        open.map((t) => t.position),
-        open.map((t) => t.at.toISOString()),
+        JSON.stringify(rows),
         actors.values,
         reasons.values,
-        open.map((t) => t.action),
-        actorRefs,
-        reasonRefs,
-        closedBy.map((t) => t?.position ?? null),
-        closedBy.map((t) => t?.at.toISOString() ?? null),
-        closedBy.map((t) => t?.action ?? null),
         running.map((t) => t.pluginId),
         running.map((t) => t.version),
         running.map((t) => t.position),

@@ -29,8 +29,17 @@ export type StoredEvent = {
   data: unknown;
   metadata: Metadata;
   recordedAt: Date;
+  /** Empty when read with `hashes: false`. */
   prevHash: Buffer;
   hash: Buffer;
+};
+
+export type ReadOptions = {
+  /**
+   * false: leave the hash columns unread (`prevHash` and `hash` empty), for a reader that only
+   * projects or folds; pg's parsing of the two bytea columns was a sixth of a read's CPU.
+   */
+  hashes?: boolean;
 };
 
 /** A number is the stream's current version (0: the stream has no events yet); `any` skips the check. */
@@ -98,8 +107,10 @@ export type EventStore = ReturnType<typeof createEventStore>;
  */
 const READ_BATCH = 1000;
 
-const COLUMNS =
-  "position, stream_id, stream_version, event_id, type, schema_version, data, metadata, recorded_at, prev_hash, hash";
+const COLUMNS_WITHOUT_HASHES =
+  "position, stream_id, stream_version, event_id, type, schema_version, data, metadata, recorded_at";
+const COLUMNS = `${COLUMNS_WITHOUT_HASHES}, prev_hash, hash`;
+const NO_HASH = Buffer.alloc(0);
 
 export function createEventStore(options: EventStoreOptions) {
   const { pool } = options;
@@ -379,16 +390,24 @@ export function createEventStore(options: EventStoreOptions) {
     });
   }
 
-  /** Events from `fromPosition` (exclusive) on, in batches: memory stays bounded by the batch size. */
+  /**
+   * Events from `fromPosition` (exclusive) to `toPosition` (inclusive), in batches: memory stays
+   * bounded by the batch size.
+   */
   async function* readAllBatches(
     fromPosition = 0,
     batchSize = READ_BATCH,
     toPosition = Number.MAX_SAFE_INTEGER,
+    options: ReadOptions = {},
   ) {
+    const hashes = options.hashes ?? true;
+    const text = `SELECT ${hashes ? COLUMNS : COLUMNS_WITHOUT_HASHES} FROM ${tables.events}
+                   WHERE position > $1 AND position <= $3 ORDER BY position LIMIT $2`;
     let after = fromPosition;
     for (;;) {
       const found = await pool.query({
-        text: `SELECT ${COLUMNS} FROM ${tables.events} WHERE position > $1 AND position <= $3 ORDER BY position LIMIT $2`,
+        ...named(hashes ? "read-all" : "read-all-without-hashes"),
+        text,
         values: [after, batchSize, toPosition],
         rowMode: "array",
       });
@@ -429,7 +448,7 @@ function toEvent(row: unknown[]): StoredEvent {
     data: row[6],
     metadata: row[7] as Metadata,
     recordedAt: row[8] as Date,
-    prevHash: row[9] as Buffer,
-    hash: row[10] as Buffer,
+    prevHash: (row[9] as Buffer | undefined) ?? NO_HASH,
+    hash: (row[10] as Buffer | undefined) ?? NO_HASH,
   };
 }
