@@ -52,6 +52,12 @@ function formatNumber(value: number, unit: string): string {
   return `${text} ${unit}`;
 }
 
+/** A percentage; below 1% with two significant digits, so that 0.06% (a query against a replay) is not "0%". */
+function formatRatio(ratio: number): string {
+  const percent = ratio * 100;
+  return percent > 0 && percent < 1 ? `${percent.toPrecision(2)}%` : `${percent.toFixed(0)}%`;
+}
+
 /** The human table: one row per measurement, numbers right-aligned. */
 export function formatTable(reports: ScenarioReport[]): string {
   const header = ["scenario", "metric", "value", "baseline", "ratio", "target", "met"];
@@ -63,7 +69,7 @@ export function formatTable(reports: ScenarioReport[]): string {
         row.metric,
         formatNumber(row.value, row.unit),
         row.baseline === undefined ? "-" : formatNumber(row.baseline, row.unit),
-        row.ratio === null ? "-" : `${(row.ratio * 100).toFixed(0)}%`,
+        row.ratio === null ? "-" : formatRatio(row.ratio),
         row.target ?? "-",
         row.met === null ? "-" : row.met ? "yes" : "NO",
       ]);
