@@ -351,6 +351,8 @@ describe("the ab_tests migration on a ledger that already holds events", () => {
         migrationsSchema: schema,
         createSchema: true,
         createMigrationsSchema: true,
+        // Other test files migrate their own schemas of this database meanwhile: wait our turn.
+        advisoryLockMode: "wait",
         log: () => {},
       });
       await client.query("RESET search_path");
