@@ -21,7 +21,8 @@ export type EmbeddedHost = {
   role(): "embedded-owner" | "embedded-client";
   /** Serve the folder if no live process does; resolves once somebody does. */
   ensureServed(): Promise<void>;
-  pool(max: number, types: pg.CustomTypesConfig): pg.Pool;
+  /** `bounds`: the connect and statement timeouts every connection carries. */
+  pool(max: number, types: pg.CustomTypesConfig, bounds?: pg.PoolConfig): pg.Pool;
   close(): Promise<void>;
 };
 
@@ -116,8 +117,9 @@ export function embeddedHost(dataDir: string, extraConnections: number, logger: 
       });
       return pending;
     },
-    pool(max, types) {
+    pool(max, types, bounds = {}) {
       return new pg.Pool({
+        ...bounds,
         host: dir,
         port: SOCKET_PORT,
         user: "postgres",
