@@ -12,6 +12,12 @@ export type TcpProxy = {
   urlFor(url: string): string;
   /** Destroy every open connection (both sides); new connections are still forwarded. */
   cut(): void;
+  /**
+   * The next time a client sends bytes containing `text` (a statement, e.g. "COMMIT"), they reach
+   * the server and that connection is cut before the answer comes back: the server did the work,
+   * the client never learns it. Resolves when it has happened.
+   */
+  cutAfterSending(text: string): Promise<void>;
   /** Stop forwarding: open connections and new ones are held, and nothing is answered. */
   stall(): void;
   /** Stop listening (connections are refused) and cut every open one, as a server that went down. */
@@ -29,6 +35,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   let mode: "forward" | "stall" | "refuse" = "forward";
   let accepted = 0;
   const pairs = new Set<Pair>();
+  let trap: { text: string; sprung: () => void } | undefined;
   const server = net.createServer((client) => {
     accepted++;
     const pair: Pair = { client };
@@ -46,8 +53,20 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     upstream.on("error", drop);
     upstream.on("close", drop);
     // Data moves only while forwarding; during a stall it is swallowed and the pair is cut on restore.
-    client.on("data", (chunk) => {
-      if (mode === "forward") upstream.write(chunk);
+    client.on("data", (chunk: Buffer) => {
+      if (mode !== "forward") return;
+      if (trap && chunk.includes(trap.text)) {
+        const { sprung } = trap;
+        trap = undefined;
+        // The statement goes out whole, then the server sees the end of the stream; the client
+        // sees its connection reset and no answer.
+        pairs.delete(pair);
+        pair.upstream = undefined; // so that the client's close does not destroy it before it flushes
+        upstream.end(chunk, sprung);
+        client.destroy();
+        return;
+      }
+      upstream.write(chunk);
     });
     upstream.on("data", (chunk) => {
       if (mode === "forward") client.write(chunk);
@@ -85,6 +104,11 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       return parsed.toString();
     },
     cut: cutAll,
+    cutAfterSending(text) {
+      return new Promise((resolve) => {
+        trap = { text, sprung: resolve };
+      });
+    },
     stall() {
       mode = "stall";
     },
