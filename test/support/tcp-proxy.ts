@@ -18,6 +18,8 @@ export type TcpProxy = {
    * the client never learns it. Resolves when it has happened.
    */
   cutAfterSending(text: string): Promise<void>;
+  /** The same, but the proxy then stalls (as `stall`) instead of cutting: the answer never comes. */
+  stallAfterSending(text: string): Promise<void>;
   /** Stop forwarding: open connections and new ones are held, and nothing is answered. */
   stall(): void;
   /** Stop listening (connections are refused) and cut every open one, as a server that went down. */
@@ -35,7 +37,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   let mode: "forward" | "stall" | "refuse" = "forward";
   let accepted = 0;
   const pairs = new Set<Pair>();
-  let trap: { text: string; sprung: () => void } | undefined;
+  let trap: { text: string; then: "cut" | "stall"; sprung: () => void } | undefined;
   const server = net.createServer((client) => {
     accepted++;
     const pair: Pair = { client };
@@ -56,8 +58,14 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     client.on("data", (chunk: Buffer) => {
       if (mode !== "forward") return;
       if (trap && chunk.includes(trap.text)) {
-        const { sprung } = trap;
+        const { sprung, then } = trap;
         trap = undefined;
+        if (then === "stall") {
+          upstream.write(chunk);
+          mode = "stall";
+          sprung();
+          return;
+        }
         // The statement goes out whole, then the server sees the end of the stream; the client
         // sees its connection reset and no answer.
         pairs.delete(pair);
@@ -106,7 +114,12 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     cut: cutAll,
     cutAfterSending(text) {
       return new Promise((resolve) => {
-        trap = { text, sprung: resolve };
+        trap = { text, then: "cut", sprung: resolve };
+      });
+    },
+    stallAfterSending(text) {
+      return new Promise((resolve) => {
+        trap = { text, then: "stall", sprung: resolve };
       });
     },
     stall() {
