@@ -61,12 +61,22 @@ const types = {
 };
 
 /** Bounds every connection of a pool carries, server or embedded. */
-export function boundedPoolOptions(timeouts: DatabaseTimeouts) {
+export function boundedPoolOptions(timeouts: DatabaseTimeouts, kind: "server" | "embedded") {
   return {
     connectionTimeoutMillis: timeouts.connectMs,
     query_timeout: queryTimeoutMs(timeouts),
-    // A startup parameter: every session of this pool has it from its first statement.
+    // Startup parameters: every session of this pool has them from its first statement.
     statement_timeout: timeouts.statementMs,
+    ...(kind === "server"
+      ? {
+          // A client that vanished inside a transaction (a black-holed network) would otherwise
+          // hold the head lock, and with it every writer, until the server noticed the dead
+          // socket. Not on PGlite: there a session that ends is the one backend everybody shares.
+          idle_in_transaction_session_timeout: timeouts.statementMs,
+          // Dead peers are noticed by TCP keepalive too, not only by the next statement's timeout.
+          keepAlive: true,
+        }
+      : {}),
   };
 }
 
@@ -77,7 +87,7 @@ export async function openDatabase(options: ConnectionOptions): Promise<Database
       connectionString: options.databaseUrl,
       max: options.poolSize,
       types,
-      ...boundedPoolOptions(timeouts),
+      ...boundedPoolOptions(timeouts, "server"),
     });
     pool.on("error", (error) => options.logger.warn({ err: error }, "idle database connection lost"));
     let sharedSession: boolean;
@@ -117,7 +127,7 @@ function redactUrl(url: string): string {
 async function openEmbedded(options: ConnectionOptions, timeouts: DatabaseTimeouts): Promise<Database> {
   const host = embeddedHost(options.dataDir, options.poolSize, options.logger);
   await host.ensureServed();
-  const pool = host.pool(options.poolSize, types, boundedPoolOptions(timeouts));
+  const pool = host.pool(options.poolSize, types, boundedPoolOptions(timeouts, "embedded"));
   pool.on("error", (error) => options.logger.warn({ err: error }, "embedded connection lost"));
   const database: Database = {
     pool,
