@@ -3,7 +3,9 @@ import pino from "pino";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import type { CommandRequest, ExecuteResult } from "../../src/index.ts";
 import { type Ledger, openLedger } from "../../src/ledger.ts";
-import { DatabaseUnavailableError } from "../../src/store/connection-errors.ts";
+import { inSnapshot } from "../../src/queries/snapshot.ts";
+import { withCheckedOut } from "../../src/store/checked-out.ts";
+import { DatabaseUnavailableError, isConnectionLost } from "../../src/store/connection-errors.ts";
 import { openServerLedger, type TestDatabase } from "../support/databases.ts";
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts";
 
@@ -99,6 +101,43 @@ describe.skipIf(inject("serverKind") !== "postgres")("connection faults on a Pos
     const again = written(await h.ledger.execute(release("1.0.0"), context));
     expect(again.replayed).toBe(true);
     expect(again.events.map((e) => e.position)).toEqual(first.events.map((e) => e.position));
+  });
+
+  it("fails only the operation when a checked-out connection is cut between its statements", async () => {
+    // Without an 'error' listener on the checked-out client, this cut ends the process.
+    const pool = h.ledger.database.pool;
+    const error = await withCheckedOut(pool, async (client) => {
+      await client.query("BEGIN");
+      h.proxy.cut();
+      await sleep(200);
+      await client.query("SELECT 1");
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isConnectionLost(error)).toBe(true);
+    // The broken connection was discarded, not handed out again.
+    expect((await pool.query("SELECT 2 AS two")).rows).toEqual([{ two: 2 }]);
+    expect(await inSnapshot(pool, (client) => client.query("SELECT 3 AS three"))).toMatchObject({
+      rows: [{ three: 3 }],
+    });
+  });
+
+  it("writes an import of 500 releases once when the answer to its COMMIT is lost", async () => {
+    const releases = Array.from({ length: 500 }, (_, i) => ({
+      pluginId: "faulty",
+      version: `3.${i}.0`,
+      buildDate: "2026-01-01T00:00:00Z",
+      author: "ci",
+    }));
+    const sprung = h.proxy.cutAfterSending("COMMIT");
+    const result = written(await h.ledger.execute({ kind: "import", releases } as CommandRequest, operator));
+    await sprung;
+    expect(result.events).toHaveLength(500);
+    const key = result.events[0]?.metadata.idempotencyKey as string;
+    expect(await eventsWithKey(h.direct, key)).toEqual(result.events.map((e) => e.position));
+    expect(await eventCount(h.direct)).toBe(500);
+    expect(h.warnings).toContain("database connection lost; retrying on a new connection");
   });
 
   it("ends a read on a server that stopped answering with one DatabaseUnavailableError, then recovers", async () => {
