@@ -140,6 +140,31 @@ describe.skipIf(inject("serverKind") !== "postgres")("connection faults on a Pos
     expect(h.warnings).toContain("database connection lost; retrying on a new connection");
   });
 
+  it("hands out every event once when its reading connection is cut between batches", async () => {
+    const releases = Array.from({ length: 2_500 }, (_, i) => ({
+      pluginId: "faulty",
+      version: `4.${i}.0`,
+      buildDate: "2026-01-01T00:00:00Z",
+      author: "ci",
+    }));
+    written(await h.ledger.execute({ kind: "import", releases } as CommandRequest, operator));
+    const positions: number[] = [];
+    let batches = 0;
+    for await (const batch of h.ledger.events(0)) {
+      batches++;
+      positions.push(...batch.map((e) => e.position));
+      // Cut while the consumer holds a batch, and refuse the next connection for a moment.
+      if (batches === 1) h.proxy.cut();
+      if (batches === 2) {
+        await h.proxy.refuse();
+        setTimeout(() => void h.proxy.restore(), 200);
+      }
+    }
+    expect(positions).toEqual(Array.from({ length: 2_500 }, (_, i) => i + 1));
+    expect(batches).toBeGreaterThanOrEqual(3);
+    expect(h.warnings).toContain("database connection lost; retrying on a new connection");
+  });
+
   it("ends a read on a server that stopped answering with one DatabaseUnavailableError, then recovers", async () => {
     await h.ledger.status();
     h.proxy.stall();
