@@ -17,8 +17,6 @@ const SOCKET_CODES = new Set([
   "ENETDOWN",
   "ENOTCONN",
   "EAI_AGAIN",
-  // A Unix socket path that is gone (the embedded owner exited).
-  "ENOENT",
 ]);
 
 /**
@@ -56,6 +54,8 @@ function lost(error: unknown, depth: number): boolean {
   };
   if (typeof code === "string") {
     if (SOCKET_CODES.has(code) || SQLSTATES.has(code) || /^08[0-9A-Z]{3}$/.test(code)) return true;
+    // A Unix socket that is gone (the embedded owner exited); not any missing file.
+    if (code === "ENOENT" && (error as { syscall?: unknown }).syscall === "connect") return true;
   }
   // An error with a SQLSTATE is the server's own answer (a constraint, a syntax error): not a lost connection.
   const hasSqlState = typeof code === "string" && /^[0-9A-Z]{5}$/.test(code);

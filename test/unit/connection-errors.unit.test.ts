@@ -59,6 +59,13 @@ describe("isConnectionLost", () => {
       serverError("P0001", "connection terminated by rule"),
     ],
     ["a plain error", new Error("something else")],
+    [
+      "a missing file that is not a socket",
+      Object.assign(new Error("ENOENT: no such file or directory, open 'x.sql'"), {
+        code: "ENOENT",
+        syscall: "open",
+      }),
+    ],
     ["a string", "ECONNRESET"],
     ["null", null],
     ["undefined", undefined],
