@@ -98,11 +98,16 @@ export function createExecute(deps: Deps) {
       idempotencyKey: idempotency?.key,
     });
 
+    // A key made here is new on the first try: only a try after a lost connection (or a
+    // conflict) needs to look it up, which saves the first one a round trip.
+    let tries = 0;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await deps.retry(`execute ${command.kind}`, () =>
-          deps.store.transact(async (session): Promise<ExecuteResult> => {
-            if (idempotency) {
+        return await deps.retry(`execute ${command.kind}`, () => {
+          tries += 1;
+          const lookUp = ctx.idempotencyKey !== undefined || tries > 1;
+          return deps.store.transact(async (session): Promise<ExecuteResult> => {
+            if (idempotency && lookUp) {
               const earlier = await session.findIdempotent(idempotency);
               if (earlier) return replayed(earlier, ctx.idempotencyKey !== undefined);
             }
@@ -113,8 +118,8 @@ export function createExecute(deps: Deps) {
             if (dryRun) return { ok: true, dryRun: true, events, overrides };
             const written = await write(session, events, { ...metadata, overrides }, idempotency);
             return { ok: true, replayed: false, events: written.map(recordedEvent), overrides };
-          }),
-        );
+          });
+        });
       } catch (error) {
         if (error instanceof IdempotencyConflictError) return conflict(`${error.message}.`);
         if (!(error instanceof ConcurrencyError)) throw error;

@@ -29,7 +29,9 @@ export function reconnecting(options: ReconnectOptions): Reconnect {
     const retry = retryWindow(options, operation);
     for (;;) {
       try {
-        return await attempt();
+        const result = await attempt();
+        retry.succeeded();
+        return result;
       } catch (error) {
         await retry(error);
       }
@@ -41,6 +43,9 @@ export function reconnecting(options: ReconnectOptions): Reconnect {
  * The retry decision for one operation: resolves after the backoff when the error is a lost
  * connection and time remains, else throws (the error itself, or DatabaseUnavailableError).
  * `succeeded()` restarts the window, for long work that resumes where it stopped.
+ *
+ * Each loss is logged at debug; a recovery once at warn. A failure is not logged here: the caller
+ * gets it, and a CLI prints it as its one line on stderr.
  */
 export function retryWindow(options: ReconnectOptions, operation: string) {
   let deadline: number | undefined;
@@ -55,13 +60,19 @@ export function retryWindow(options: ReconnectOptions, operation: string) {
     if (Date.now() + backoff > deadline) {
       throw new DatabaseUnavailableError(options.location, error, options.embedded);
     }
-    options.logger.warn(
+    options.logger.debug(
       { err: error, operation, attempt: failures },
       "database connection lost; retrying on a new connection",
     );
     await sleep(backoff);
   };
   retry.succeeded = () => {
+    if (failures > 0) {
+      options.logger.warn(
+        { operation, lostConnections: failures },
+        "database connection lost; the operation succeeded on a new connection",
+      );
+    }
     deadline = undefined;
     failures = 0;
   };

@@ -89,7 +89,8 @@ export async function openDatabase(options: ConnectionOptions): Promise<Database
       types,
       ...boundedPoolOptions(timeouts, "server"),
     });
-    pool.on("error", (error) => options.logger.warn({ err: error }, "idle database connection lost"));
+    // The pool discards it; the next operation opens a new one (and reports if it cannot).
+    pool.on("error", (error) => options.logger.debug({ err: error }, "idle database connection lost"));
     let sharedSession: boolean;
     try {
       const found = await pool.query<{ version: string }>("SELECT version() AS version");
@@ -128,7 +129,7 @@ async function openEmbedded(options: ConnectionOptions, timeouts: DatabaseTimeou
   const host = embeddedHost(options.dataDir, options.poolSize, options.logger);
   await host.ensureServed();
   const pool = host.pool(options.poolSize, types, boundedPoolOptions(timeouts, "embedded"));
-  pool.on("error", (error) => options.logger.warn({ err: error }, "embedded connection lost"));
+  pool.on("error", (error) => options.logger.debug({ err: error }, "embedded connection lost"));
   const database: Database = {
     pool,
     get mode() {

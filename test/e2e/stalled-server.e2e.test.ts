@@ -7,7 +7,8 @@ import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts";
 /**
  * The CLI against a server that accepts TCP and never answers (a stopped postmaster, a black-holed
  * network), through a loopback proxy: every verb ends by itself, within its configured bounds, with
- * exit 1 and one line naming the database. The bounds are set small through the environment.
+ * exit 1 and one line naming the database (at the CLI's default log level, `info`). The bounds
+ * are set small through the environment.
  */
 
 const bounds = {
@@ -41,7 +42,7 @@ describe.skipIf(inject("serverKind") !== "postgres")("the CLI against a stalled 
     const url = direct.env.DATABASE_URL as string;
     const target = new URL(url);
     proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    env = { ...direct.env, ...bounds, DATABASE_URL: proxy.urlFor(url), LOG_LEVEL: "silent" };
+    env = { ...direct.env, ...bounds, DATABASE_URL: proxy.urlFor(url), LOG_LEVEL: "info" };
   });
   afterAll(async () => {
     await proxy?.close();
