@@ -1,11 +1,11 @@
 import { projections } from "../projections/index.ts";
-import type { CommandRequest } from "./domain/index.ts";
+import type { CommandRequest, DiffResult } from "./domain/index.ts";
 import { createExecute, type ExecuteContext, type ExecuteResult } from "./ledger-execute.ts";
 import type { Logger } from "./log.ts";
 import { type PendingActions, pendingActions } from "./pending-actions.ts";
 import { type RebuildResult, rebuildProjections } from "./projection-rebuild.ts";
 import { type Assignment, assignments } from "./queries/assignment.ts";
-import { type CatalogEntry, type MatrixView, matrix, versions } from "./queries/catalog.ts";
+import { type CatalogEntry, diff, type MatrixView, matrix, versions } from "./queries/catalog.ts";
 import { type AuditEntry, audit, type HistoryInterval, history } from "./queries/history.ts";
 import { replayStatus } from "./queries/replay.ts";
 import {
@@ -49,6 +49,8 @@ export type Ledger = {
   activeVersion(pluginId: string): Promise<string | null>;
   versions(pluginId: string): Promise<CatalogEntry[]>;
   history(pluginId: string, options?: { limit?: number }): Promise<HistoryInterval[]>;
+  /** What changes from one released version to another: features, requirements, matrix, notes. */
+  diff(pluginId: string, from: string, to: string): Promise<DiffResult>;
   matrix(): Promise<MatrixView>;
   audit(options?: { limit?: number; pluginId?: string }): Promise<AuditEntry[]>;
   /** The status at a position, or at the last event recorded at or before a moment. */
@@ -124,6 +126,7 @@ export function createLedger(
     activeVersion: (pluginId) => activeVersion(pool, tables, pluginId),
     versions: (pluginId) => versions(pool, tables, pluginId),
     history: (pluginId, historyOptions) => history(pool, tables, pluginId, historyOptions),
+    diff: (pluginId, from, to) => diff(pool, tables, pluginId, from, to),
     matrix: () => matrix(pool, tables),
     audit: (auditOptions) => audit(pool, tables, auditOptions),
     asOf: (at) => asOf(pool, tables, at),
