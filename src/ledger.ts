@@ -1,12 +1,12 @@
 import { projections } from "../projections/index.ts";
-import type { CommandRequest } from "./domain/index.ts";
+import type { CommandRequest, DiffResult } from "./domain/index.ts";
 import { createExecute, type ExecuteContext, type ExecuteResult } from "./ledger-execute.ts";
 import { type ReconnectOptions, reconnecting, retryWindow } from "./ledger-reconnect.ts";
 import type { Logger } from "./log.ts";
 import { type PendingActions, pendingActions } from "./pending-actions.ts";
 import { type RebuildResult, rebuildProjections } from "./projection-rebuild.ts";
 import { type Assignment, assignments } from "./queries/assignment.ts";
-import { type CatalogEntry, type MatrixView, matrix, versions } from "./queries/catalog.ts";
+import { type CatalogEntry, diff, type MatrixView, matrix, versions } from "./queries/catalog.ts";
 import { type AuditEntry, audit, type HistoryInterval, history } from "./queries/history.ts";
 import { replayStatus } from "./queries/replay.ts";
 import {
@@ -55,6 +55,8 @@ export type Ledger = {
   activeVersion(pluginId: string): Promise<string | null>;
   versions(pluginId: string): Promise<CatalogEntry[]>;
   history(pluginId: string, options?: { limit?: number }): Promise<HistoryInterval[]>;
+  /** What changes from one released version to another: features, requirements, matrix, notes. */
+  diff(pluginId: string, from: string, to: string): Promise<DiffResult>;
   matrix(): Promise<MatrixView>;
   audit(options?: { limit?: number; pluginId?: string }): Promise<AuditEntry[]>;
   /** The status at a position, or at the last event recorded at or before a moment. */
@@ -156,6 +158,7 @@ export function createLedger(
     versions: (pluginId) => retry("versions", () => versions(pool, tables, pluginId)),
     history: (pluginId, historyOptions) =>
       retry("history", () => history(pool, tables, pluginId, historyOptions)),
+    diff: (pluginId, from, to) => retry("diff", () => diff(pool, tables, pluginId, from, to)),
     matrix: () => retry("matrix", () => matrix(pool, tables)),
     audit: (auditOptions) => retry("audit", () => audit(pool, tables, auditOptions)),
     asOf: (at) => retry("asOf", () => asOf(pool, tables, at)),

@@ -7,6 +7,7 @@ import { queries } from "./queries.ts";
 import { rebuild } from "./rebuild.ts";
 import { replay } from "./replay.ts";
 import { timeline } from "./timeline.ts";
+import { verify } from "./verify.ts";
 
 /**
  * Every scenario, in the order they run (they share the run's schema, so a later one sees the
@@ -18,6 +19,7 @@ export const scenarios: Scenario[] = [
   botLatency,
   command,
   rebuild,
+  verify,
   queries,
   timeline,
   abAssignment,

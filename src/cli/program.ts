@@ -8,6 +8,7 @@ import { registerAbTestVerbs } from "./verbs/abtest.ts";
 import { registerAdminVerbs } from "./verbs/admin.ts";
 import { registerBotVerb } from "./verbs/bot.ts";
 import { registerChangeVerbs } from "./verbs/changes.ts";
+import { registerDiffVerb } from "./verbs/diff.ts";
 import { registerQueryVerbs } from "./verbs/queries.ts";
 import { registerStartVerb } from "./verbs/start.ts";
 import { registerTimelineVerb } from "./verbs/timeline.ts";
@@ -48,6 +49,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerChangeVerbs(program, run);
   registerAbTestVerbs(program, run);
   registerQueryVerbs(program, run);
+  registerDiffVerb(program, run);
   registerTimelineVerb(program, run);
   registerAdminVerbs(program, run);
   registerBotVerb(program, run);

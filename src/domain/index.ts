@@ -78,6 +78,14 @@ export {
   versionOf,
 } from "./state.ts";
 export {
+  type CompatibilityChange,
+  type DiffResult,
+  type RequirementChange,
+  type VersionDiff,
+  type VersionInBetween,
+  versionDiff,
+} from "./version-diff.ts";
+export {
   COMMIT_HASH_PATTERN,
   compareVersions,
   isCommitHash,

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import type pg from "pg";
 import { withCheckedOut } from "./checked-out.ts";
 import { asConflict, ConcurrencyError, IdempotencyConflictError } from "./errors.ts";
-import { canonicalJson, eventHashOfJson, GENESIS_HASH } from "./hash-chain.ts";
+import { canonicalJson, eventHashOfJson, GENESIS_HASH, type HashedText } from "./hash-chain.ts";
 import { type Tables, tablesIn } from "./tables.ts";
 
 export type ActorKind = "telegram" | "cli" | "http" | "system";
@@ -361,6 +361,7 @@ export function createEventStore(options: EventStoreOptions) {
 
     readAll,
     readAllBatches,
+    readChainBatches,
 
     async head(): Promise<Head> {
       const found = await pool.query({
@@ -424,6 +425,35 @@ export function createEventStore(options: EventStoreOptions) {
     }
   }
 
+  /**
+   * The chain as `verify` reads it: every hashed column in the text form the hash is taken over,
+   * so nothing is parsed into a Date or a Buffer. recorded_at is cut to milliseconds as pg's
+   * Date parsing cuts it (the chain hashes the Date the writer held); jsonb comes as text, for
+   * the verifier to parse and write canonically.
+   */
+  async function* readChainBatches(fromPosition = 0, batchSize = READ_BATCH): AsyncGenerator<ChainRow[]> {
+    const text = `SELECT position, stream_id, stream_version, event_id, type, schema_version,
+                         data::text, metadata::text,
+                         to_char(date_trunc('milliseconds', recorded_at) AT TIME ZONE 'UTC',
+                                 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                         encode(prev_hash, 'hex'), encode(hash, 'hex')
+                    FROM ${tables.events} WHERE position > $1 ORDER BY position LIMIT $2`;
+    const fetch = (after: number) =>
+      pool.query({ ...named("read-chain"), text, values: [after, batchSize], rowMode: "array" });
+    // The next batch is asked for before this one is handed over, so the server reads it while
+    // the caller hashes: the two work on different cores.
+    let next: Promise<pg.QueryResult> | undefined = fetch(fromPosition);
+    while (next) {
+      const found: pg.QueryResult = await next;
+      const batch: ChainRow[] = found.rows.map(toChainRow);
+      const last: ChainRow | undefined = batch[batch.length - 1];
+      next = last && batch.length === batchSize ? fetch(last.position) : undefined;
+      // A caller that stops early leaves a prefetch behind: its failure must not go unhandled.
+      next?.catch(() => {});
+      if (batch.length > 0) yield batch;
+    }
+  }
+
   async function* readAll(fromPosition = 0, batchSize = READ_BATCH): AsyncGenerator<StoredEvent> {
     for await (const batch of readAllBatches(fromPosition, batchSize)) yield* batch;
   }
@@ -440,6 +470,25 @@ function stableMetadata(metadata: Metadata) {
 
 export function requestHash(request: unknown): Buffer {
   return createHash("sha256").update(canonicalJson(request)).digest();
+}
+
+/** An event row as `readChainBatches` reads it: the hashed fields as text. */
+export type ChainRow = HashedText & { dataJson: string; metadataJson: string; hash: string };
+
+function toChainRow(row: unknown[]): ChainRow {
+  return {
+    position: row[0] as number,
+    streamId: row[1] as string,
+    streamVersion: row[2] as number,
+    eventId: row[3] as string,
+    type: row[4] as string,
+    schemaVersion: row[5] as number,
+    dataJson: row[6] as string,
+    metadataJson: row[7] as string,
+    recordedAt: row[8] as string,
+    prevHash: row[9] as string,
+    hash: row[10] as string,
+  };
 }
 
 function toEvent(row: unknown[]): StoredEvent {

@@ -316,6 +316,35 @@ describe("Telegram bot", () => {
     expect(status).toContain("features: a&lt;b, c&amp;d");
   });
 
+  it("answers /diff with what changes between two versions, escaped", async () => {
+    await run({
+      kind: "release",
+      pluginId: "diffed",
+      version: "1.0.0",
+      buildDate: "2025-01-02",
+      author: "ci",
+      features: ["old"],
+    });
+    await run({
+      kind: "release",
+      pluginId: "diffed",
+      version: "1.1.0",
+      buildDate: "2025-01-03",
+      author: "A & B",
+      features: ["new<x>"],
+      releaseNotes: "<i>faster</i>",
+    });
+    const [answer] = await ask(viewer, "/diff diffed 1.0.0 1.1.0");
+    expect(answer).toContain("+ feature new&lt;x&gt;");
+    expect(answer).toContain("− feature old");
+    expect(answer).toContain("&lt;i&gt;faster&lt;/i&gt;");
+    expect(answer).toContain("A &amp; B");
+    const [missing] = await ask(viewer, "/diff diffed 1.0.0 9.0.0");
+    expect(missing).toContain("9.0.0 of diffed is not released");
+    const [usage] = await ask(viewer, "/diff diffed 1.0.0");
+    expect(usage).toContain("/diff &lt;plugin&gt; &lt;from&gt; &lt;to&gt;");
+  });
+
   it("splits a history of 300 intervals into messages under 4096 characters", async () => {
     await plugin("busy", ["1.0.0", "1.0.1"], "1.0.0");
     for (let i = 0; i < 300; i++) {
