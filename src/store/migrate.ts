@@ -9,6 +9,9 @@ export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.met
 
 // A concurrent runner got there first: the object exists, or the migration row does.
 const LOST_RACE = new Set(["42P07", "42710", "42P06", "23505"]);
+// The statement bound ran out, most likely waiting for another runner's advisory lock (test files
+// and processes starting together queue on it): wait again, a bounded number of times.
+const STATEMENT_TIMEOUT = "57014";
 const ATTEMPTS = 5;
 
 /**
@@ -24,8 +27,8 @@ export async function migrate(pool: pg.Pool, schema: string, logger: Logger): Pr
       return await migrateOnce(pool, schema, logger);
     } catch (error) {
       const code = (error as { code?: string }).code;
-      if (attempt >= ATTEMPTS || !code || !LOST_RACE.has(code)) throw error;
-      logger.debug({ attempt, code }, "another process migrated meanwhile; looking again");
+      if (attempt >= ATTEMPTS || !code || !(LOST_RACE.has(code) || code === STATEMENT_TIMEOUT)) throw error;
+      logger.debug({ attempt, code }, "another process migrated meanwhile, or holds the lock; looking again");
     }
   }
 }

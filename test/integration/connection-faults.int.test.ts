@@ -5,8 +5,10 @@ import type { CommandRequest, ExecuteResult } from "../../src/index.ts";
 import { type Ledger, openLedger } from "../../src/ledger.ts";
 import { inSnapshot } from "../../src/queries/snapshot.ts";
 import { withCheckedOut } from "../../src/store/checked-out.ts";
+import { openDatabase } from "../../src/store/connection.ts";
 import { DatabaseUnavailableError, isConnectionLost } from "../../src/store/connection-errors.ts";
-import { openServerLedger, type TestDatabase } from "../support/databases.ts";
+import { migrate } from "../../src/store/migrate.ts";
+import { openServerLedger, type TestDatabase, uniqueSchema } from "../support/databases.ts";
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts";
 
 /**
@@ -271,6 +273,35 @@ describe.skipIf(inject("serverKind") !== "postgres")("connection faults on a Pos
     expect(h.warnings.filter((w) => !w.startsWith("database connection lost"))).toEqual([]);
     expect((await h.ledger.verify()).ok).toBe(true);
     console.info("connection faults:", { ...faults, ...outcomes, ok: outcomes.ok.length, loopEvents });
+  });
+});
+
+describe.skipIf(inject("serverKind") !== "postgres")("migrations under the statement bound", () => {
+  it("wait again for another runner's lock held longer than one statement may take", async () => {
+    const direct = await openServerLedger();
+    const url = direct.env.DATABASE_URL as string;
+    const bounded = await openDatabase({
+      databaseUrl: url,
+      dataDir: "unused",
+      poolSize: 2,
+      logger: pino({ level: "silent" }),
+      timeouts: { connectMs: 2_000, statementMs: 300, retryMs: 1_000 },
+    });
+    const holder = await direct.db.pool.connect();
+    const schema = uniqueSchema();
+    try {
+      // node-pg-migrate's database-wide lock, held as another runner would hold it.
+      await holder.query("SELECT pg_advisory_lock(7241865325823964)");
+      const migrating = migrate(bounded.pool, schema, pino({ level: "silent" }));
+      await sleep(700);
+      await holder.query("SELECT pg_advisory_unlock(7241865325823964)");
+      expect((await migrating).length).toBeGreaterThan(0);
+    } finally {
+      holder.release();
+      await direct.db.pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await bounded.close();
+      await direct.close();
+    }
   });
 });
 
