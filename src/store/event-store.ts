@@ -124,7 +124,9 @@ export function createEventStore(options: EventStoreOptions) {
   /**
    * Runs `work` in one transaction holding the head row lock. Appends are serialised by that lock,
    * so whatever `work` reads (stream versions, projections) cannot change until it commits.
-   * Any error rolls everything back: nothing of a failed append is left behind.
+   * Any error rolls everything back: nothing of a failed append is left behind. A connection lost
+   * while the COMMIT was on its way leaves the outcome unknown here: `ledger.execute` resolves it
+   * by running the attempt again under the same idempotency key.
    */
   async function transact<T>(work: (session: AppendSession) => Promise<T>): Promise<T> {
     try {
