@@ -147,7 +147,7 @@ export function createLedger(
     verify: (onProgress) => verifyChain(store, onProgress),
     rebuild: (onProgress) =>
       rebuildProjections(store, projections, { readThroughPool: !database.sharedSession, onProgress }),
-    pendingActions: pendingActions(pool, options.schema),
+    pendingActions: pendingActions(pool, options.schema, execute),
     migrate: () => migrate(pool, options.schema, options.logger),
     async close() {
       if (options.ownsDatabase) await database.close();

@@ -28,7 +28,7 @@ export type LedgerBotOptions = {
   /** The ledger's schema, which also holds the pending previews. */
   schema: string;
   logger: Logger;
-  /** Expiry of previews; tests pin it. */
+  /** The end of /timeline's default window; previews expire by the database's clock, not this one. */
   clock?: () => Date;
   /** How long Confirm/Cancel work (default two minutes). */
   confirmTtlMs?: number;
