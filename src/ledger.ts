@@ -34,8 +34,13 @@ export type LedgerOptions = {
   schema: string;
   poolSize: number;
   logger: Logger;
-  /** Time of appends and of release defaults; tests pin it. */
+  /**
+   * This process's clock: release defaults ("built now"), the end of a timeline's default window,
+   * and the check that warns when it is far from the database's. `recorded_at` is never from it.
+   */
   clock?: () => Date;
+  /** Tests only: recorded_at pinned instead of the database's clock (see EventStoreOptions). */
+  pinnedTime?: () => Date;
 };
 
 export type Progress = (done: number, total: number) => void;
@@ -99,7 +104,13 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
  */
 export function createLedger(
   database: Database,
-  options: { schema: string; logger: Logger; clock?: () => Date; ownsDatabase?: boolean },
+  options: {
+    schema: string;
+    logger: Logger;
+    clock?: () => Date;
+    pinnedTime?: () => Date;
+    ownsDatabase?: boolean;
+  },
 ): Ledger {
   const { pool } = database;
   const clock = options.clock ?? (() => new Date());
@@ -108,6 +119,8 @@ export function createLedger(
     schema: options.schema,
     projections: [...projections],
     clock,
+    logger: options.logger,
+    pinnedTime: options.pinnedTime,
     prepareStatements: !database.sharedSession,
   });
   const { tables } = store;
