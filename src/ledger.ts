@@ -73,7 +73,12 @@ export type Ledger = {
   /** Events after position `after`, in batches, in position order. */
   events(after?: number): AsyncGenerator<RecordedEvent[]>;
   verify(onProgress?: Progress): Promise<VerifyResult>;
-  rebuild(onProgress?: Progress): Promise<RebuildResult>;
+  /**
+   * Recreates every projection from the events, checking the hash chain as it reads them: a
+   * chain that does not verify throws ChainTamperedError (naming the first bad position) and
+   * changes nothing, unless `force` gives a reason (the result then says it was forced).
+   */
+  rebuild(onProgress?: Progress, options?: { force?: { reason: string } }): Promise<RebuildResult>;
   /** Previews waiting for a Telegram Confirm/Cancel (kept with the ledger, so transports hold no SQL). */
   pendingActions: PendingActions;
   /** Applies pending migrations (opening the ledger already did); the names applied. */
@@ -158,8 +163,20 @@ export function createLedger(
       for await (const batch of store.readAllBatches(after)) yield batch.map(recordedEvent);
     },
     verify: (onProgress) => verifyChain(store, onProgress),
-    rebuild: (onProgress) =>
-      rebuildProjections(store, projections, { readThroughPool: !database.sharedSession, onProgress }),
+    async rebuild(onProgress, rebuildOptions = {}) {
+      const result = await rebuildProjections(store, projections, {
+        readThroughPool: !database.sharedSession,
+        onProgress,
+        force: rebuildOptions.force,
+      });
+      if (result.forced) {
+        options.logger.warn(
+          { ...result.forced },
+          "rebuilt the projections from a chain that does not verify (forced)",
+        );
+      }
+      return result;
+    },
     pendingActions: pendingActions(pool, options.schema, execute),
     migrate: () => migrate(pool, options.schema, options.logger),
     async close() {

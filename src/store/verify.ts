@@ -1,4 +1,4 @@
-import type { EventStore, StoredEvent } from "./event-store.ts";
+import type { EventStore, Head, StoredEvent } from "./event-store.ts";
 import { eventHash, GENESIS_HASH } from "./hash-chain.ts";
 
 export type VerifyResult = {
@@ -10,49 +10,83 @@ export type VerifyResult = {
   problem: string | null;
 };
 
+/** The first position at which the chain does not hold, and why. */
+export type ChainBreak = { position: number; problem: string };
+
+/** A rebuild (or any reader that must trust history) met a chain that does not verify. */
+export class ChainTamperedError extends Error {
+  override name = "ChainTamperedError";
+  constructor(readonly broken: ChainBreak) {
+    super(`the hash chain does not verify at position ${broken.position}: ${broken.problem}`);
+  }
+}
+
 /**
- * Walks the whole chain in position order and names the first position that does not hold:
- * a recomputed hash that differs (an edited row, or two rows swapped), a previous-hash link that
- * does not match (a row inserted or removed), a gap in positions (a deleted row), or a head row
- * that points elsewhere than the last event (rows removed from the end).
+ * Checks events handed to it in position order from the first, as `verify` walks them and as a
+ * rebuild reads them: a recomputed hash that differs (an edited row, or two rows swapped), a
+ * previous-hash link that does not match (a row inserted or removed), a gap in positions (a
+ * deleted row); `end` then checks the head against the last event (rows removed from the end)
+ * and, given the highest position in the table, rows added past the head.
  */
+export function chainChecker() {
+  let expectedPosition = 1;
+  let prevHash: Buffer = GENESIS_HASH;
+  let checked = 0;
+  return {
+    get checked() {
+      return checked;
+    },
+    /** The break this event shows, or null; stop feeding events after the first break. */
+    check(event: StoredEvent): ChainBreak | null {
+      const problem = checkEvent(event, expectedPosition, prevHash);
+      if (problem) return { position: expectedPosition, problem };
+      prevHash = event.hash;
+      expectedPosition += 1;
+      checked += 1;
+      return null;
+    },
+    end(head: Head, highestPosition = head.position): ChainBreak | null {
+      if (head.position !== checked) {
+        return {
+          position: checked + 1,
+          problem: `the head says ${head.position} events, the table holds ${checked}`,
+        };
+      }
+      if (!head.hash.equals(prevHash))
+        return { position: head.position, problem: "the head hash differs from the last event's hash" };
+      if (highestPosition > head.position) {
+        return {
+          position: head.position + 1,
+          problem: `rows past the head (up to position ${highestPosition})`,
+        };
+      }
+      return null;
+    },
+  };
+}
+
+/** Walks the whole chain in position order and names the first position that does not hold. */
 export async function verifyChain(
   store: EventStore,
   onProgress?: (checked: number, total: number) => void,
 ): Promise<VerifyResult> {
   const head = await store.head();
-  let expectedPosition = 1;
-  let prevHash: Buffer = GENESIS_HASH;
-  let checked = 0;
-  const bad = (position: number, problem: string): VerifyResult => ({
-    ok: false,
-    events: checked,
+  const checker = chainChecker();
+  const result = (broken: ChainBreak | null): VerifyResult => ({
+    ok: broken === null,
+    events: checker.checked,
     headHash: head.hash.toString("hex"),
-    firstBadPosition: position,
-    problem,
+    firstBadPosition: broken?.position ?? null,
+    problem: broken?.problem ?? null,
   });
   for await (const batch of store.readAllBatches(0)) {
     for (const event of batch) {
-      const problem = checkEvent(event, expectedPosition, prevHash);
-      if (problem) return bad(expectedPosition, problem);
-      prevHash = event.hash;
-      expectedPosition += 1;
-      checked += 1;
+      const broken = checker.check(event);
+      if (broken) return result(broken);
     }
-    onProgress?.(checked, head.position);
+    onProgress?.(checker.checked, head.position);
   }
-  if (head.position !== checked) {
-    return bad(checked + 1, `the head says ${head.position} events, the table holds ${checked}`);
-  }
-  if (!head.hash.equals(prevHash))
-    return bad(head.position, "the head hash differs from the last event's hash");
-  return {
-    ok: true,
-    events: checked,
-    headHash: head.hash.toString("hex"),
-    firstBadPosition: null,
-    problem: null,
-  };
+  return result(checker.end(head, checker.checked));
 }
 
 function checkEvent(event: StoredEvent, expectedPosition: number, prevHash: Buffer): string | null {
