@@ -1,23 +1,10 @@
-import { Writable } from "node:stream";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLedger, type Ledger } from "../../src/ledger.ts";
+import { capturingLogger } from "../support/capturing-logger.ts";
 import { openServerLedger, type TestDatabase } from "../support/databases.ts";
 import { register, release, upgrade } from "./ledger-fixtures.ts";
 
 const YEAR_MS = 365 * 86_400_000;
-
-/** A pino logger whose lines the test can read. */
-function capturingLogger() {
-  const lines: Array<{ level: number; msg: string; skewMs?: number }> = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { logger: pino({ level: "info", base: undefined }, sink), lines };
-}
 
 /**
  * recorded_at comes from one clock, the database server's, read under the head lock: a writer
