@@ -82,7 +82,7 @@ export function versionOf(plugin: PluginState | undefined, version: string): Ver
 /**
  * Applies an event in place and returns the same state: the fast path for folds over a whole
  * ledger. It assigns to the state, to one plugin's fields, its `versions` record and its
- * `stops` array, and replaces (never edits) anything nested deeper, which is what lets
+ * `stops` and `previous` arrays, and replaces (never edits) anything nested deeper, which is what lets
  * `evolve` stay pure by copying just those.
  */
 export function evolveMut(state: LedgerState, event: LedgerEvent): LedgerState {
@@ -148,6 +148,7 @@ export function evolve(state: LedgerState, event: LedgerEvent): LedgerState {
         ...plugin,
         versions: { ...plugin.versions },
         stops: [...plugin.stops],
+        previous: [...plugin.previous],
       };
     }
   }
@@ -170,16 +171,32 @@ function activate(plugin: PluginState, version: string): void {
   if (plugin.active === version) return;
   if (plugin.active === null) {
     plugin.active = version;
-    plugin.previous = previousOf(plugin.stops, version);
+    remove(plugin.previous, version);
   } else stop(plugin, version);
 }
 
-/** The running version stops; `next` runs instead, or nothing. */
+/**
+ * The running version stops; `next` runs instead, or nothing. `previous` is kept equal to
+ * `previousOf(stops, active)` step by step (a fold spent a fifth more time recomputing it):
+ * the stopped version moves to the front, the next one leaves, and the stop that falls off the
+ * end of `stops` takes its version along unless a newer stop still holds it.
+ */
 function stop(plugin: PluginState, next: string | null): void {
-  plugin.stops.unshift(plugin.active as string);
-  if (plugin.stops.length > PREVIOUS_LIMIT) plugin.stops.length = PREVIOUS_LIMIT;
+  const stopped = plugin.active as string;
+  const { stops, previous } = plugin;
+  stops.unshift(stopped);
+  const dropped = stops.length > PREVIOUS_LIMIT ? stops[PREVIOUS_LIMIT] : undefined;
+  if (dropped !== undefined) stops.length = PREVIOUS_LIMIT;
+  remove(previous, stopped);
+  previous.unshift(stopped);
+  if (next !== null) remove(previous, next);
+  if (dropped !== undefined && !stops.includes(dropped)) remove(previous, dropped);
   plugin.active = next;
-  plugin.previous = previousOf(plugin.stops, next);
+}
+
+function remove(versions: string[], version: string): void {
+  const at = versions.indexOf(version);
+  if (at !== -1) versions.splice(at, 1);
 }
 
 /** The distinct versions of `stops`, newest first, without the running one. */
