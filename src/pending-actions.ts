@@ -80,6 +80,8 @@ const UNIQUE_VIOLATION = "23505";
  * Used and expired previews are deleted once their buttons have been dead this long: past the
  * day in which Telegram may redeliver the update that asked for them (a redelivery must still
  * find its row), and a few rows at a time, so each new preview's share of the work stays small.
+ * No index serves it: pruning keeps the table to about this many days of previews, and the scan
+ * stops at the batch's last match.
  */
 const PRUNE_AFTER = "2 days";
 const PRUNE_BATCH = 100;
@@ -129,7 +131,7 @@ export function pendingActions(pool: pg.Pool, schema: string, execute: Execute):
           text: `WITH pruned AS (
                    DELETE FROM ${table} WHERE id IN (
                      SELECT id FROM ${table} WHERE expires_at < clock_timestamp() - interval '${PRUNE_AFTER}'
-                      ORDER BY expires_at LIMIT ${PRUNE_BATCH})
+                      LIMIT ${PRUNE_BATCH})
                  )
                  INSERT INTO ${table} (id, update_id, chat_id, requester_user_id, command, ctx, state, created_at, expires_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, clock_timestamp(),
