@@ -11,6 +11,8 @@ const BUTTON = /^(confirm|cancel):([0-9a-f-]{36})$/;
  * only for the person who asked, and only if their role still allows the change; the preview
  * message is then edited into the outcome. The ledger write carries the press's update id as
  * causation and `tg:<update id>` as idempotency key, so a redelivered press writes nothing new.
+ * A Confirm uses the preview in the write's own transaction: when the write fails, the press
+ * says so and the preview stays open for another press.
  */
 export function confirmationFeature(services: BotServices): Composer<BotContext> {
   const { pending } = services;
