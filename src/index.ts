@@ -36,4 +36,5 @@ export type {
   TimelineInterval,
 } from "./queries/timeline-pieces.ts";
 export type { RecordedEvent } from "./recorded-event.ts";
-export type { ActorKind, Metadata, VerifyResult } from "./store/index.ts";
+export type { ActorKind, ChainBreak, Metadata, VerifyResult } from "./store/index.ts";
+export { ChainTamperedError } from "./store/index.ts";

@@ -34,8 +34,13 @@ export type LedgerOptions = {
   schema: string;
   poolSize: number;
   logger: Logger;
-  /** Time of appends and of release defaults; tests pin it. */
+  /**
+   * This process's clock: release defaults ("built now"), the end of a timeline's default window,
+   * and the check that warns when it is far from the database's. `recorded_at` is never from it.
+   */
   clock?: () => Date;
+  /** Tests only: recorded_at pinned instead of the database's clock (see EventStoreOptions). */
+  pinnedTime?: () => Date;
 };
 
 export type Progress = (done: number, total: number) => void;
@@ -70,7 +75,12 @@ export type Ledger = {
   /** Events after position `after`, in batches, in position order. */
   events(after?: number): AsyncGenerator<RecordedEvent[]>;
   verify(onProgress?: Progress): Promise<VerifyResult>;
-  rebuild(onProgress?: Progress): Promise<RebuildResult>;
+  /**
+   * Recreates every projection from the events, checking the hash chain as it reads them: a
+   * chain that does not verify throws ChainTamperedError (naming the first bad position) and
+   * changes nothing, unless `force` gives a reason (the result then says it was forced).
+   */
+  rebuild(onProgress?: Progress, options?: { force?: { reason: string } }): Promise<RebuildResult>;
   /** Previews waiting for a Telegram Confirm/Cancel (kept with the ledger, so transports hold no SQL). */
   pendingActions: PendingActions;
   /** Applies pending migrations (opening the ledger already did); the names applied. */
@@ -101,7 +111,13 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
  */
 export function createLedger(
   database: Database,
-  options: { schema: string; logger: Logger; clock?: () => Date; ownsDatabase?: boolean },
+  options: {
+    schema: string;
+    logger: Logger;
+    clock?: () => Date;
+    pinnedTime?: () => Date;
+    ownsDatabase?: boolean;
+  },
 ): Ledger {
   const { pool } = database;
   const clock = options.clock ?? (() => new Date());
@@ -110,6 +126,8 @@ export function createLedger(
     schema: options.schema,
     projections: [...projections],
     clock,
+    logger: options.logger,
+    pinnedTime: options.pinnedTime,
     prepareStatements: !database.sharedSession,
   });
   const { tables } = store;
@@ -148,9 +166,21 @@ export function createLedger(
       for await (const batch of store.readAllBatches(after)) yield batch.map(recordedEvent);
     },
     verify: (onProgress) => verifyChain(store, onProgress),
-    rebuild: (onProgress) =>
-      rebuildProjections(store, projections, { readThroughPool: !database.sharedSession, onProgress }),
-    pendingActions: pendingActions(pool, options.schema),
+    async rebuild(onProgress, rebuildOptions = {}) {
+      const result = await rebuildProjections(store, projections, {
+        readThroughPool: !database.sharedSession,
+        onProgress,
+        force: rebuildOptions.force,
+      });
+      if (result.forced) {
+        options.logger.warn(
+          { ...result.forced },
+          "rebuilt the projections from a chain that does not verify (forced)",
+        );
+      }
+      return result;
+    },
+    pendingActions: pendingActions(pool, options.schema, execute),
     migrate: () => migrate(pool, options.schema, options.logger),
     async close() {
       if (options.ownsDatabase) await database.close();
