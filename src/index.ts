@@ -36,5 +36,5 @@ export type {
   TimelineInterval,
 } from "./queries/timeline-pieces.ts";
 export type { RecordedEvent } from "./recorded-event.ts";
-export type { ActorKind, DatabaseTimeouts, Metadata, VerifyResult } from "./store/index.ts";
-export { DatabaseUnavailableError, isConnectionLost } from "./store/index.ts";
+export type { ActorKind, ChainBreak, DatabaseTimeouts, Metadata, VerifyResult } from "./store/index.ts";
+export { ChainTamperedError, DatabaseUnavailableError, isConnectionLost } from "./store/index.ts";

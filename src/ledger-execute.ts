@@ -54,6 +54,16 @@ export type ExecuteResult =
 /** A conflict is retried this many times in all, each time deciding again on fresh state. */
 const MAX_ATTEMPTS = 3;
 
+/**
+ * Work that must commit or roll back with the change: it runs in the append's transaction, under
+ * the head lock, before anything is decided. It throws to refuse (the whole attempt is rolled
+ * back and the error reaches the caller); a dry run skips it. It runs again when the attempt
+ * does (after a lost connection), so it must accept its own earlier, committed claim.
+ */
+export type Claim = (session: AppendSession) => Promise<void>;
+
+export type ExecuteOptions = { claim?: Claim };
+
 type Deps = {
   store: EventStore;
   projections: readonly string[];
@@ -64,7 +74,11 @@ type Deps = {
 };
 
 export function createExecute(deps: Deps) {
-  return async function execute(command: CommandRequest, context: ExecuteContext): Promise<ExecuteResult> {
+  return async function execute(
+    command: CommandRequest,
+    context: ExecuteContext,
+    options: ExecuteOptions = {},
+  ): Promise<ExecuteResult> {
     const parsed = ExecuteContextSchema.safeParse(context);
     if (!parsed.success) return invalid(`The request context is invalid: ${z.prettifyError(parsed.error)}`);
     const ctx = parsed.data;
@@ -107,6 +121,7 @@ export function createExecute(deps: Deps) {
           tries += 1;
           const lookUp = ctx.idempotencyKey !== undefined || tries > 1;
           return deps.store.transact(async (session): Promise<ExecuteResult> => {
+            if (options.claim && !dryRun) await options.claim(session);
             if (idempotency && lookUp) {
               const earlier = await session.findIdempotent(idempotency);
               if (earlier) return replayed(earlier, ctx.idempotencyKey !== undefined);

@@ -38,8 +38,13 @@ export type LedgerOptions = {
   schema: string;
   poolSize: number;
   logger: Logger;
-  /** Time of appends and of release defaults; tests pin it. */
+  /**
+   * This process's clock: release defaults ("built now"), the end of a timeline's default window,
+   * and the check that warns when it is far from the database's. `recorded_at` is never from it.
+   */
   clock?: () => Date;
+  /** Tests only: recorded_at pinned instead of the database's clock (see EventStoreOptions). */
+  pinnedTime?: () => Date;
   /** Connect, statement and retry bounds (README "Configuration"); the documented defaults if unset. */
   timeouts?: DatabaseTimeouts | undefined;
 };
@@ -76,7 +81,12 @@ export type Ledger = {
   /** Events after position `after`, in batches, in position order. */
   events(after?: number): AsyncGenerator<RecordedEvent[]>;
   verify(onProgress?: Progress): Promise<VerifyResult>;
-  rebuild(onProgress?: Progress): Promise<RebuildResult>;
+  /**
+   * Recreates every projection from the events, checking the hash chain as it reads them: a
+   * chain that does not verify throws ChainTamperedError (naming the first bad position) and
+   * changes nothing, unless `force` gives a reason (the result then says it was forced).
+   */
+  rebuild(onProgress?: Progress, options?: { force?: { reason: string } }): Promise<RebuildResult>;
   /** Previews waiting for a Telegram Confirm/Cancel (kept with the ledger, so transports hold no SQL). */
   pendingActions: PendingActions;
   /** Applies pending migrations (opening the ledger already did); the names applied. */
@@ -121,6 +131,7 @@ export function createLedger(
     schema: string;
     logger: Logger;
     clock?: () => Date;
+    pinnedTime?: () => Date;
     ownsDatabase?: boolean;
     timeouts?: DatabaseTimeouts | undefined;
   },
@@ -140,6 +151,8 @@ export function createLedger(
     schema: options.schema,
     projections: [...projections],
     clock,
+    logger: options.logger,
+    pinnedTime: options.pinnedTime,
     prepareStatements: !database.sharedSession,
   });
   const { tables } = store;
@@ -198,11 +211,23 @@ export function createLedger(
     // A whole walk again: it only reads, and its progress starts over.
     verify: (onProgress) => retry("verify", () => verifyChain(store, onProgress)),
     // One transaction: a lost connection rolls all of it back, so it runs again from the start.
-    rebuild: (onProgress) =>
-      retry("rebuild", () =>
-        rebuildProjections(store, projections, { readThroughPool: !database.sharedSession, onProgress }),
-      ),
-    pendingActions: pendingActions(pool, options.schema),
+    async rebuild(onProgress, rebuildOptions = {}) {
+      const result = await retry("rebuild", () =>
+        rebuildProjections(store, projections, {
+          readThroughPool: !database.sharedSession,
+          onProgress,
+          force: rebuildOptions.force,
+        }),
+      );
+      if (result.forced) {
+        options.logger.warn(
+          { ...result.forced },
+          "rebuilt the projections from a chain that does not verify (forced)",
+        );
+      }
+      return result;
+    },
+    pendingActions: pendingActions(pool, options.schema, execute),
     migrate: () => retry("migrate", () => migrate(pool, options.schema, options.logger)),
     async close() {
       if (options.ownsDatabase) await database.close();

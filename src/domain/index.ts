@@ -73,6 +73,7 @@ export {
   type PluginState,
   PREVIOUS_LIMIT,
   pluginOf,
+  previousOf,
   type ReleaseInfo,
   type VersionState,
   versionOf,

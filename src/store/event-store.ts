@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import type pg from "pg";
+import type { Logger } from "../log.ts";
 import { withCheckedOut } from "./checked-out.ts";
 import { asConflict, ConcurrencyError, IdempotencyConflictError } from "./errors.ts";
 import { canonicalJson, eventHashOfJson, GENESIS_HASH, type HashedText } from "./hash-chain.ts";
@@ -68,11 +69,18 @@ export type StatementNamer = (name: string) => { name?: string };
 
 export type Head = { position: number; hash: Buffer; recordedAt: Date | null };
 
+/** A writer whose clock is further than this from the database's is warned about. */
+export const CLOCK_SKEW_WARNING_MS = 60_000;
+/** ... and then no more than once an hour per store, however many appends it makes. */
+const SKEW_WARNING_INTERVAL_MS = 3_600_000;
+
 /** What a caller may do while it holds the head lock (see `EventStore.transact`). */
 export type AppendSession = {
   client: pg.PoolClient;
   tables: Tables;
   head: Head;
+  /** The database server's clock_timestamp(), read once the head lock was granted. */
+  databaseTime: Date;
   named: StatementNamer;
   /**
    * Stream versions as of now, by stream id. `streamVersion` fills it and `write` keeps it
@@ -90,7 +98,18 @@ export type EventStoreOptions = {
   pool: pg.Pool;
   schema: string;
   projections?: InlineProjection[];
+  /**
+   * This process's own clock. It decides nothing that is recorded: each append compares it with
+   * the database's, and warns (to `logger`) when they are more than a minute apart.
+   */
   clock?: () => Date;
+  logger?: Logger;
+  /**
+   * Tests only: `recorded_at` from this instead of the database's clock, for histories that must
+   * span days or years (timelines, as-of queries, A/B segments, projection dumps compared across
+   * two ledgers) in a test that runs for seconds. Still never goes backwards along positions.
+   */
+  pinnedTime?: () => Date;
   /**
    * Name (prepare once per connection) the statements of the append path. Only on a PostgreSQL
    * server: through PGlite's socket every connection shares one backend, so a second connection
@@ -118,6 +137,7 @@ export function createEventStore(options: EventStoreOptions) {
   const tables = tablesIn(options.schema);
   const projections = options.projections ?? [];
   const clock = options.clock ?? (() => new Date());
+  let skewWarnedAt: number | null = null;
   const named: StatementNamer = (name) =>
     options.prepareStatements ? { name: `ledger-${name}-${tables.schema}` } : {};
 
@@ -133,15 +153,20 @@ export function createEventStore(options: EventStoreOptions) {
       return await withCheckedOut(
         pool,
         async (client) => {
-          // Two statements in one simple query: one round trip instead of two, before every append.
+          // Three statements in one simple query: one round trip before every append. The time is
+          // read by a statement of its own after the lock: in the locking SELECT itself the target
+          // list may be evaluated before the wait for the lock, and an append that waited would
+          // then record a moment earlier than the one it follows.
           const results = (await client.query({
-            text: `BEGIN; SELECT position, hash, recorded_at FROM ${tables.head} FOR UPDATE`,
+            text: `BEGIN; SELECT position, hash, recorded_at FROM ${tables.head} FOR UPDATE; SELECT clock_timestamp()`,
             rowMode: "array",
           })) as unknown as pg.QueryResult[];
           const [position, hash, recordedAt] = results[1]?.rows[0] ?? [];
           if (position === undefined)
             throw new Error(`the ledger in schema "${tables.schema}" has no head row; run migrate`);
-          const session = createSession(client, { position, hash, recordedAt });
+          const databaseTime = results[2]?.rows[0]?.[0] as Date;
+          warnOfSkew(databaseTime);
+          const session = createSession(client, { position, hash, recordedAt }, databaseTime);
           const result = await work(session);
           await client.query("COMMIT");
           return result;
@@ -153,11 +178,25 @@ export function createEventStore(options: EventStoreOptions) {
     }
   }
 
-  function createSession(client: pg.PoolClient, head: Head): AppendSession {
+  /** One clock for recorded_at is the database's; a writer far from it is told, not obeyed. */
+  function warnOfSkew(databaseTime: Date): void {
+    const skewMs = clock().getTime() - databaseTime.getTime();
+    if (Math.abs(skewMs) <= CLOCK_SKEW_WARNING_MS) return;
+    const now = performance.now();
+    if (skewWarnedAt !== null && now - skewWarnedAt < SKEW_WARNING_INTERVAL_MS) return;
+    skewWarnedAt = now;
+    options.logger?.warn(
+      { skewMs, databaseTime: databaseTime.toISOString(), processTime: clock().toISOString() },
+      "this process's clock differs from the database's by more than a minute; events are recorded at the database's time",
+    );
+  }
+
+  function createSession(client: pg.PoolClient, head: Head, databaseTime: Date): AppendSession {
     const session: AppendSession = {
       client,
       tables,
       head,
+      databaseTime,
       named,
       knownVersions: new Map(),
       async findIdempotent({ key, request }) {
@@ -212,9 +251,10 @@ export function createEventStore(options: EventStoreOptions) {
 
   async function buildRows(session: AppendSession, appends: StreamAppend[], metadata: Metadata) {
     if (appends.every((a) => a.events.length === 0)) throw new Error("an append needs at least one event");
-    // recorded_at never goes backwards along positions, even if the clock does: as-of-time reads
+    // recorded_at is the database's clock, read under the head lock, and never goes backwards
+    // along positions even if that clock does (a server's clock set back): as-of-time reads
     // rely on it.
-    const now = clock();
+    const now = options.pinnedTime?.() ?? session.databaseTime;
     const recordedAt =
       session.head.recordedAt && session.head.recordedAt > now ? session.head.recordedAt : now;
     const unknown = [...new Set(appends.map((a) => a.streamId))].filter(

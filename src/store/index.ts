@@ -9,4 +9,10 @@ export { DatabaseUnavailableError, isConnectionLost } from "./connection-errors.
 export { ConcurrencyError, IdempotencyConflictError } from "./errors.ts";
 export * from "./event-store.ts";
 export { migrate } from "./migrate.ts";
-export { type VerifyResult, verifyChain } from "./verify.ts";
+export {
+  type ChainBreak,
+  ChainTamperedError,
+  chainChecker,
+  type VerifyResult,
+  verifyChain,
+} from "./verify.ts";

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { Writable } from "node:stream";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
@@ -103,6 +104,35 @@ describe.skipIf(inject("serverKind") !== "postgres")("connection faults on a Pos
     const again = written(await h.ledger.execute(release("1.0.0"), context));
     expect(again.replayed).toBe(true);
     expect(again.events.map((e) => e.position)).toEqual(first.events.map((e) => e.position));
+  });
+
+  it("confirms a Telegram preview once when the answer to its COMMIT is lost", async () => {
+    written(await h.ledger.execute(release("1.0.0"), operator));
+    written(await h.ledger.execute(release("1.1.0"), operator));
+    written(await h.ledger.execute({ kind: "register", pluginId: "faulty", version: "1.0.0" }, operator));
+    const id = randomUUID();
+    await h.ledger.pendingActions.create({
+      id,
+      updateId: 91_001,
+      chatId: 7,
+      requesterUserId: 7,
+      command: { kind: "upgrade", pluginId: "faulty", version: "1.1.0" },
+      ctx: { actor: { kind: "telegram", id: "7", name: "op" } },
+      state: "pending",
+      ttlMs: 120_000,
+    });
+    const sprung = h.proxy.cutAfterSending("COMMIT");
+    // The retry finds the press's key: the preview used in the lost transaction is not "already used".
+    const confirmed = await h.ledger.pendingActions.confirm(
+      id,
+      { userId: 7, updateId: 91_002 },
+      { causationId: "91002", idempotencyKey: "tg:91002" },
+    );
+    await sprung;
+    expect(confirmed?.result.ok).toBe(true);
+    expect(await eventsWithKey(h.direct, "tg:91002")).toHaveLength(1);
+    expect((await h.ledger.pendingActions.find(id))?.state).toBe("confirmed");
+    expect(await h.ledger.activeVersion("faulty")).toBe("1.1.0");
   });
 
   it("fails only the operation when a checked-out connection is cut between its statements", async () => {

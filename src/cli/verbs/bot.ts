@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { createLedgerBot } from "../../telegram/bot.ts";
+import { BotTokenRejectedError, TelegramUnreachableError } from "../../telegram/startup-retry.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
 import type { Run } from "./run.ts";
@@ -48,6 +49,8 @@ export async function serveBot(ctx: CliContext): Promise<void> {
     await bot.stopped;
   } catch (error) {
     await bot.stop("failed").catch(() => {});
+    if (error instanceof BotTokenRejectedError) throw new CliError(error.message, ExitCode.invalid);
+    if (error instanceof TelegramUnreachableError) throw new CliError(error.message, ExitCode.unexpected);
     throw error;
   } finally {
     process.off("SIGINT", onSignal);
