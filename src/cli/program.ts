@@ -1,5 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config.ts";
+import { TransparencyError } from "../ledger.ts";
+import { SigningKeyError } from "../signing-key.ts";
 import { ConcurrencyError, IdempotencyConflictError } from "../store/errors.ts";
 import { type CliContext, createContext, type GlobalOptions } from "./context.ts";
 import { CliError, ExitCode } from "./exit-codes.ts";
@@ -10,6 +12,7 @@ import { registerChangeVerbs } from "./verbs/changes.ts";
 import { registerQueryVerbs } from "./verbs/queries.ts";
 import { registerStartVerb } from "./verbs/start.ts";
 import { registerTimelineVerb } from "./verbs/timeline.ts";
+import { registerTransparencyVerbs } from "./verbs/transparency.ts";
 
 /**
  * Builds the `plugin-ledger` program. Each verb module parses its arguments, calls the ledger and
@@ -49,6 +52,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerQueryVerbs(program, run);
   registerTimelineVerb(program, run);
   registerAdminVerbs(program, run);
+  registerTransparencyVerbs(program, run);
   registerBotVerb(program, run);
   return program;
 }
@@ -69,7 +73,11 @@ export function report(error: unknown): number {
     say(error.message);
     return error.exitCode;
   }
-  if (error instanceof ConfigError) {
+  if (
+    error instanceof ConfigError ||
+    error instanceof SigningKeyError ||
+    error instanceof TransparencyError
+  ) {
     say(error.message);
     return ExitCode.invalid;
   }

@@ -1,0 +1,158 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { merkle } from "../../projections/merkle.ts";
+import {
+  appendLeaves,
+  type Hash,
+  leafHash,
+  rootOfFrontier,
+  verifyConsistency,
+  verifyInclusion,
+} from "../../src/domain/merkle-tree.ts";
+import { parseVerifierKey, signerFromSeed } from "../../src/domain/signed-note.ts";
+import { createLedger, type Ledger } from "../../src/ledger.ts";
+import { catchUpMerkle, merkleLag } from "../../src/merkle-catch-up.ts";
+import { consistencyProof, inclusionProof, treeRoot } from "../../src/merkle-proofs.ts";
+import { verifyProofFile } from "../../src/proof-file.ts";
+import { createEventStore, type EventStore, type Metadata } from "../../src/store/event-store.ts";
+import { backends, type TestDatabase, testLogger } from "../support/databases.ts";
+
+const actor: Metadata = { actor: { kind: "system", id: "test" } };
+const signer = signerFromSeed("plugin-ledger/test", Buffer.alloc(32, 7));
+
+describe.each(backends)("Merkle tree on $name", ({ open }) => {
+  let db: TestDatabase;
+  let withTree: EventStore;
+  let bare: EventStore;
+  let ledger: Ledger;
+
+  beforeAll(async () => {
+    db = await open();
+    const options = { pool: db.db.pool, schema: db.schema, prepareStatements: !db.db.sharedSession };
+    withTree = createEventStore({ ...options, projections: [merkle] });
+    bare = createEventStore(options);
+    ledger = createLedger(db.db, { schema: db.schema, logger: testLogger, origin: signer.name, signer });
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  /** Every event hash, in position order: the tree's leaves, read straight from the events. */
+  async function leaves(): Promise<Hash[]> {
+    const found = await db.db.pool.query(`SELECT hash FROM "${db.schema}".events ORDER BY position`);
+    return found.rows.map((r) => leafHash(r.hash));
+  }
+  const rootOf = (l: Hash[], size: number) => rootOfFrontier(appendLeaves([], 0, l.slice(0, size)).frontier);
+  const tables = () => withTree.tables;
+
+  it("keeps the tree in the append, in batches of any size, equal to the events' tree at every size", async () => {
+    let n = 0;
+    for (const batch of [1, 1, 3, 15, 1, 16, 17, 2, 40, 1, 31, 33, 5]) {
+      const events = Array.from({ length: batch }, () => ({ type: "Tick", data: { n: n++ } }));
+      await withTree.append(`plugin-s${n % 3}`, "any", events, actor);
+    }
+    // A rolled-back append leaves this process's remembered edge ahead of the table: the next
+    // append must notice and read the edge from the table.
+    await expect(
+      withTree.transact(async (session) => {
+        await session.write(
+          [{ streamId: "plugin-x", events: [{ type: "Tick", data: { lost: true } }] }],
+          actor,
+        );
+        throw new Error("roll back");
+      }),
+    ).rejects.toThrow("roll back");
+    await withTree.append("plugin-x", "any", [{ type: "Tick", data: { n: n++ } }], actor);
+    const all = await leaves();
+    expect(all).toHaveLength(n);
+    for (let size = 0; size <= n; size++) {
+      expect((await treeRoot(db.db.pool, tables(), size)).equals(rootOf(all, size))).toBe(true);
+    }
+    const stored = await db.db.pool.query(`SELECT count(*)::int AS c FROM "${db.schema}".merkle_nodes`);
+    expect(stored.rows[0].c).toBe(
+      Math.floor(n / 16) + Math.floor(n / 32) + Math.floor(n / 64) + Math.floor(n / 128),
+    );
+  });
+
+  it("gives inclusion and consistency proofs that verify, for every leaf and size pair sampled", async () => {
+    const all = await leaves();
+    const n = all.length;
+    for (const size of [1, 2, 15, 16, 17, 63, 64, 100, n]) {
+      for (const index of [0, Math.floor(size / 2), size - 1]) {
+        const { proof, root } = await inclusionProof(db.db.pool, tables(), index, size);
+        expect(root.equals(rootOf(all, size))).toBe(true);
+        expect(verifyInclusion(index, size, all[index] as Hash, proof, root)).toBe(true);
+      }
+      for (const from of [1, 7, 16, 33, size]) {
+        if (from > size) continue;
+        const { proof, root } = await consistencyProof(db.db.pool, tables(), from, size);
+        expect(verifyConsistency(from, size, rootOf(all, from), root, proof)).toBe(true);
+      }
+    }
+  });
+
+  it("catches up after appends made without it, to the same tree", async () => {
+    await db.db.pool.query(
+      `INSERT INTO "${db.schema}".projection_checkpoints (projection, position)
+         SELECT 'merkle', position FROM "${db.schema}".head
+       ON CONFLICT (projection) DO UPDATE SET position = EXCLUDED.position`,
+    );
+    for (let i = 0; i < 7; i++) {
+      await bare.append(
+        "plugin-bare",
+        "any",
+        Array.from({ length: 9 }, (_, j) => ({ type: "Tick", data: { i, j } })),
+        actor,
+      );
+    }
+    const lag = await merkleLag(bare);
+    expect(lag.head - lag.tree).toBe(63);
+    expect(await catchUpMerkle(bare)).toBe(63);
+    expect(await catchUpMerkle(bare)).toBe(0);
+    const all = await leaves();
+    expect((await treeRoot(db.db.pool, tables(), all.length)).equals(rootOf(all, all.length))).toBe(true);
+    await withTree.append("plugin-after", "any", [{ type: "Tick", data: {} }], actor);
+    const after = await leaves();
+    expect((await treeRoot(db.db.pool, tables(), after.length)).equals(rootOf(after, after.length))).toBe(
+      true,
+    );
+  });
+
+  it("signs one checkpoint per size, returns the stored one when asked again, and refuses to edit it", async () => {
+    const first = await ledger.checkpoint();
+    const again = await ledger.checkpoint();
+    expect(again).toEqual(first);
+    expect(first.note).toMatch(
+      /^plugin-ledger\/test\n\d+\n[A-Za-z0-9+/]{43}=\n\n— plugin-ledger\/test [A-Za-z0-9+/=]+\n$/,
+    );
+    expect(first.size).toBe((await leaves()).length);
+    expect(await ledger.latestCheckpoint()).toEqual(first);
+    expect(await ledger.checkpointAt(first.size)).toEqual(first);
+    const table = `"${db.schema}".signed_checkpoints`;
+    await expect(db.db.pool.query(`UPDATE ${table} SET note = 'forged'`)).rejects.toThrow(/append-only/);
+    await expect(db.db.pool.query(`DELETE FROM ${table}`)).rejects.toThrow(/append-only/);
+    await expect(db.db.pool.query(`TRUNCATE ${table}`)).rejects.toThrow(/append-only/);
+  });
+
+  it("proves an event against the checkpoint, offline; later checkpoints are consistent with it", async () => {
+    const verifier = parseVerifierKey(
+      `${signer.name}+${signer.keyId.toString("hex")}+${Buffer.concat([Buffer.from([1]), signer.publicKey]).toString("base64")}`,
+    );
+    const earlier = (await ledger.latestCheckpoint())?.note as string;
+    const proof = await ledger.prove(5);
+    const check = verifyProofFile(proof.file, verifier);
+    expect(check).toMatchObject({ ok: true, position: 5, treeSize: proof.checkpoint.size });
+    await withTree.append("plugin-later", "any", [{ type: "Tick", data: { later: 1 } }], actor);
+    const later = await ledger.checkpoint();
+    expect(later.size).toBe(proof.checkpoint.size + 1);
+    const consistent = await ledger.checkConsistency(earlier, verifier);
+    expect(consistent).toMatchObject({
+      ok: true,
+      treeSize: later.size,
+      signatureChecked: true,
+      problem: null,
+    });
+    const audit = await ledger.auditCheckpoint(earlier, verifier);
+    expect(audit).toMatchObject({ ok: true, broken: [], lastHolding: { size: later.size } });
+    expect((await ledger.prove(5, proof.checkpoint.size)).file).toBe(proof.file);
+  });
+});
