@@ -65,9 +65,23 @@ export function formatPrivateKey(name: string, seed: Buffer): string {
   return `PRIVATE+KEY+${name}+${signer.keyId.toString("hex")}+${body}`;
 }
 
+/** Splits "a+b+rest" in `count` parts: the last one is base64, which may hold "+" itself. */
+function splitKey(text: string, count: number): string[] | null {
+  const parts: string[] = [];
+  let rest = text.trim();
+  for (let i = 1; i < count; i++) {
+    const at = rest.indexOf("+");
+    if (at < 0) return null;
+    parts.push(rest.slice(0, at));
+    rest = rest.slice(at + 1);
+  }
+  parts.push(rest);
+  return parts;
+}
+
 export function parseVerifierKey(text: string): Verifier {
-  const parts = text.trim().split("+");
-  if (parts.length !== 3) throw new NoteError("a verifier key is <name>+<key id hex>+<base64 key>");
+  const parts = splitKey(text, 3);
+  if (parts === null) throw new NoteError("a verifier key is <name>+<key id hex>+<base64 key>");
   const [name, idHex, body] = parts as [string, string, string];
   if (!isKeyName(name)) throw new NoteError("the verifier key's name is empty or has spaces");
   if (!/^[0-9a-f]{8}$/.test(idHex)) throw new NoteError("the verifier key's id is not 8 hex digits");
@@ -83,8 +97,8 @@ export function parseVerifierKey(text: string): Verifier {
 }
 
 export function parsePrivateKey(text: string): Signer {
-  const parts = text.trim().split("+");
-  if (parts.length !== 5 || parts[0] !== "PRIVATE" || parts[1] !== "KEY") {
+  const parts = splitKey(text, 5);
+  if (parts === null || parts[0] !== "PRIVATE" || parts[1] !== "KEY") {
     throw new NoteError("a signing key file holds PRIVATE+KEY+<name>+<key id hex>+<base64 key>");
   }
   const [, , name, idHex, body] = parts as [string, string, string, string, string];
