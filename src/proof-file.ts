@@ -99,7 +99,8 @@ export function verifyProofFile(
   verifier: Verifier,
   expectedOrigin = verifier.name,
 ): ProofCheck {
-  const fail = (reason: string): ProofCheck => ({ ok: false, reason });
+  // One line, whatever a parser's message held (JSON.parse quotes the text it stopped at).
+  const fail = (reason: string): ProofCheck => ({ ok: false, reason: reason.replace(/\s+/g, " ") });
   let json: unknown;
   try {
     json = JSON.parse(text);
