@@ -1,9 +1,8 @@
-import type pg from "pg";
-import { merkle } from "../projections/merkle.ts";
-import { createEventStore, type EventStore } from "./store/index.ts";
+import { growTree, readHashes } from "../projections/merkle.ts";
+import type { EventStore } from "./store/index.ts";
 
 /** Events per read while catching up: a few seconds of hashing per million. */
-const BATCH = 5000;
+const BATCH = 10_000;
 
 /** How far the tree is behind the events (0 when it is at the head). */
 export async function merkleLag(store: EventStore): Promise<{ tree: number; head: number }> {
@@ -34,12 +33,14 @@ export async function catchUpMerkle(
       rowMode: "array",
     });
     const from = Number(found.rows[0]?.[0] ?? 0);
-    // Read in this transaction: through PGlite's socket another connection would wait for it.
-    const reader = createEventStore({ pool: client as unknown as pg.Pool, schema: tables.schema });
+    // Only the hash column, read in this transaction (through PGlite's socket another
+    // connection would wait for it).
     let done = 0;
-    for await (const batch of reader.readAllBatches(from, BATCH, head.position)) {
-      await merkle.apply(client, batch, tables, named);
-      done += batch.length;
+    for (let after = from; after < head.position; after += BATCH) {
+      const to = Math.min(after + BATCH, head.position);
+      const { before, hashes } = await readHashes(client, tables, after, to);
+      await growTree(client, tables, named, after, before, hashes);
+      done += hashes.length;
       onProgress?.(done, head.position - from);
     }
     await client.query({
