@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { merkle } from "../../projections/merkle.ts";
+import { startCheckpointSigner } from "../../src/checkpoint-signer.ts";
 import {
   appendLeaves,
   type Hash,
@@ -154,5 +155,36 @@ describe.each(backends)("Merkle tree on $name", ({ open }) => {
     const audit = await ledger.auditCheckpoint(earlier, verifier);
     expect(audit).toMatchObject({ ok: true, broken: [], lastHolding: { size: later.size } });
     expect((await ledger.prove(5, proof.checkpoint.size)).file).toBe(proof.file);
+  });
+
+  it("signs a checkpoint every N events, or every M minutes while events came", async () => {
+    let clock = Date.now();
+    const tick = async (n: number) => {
+      for (let i = 0; i < n; i++)
+        await withTree.append("plugin-sig", "any", [{ type: "Tick", data: { i } }], actor);
+    };
+    const byEvents = startCheckpointSigner(ledger, { events: 3, minutes: undefined }, testLogger, {
+      pollMs: 3_600_000,
+    });
+    expect(await byEvents.tick()).toBe("waiting");
+    await tick(2);
+    expect(await byEvents.tick()).toBe("waiting");
+    await tick(1);
+    expect(await byEvents.tick()).toBe("signed");
+    expect((await ledger.latestCheckpoint())?.size).toBe((await ledger.treeHead()).size);
+    await byEvents.stop();
+
+    const byTime = startCheckpointSigner(ledger, { events: undefined, minutes: 10 }, testLogger, {
+      pollMs: 3_600_000,
+      now: () => clock,
+    });
+    await tick(1);
+    clock += 9 * 60_000;
+    expect(await byTime.tick()).toBe("waiting");
+    clock += 2 * 60_000;
+    expect(await byTime.tick()).toBe("signed");
+    clock += 60 * 60_000;
+    expect(await byTime.tick()).toBe("waiting");
+    await byTime.stop();
   });
 });
