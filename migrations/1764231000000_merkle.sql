@@ -43,9 +43,40 @@ CREATE TRIGGER signed_checkpoints_refuse_truncate
   BEFORE TRUNCATE ON signed_checkpoints
   FOR EACH STATEMENT EXECUTE FUNCTION signed_checkpoints_refuse_change();
 
--- On a ledger with history the tree starts empty and behind: opening the ledger fills it from
--- the events (src/merkle-catch-up.ts) before anything appends, as `rebuild` would.
-INSERT INTO projection_checkpoints (projection, position) VALUES ('merkle', 0);
+-- On a ledger with history, the tree is built here from the events, level by level (RFC 6962:
+-- leaf SHA-256(0x00 || hash), node SHA-256(0x01 || left || right); a level's last node without a
+-- right sibling waits, as in projections/merkle.ts), so commands go on at once. The levels below 4
+-- only pass through a temporary table. A million events take seconds, once.
+CREATE TEMPORARY TABLE merkle_fill (
+  level  integer NOT NULL,
+  index  bigint  NOT NULL,
+  hash   bytea   NOT NULL,
+  PRIMARY KEY (level, index)
+) ON COMMIT DROP;
+
+INSERT INTO merkle_fill (level, index, hash)
+SELECT 0, position - 1, sha256('\x00'::bytea || hash) FROM events;
+
+DO $$
+DECLARE
+  next_level integer := 1;
+BEGIN
+  LOOP
+    INSERT INTO merkle_fill (level, index, hash)
+    SELECT next_level, l.index / 2, sha256('\x01'::bytea || l.hash || r.hash)
+      FROM merkle_fill l
+      JOIN merkle_fill r ON r.level = l.level AND r.index = l.index + 1
+     WHERE l.level = next_level - 1 AND l.index % 2 = 0;
+    EXIT WHEN NOT FOUND;
+    next_level := next_level + 1;
+  END LOOP;
+END
+$$;
+
+INSERT INTO merkle_nodes (level, index, hash) SELECT level, index, hash FROM merkle_fill WHERE level >= 4;
+
+INSERT INTO projection_checkpoints (projection, position) SELECT 'merkle', position FROM head
+ON CONFLICT (projection) DO UPDATE SET position = EXCLUDED.position;
 
 -- Down Migration
 

@@ -135,12 +135,16 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
   }
   const ledger = createLedger(database, { ...options, ownsDatabase: true });
   try {
-    // A ledger that had events before the Merkle tree existed gets its tree now, once.
+    // Events appended without projections (a bare store, an import by other means) get their
+    // leaves now. A ledger whose events cannot be read as a tree (a deleted row) still opens,
+    // so that `verify` can say what is wrong; the tree's own calls then fail with the reason.
     const added = await catchUpMerkle(ledger.store);
     if (added > 0) options.logger.info({ events: added }, "Merkle tree filled from the events");
   } catch (error) {
-    await database.close();
-    throw error;
+    options.logger.warn(
+      { err: (error as Error).message },
+      "the Merkle tree could not be brought to the head",
+    );
   }
   return ledger;
 }

@@ -1,3 +1,5 @@
+import { readdirSync } from "node:fs";
+import { runner } from "node-pg-migrate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { merkle } from "../../projections/merkle.ts";
 import { startCheckpointSigner } from "../../src/checkpoint-signer.ts";
@@ -10,12 +12,13 @@ import {
   verifyInclusion,
 } from "../../src/domain/merkle-tree.ts";
 import { parseVerifierKey, signerFromSeed } from "../../src/domain/signed-note.ts";
-import { createLedger, type Ledger } from "../../src/ledger.ts";
+import { createLedger, type Ledger, openLedger } from "../../src/ledger.ts";
 import { catchUpMerkle, merkleLag } from "../../src/merkle-catch-up.ts";
 import { consistencyProof, inclusionProof, treeRoot } from "../../src/merkle-proofs.ts";
 import { verifyProofFile } from "../../src/proof-file.ts";
 import { createEventStore, type EventStore, type Metadata } from "../../src/store/event-store.ts";
-import { backends, type TestDatabase, testLogger } from "../support/databases.ts";
+import { MIGRATIONS_DIR, migrate } from "../../src/store/migrate.ts";
+import { backends, type TestDatabase, testLogger, uniqueSchema } from "../support/databases.ts";
 
 const actor: Metadata = { actor: { kind: "system", id: "test" } };
 const signer = signerFromSeed("plugin-ledger/test", Buffer.alloc(32, 7));
@@ -186,5 +189,128 @@ describe.each(backends)("Merkle tree on $name", ({ open }) => {
     clock += 60 * 60_000;
     expect(await byTime.tick()).toBe("waiting");
     await byTime.stop();
+  });
+});
+
+describe("Merkle tree rebuilt and filled from the events", () => {
+  let db: TestDatabase;
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  const release = (n: number) => ({
+    pluginId: `p${n % 7}`,
+    version: `1.${Math.floor(n / 7)}.0`,
+    buildDate: "2026-01-01",
+    author: "a",
+  });
+
+  async function nodes(): Promise<string[]> {
+    const found = await db.db.pool.query(
+      `SELECT level, index, encode(hash, 'hex') AS hash FROM "${db.schema}".merkle_nodes ORDER BY level, index`,
+    );
+    return found.rows.map((r) => `${r.level}/${r.index}/${r.hash}`);
+  }
+
+  it("rebuild gives the same tree, and opening a ledger that predates the tree fills it", async () => {
+    db = await backends[0].open();
+    const ledger = createLedger(db.db, { schema: db.schema, logger: testLogger });
+    let n = 0;
+    for (const batch of [1, 40, 3, 17, 64, 1, 50]) {
+      const releases = Array.from({ length: batch }, () => release(n++));
+      const result = await ledger.execute({ kind: "import", releases }, { actor: { kind: "cli", id: "t" } });
+      expect(result.ok).toBe(true);
+    }
+    const live = await nodes();
+    const head = await ledger.treeHead();
+    expect(head.size).toBe(n);
+    expect(live.length).toBeGreaterThan(10);
+
+    await ledger.rebuild();
+    expect(await nodes()).toEqual(live);
+
+    // A ledger from before the tree: no nodes, its checkpoint at 0.
+    await db.db.pool.query(`TRUNCATE "${db.schema}".merkle_nodes`);
+    await db.db.pool.query(
+      `UPDATE "${db.schema}".projection_checkpoints SET position = 0 WHERE projection = 'merkle'`,
+    );
+    const opened = await openLedger({
+      databaseUrl: db.env.DATABASE_URL,
+      dataDir: "unused",
+      schema: db.schema,
+      poolSize: 2,
+      logger: testLogger,
+    });
+    try {
+      expect(await nodes()).toEqual(live);
+      expect(await opened.treeHead()).toEqual(head);
+      const after = await opened.execute(
+        { kind: "release", ...release(n++) },
+        { actor: { kind: "cli", id: "t" } },
+      );
+      expect(after.ok).toBe(true);
+    } finally {
+      await opened.close();
+    }
+  });
+});
+
+describe("the merkle migration on a ledger that already holds events", () => {
+  it("builds the same tree in SQL as the projection does, and sets its checkpoint at the head", async () => {
+    const test = await backends[0].open();
+    const schema = uniqueSchema("old");
+    try {
+      const client = await test.db.pool.connect();
+      try {
+        await runner({
+          dbClient: client,
+          dir: MIGRATIONS_DIR,
+          direction: "up",
+          count: readdirSync(MIGRATIONS_DIR).filter((name) => name < "1764231000000_merkle.sql").length,
+          migrationsTable: "pgmigrations",
+          schema,
+          migrationsSchema: schema,
+          createSchema: true,
+          createMigrationsSchema: true,
+          advisoryLockMode: "wait",
+          log: () => {},
+        });
+        await client.query("RESET search_path");
+      } finally {
+        client.release();
+      }
+      const store = createEventStore({ pool: test.db.pool, schema });
+      for (const batch of [5, 30, 1, 64, 100]) {
+        await store.append(
+          "plugin-old",
+          "any",
+          Array.from({ length: batch }, (_, i) => ({ type: "Tick", data: { i } })),
+          actor,
+        );
+      }
+      await migrate(test.db.pool, schema, testLogger);
+      const found = await test.db.pool.query(`SELECT hash FROM "${schema}".events ORDER BY position`);
+      const { completed } = appendLeaves(
+        [],
+        0,
+        found.rows.map((r) => leafHash(r.hash)),
+      );
+      const expected = completed
+        .filter((n) => n.level >= 4)
+        .map((n) => `${n.level}/${n.index}/${n.hash.toString("hex")}`)
+        .sort();
+      const stored = await test.db.pool.query(
+        `SELECT level, index, encode(hash, 'hex') AS hash FROM "${schema}".merkle_nodes`,
+      );
+      expect(stored.rows.map((r) => `${r.level}/${r.index}/${r.hash}`).sort()).toEqual(expected);
+      expect(expected).toHaveLength(12 + 6 + 3 + 1);
+      const checkpoint = await test.db.pool.query(
+        `SELECT position FROM "${schema}".projection_checkpoints WHERE projection = 'merkle'`,
+      );
+      expect(Number(checkpoint.rows[0]?.position)).toBe(200);
+    } finally {
+      await test.db.pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await test.close();
+    }
   });
 });
