@@ -143,7 +143,7 @@ export async function auditCheckpoint(
   const fromEvents = roots.get(read.checkpoint.size);
   const check = await checkConsistency(db, tables, read, treeSize);
   const headRoot = roots.get(treeSize) as Hash;
-  if (!fromEvents || !fromEvents.equals(read.checkpoint.rootHash)) {
+  if (fromEvents?.equals(read.checkpoint.rootHash) !== true) {
     const problem = fromEvents
       ? `today's first ${read.checkpoint.size} events give another root than the checkpoint: history was rewritten`
       : check.problem;

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
+import { readSigningKey } from "../../signing-key.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
 import { endProgress } from "../output.ts";
 import { nonNegativeInt } from "./arguments.ts";
@@ -29,7 +30,12 @@ export function registerAdminVerbs(program: Command, run: Run): void {
     .option("--key <verifierKey>", "check the checkpoint's signature with this verifier key")
     .action(
       run(async (ctx, options: { checkpoint?: string; key?: string }) => {
-        const verifier = options.key ? verifierOf(options.key) : undefined;
+        // Without --key, the ledger's own signing key (if set) checks the signature.
+        const verifier = options.key
+          ? verifierOf(options.key)
+          : ctx.config.signingKeyFile && options.checkpoint
+            ? readSigningKey(ctx.config.signingKeyFile)
+            : undefined;
         const note = options.checkpoint ? readNote(options.checkpoint) : undefined;
         const ledger = await ctx.ledger();
         const started = Date.now();
@@ -55,11 +61,13 @@ export function registerAdminVerbs(program: Command, run: Run): void {
               ? `chain verifies: ${result.events} events, head ${result.headHash}`
               : `TAMPERED at position ${result.firstBadPosition}: ${result.problem}`,
             audit.ok
-              ? `checkpoint holds: today's log of ${audit.treeSize} events extends the checkpoint of ${audit.checkpoint?.size} (${audit.signatureChecked ? "signature checked" : "signature NOT checked: no --key"})`
+              ? `checkpoint holds: today's log of ${audit.treeSize} events extends the checkpoint of ${audit.checkpoint?.size} (${audit.signatureChecked ? "signature checked" : "signature NOT checked: no --key and no LEDGER_SIGNING_KEY_FILE"})`
               : `CHECKPOINT BROKEN: ${audit.problem}`,
             audit.lastHolding
               ? `last stored checkpoint that still holds: size ${audit.lastHolding.size}, signed ${audit.lastHolding.signedAt}`
-              : "no stored checkpoint still holds",
+              : audit.broken.length > 0
+                ? "no stored checkpoint still holds"
+                : "no checkpoints are stored in this ledger",
           ].join("\n"),
         );
         if (!result.ok || !audit.ok) throw new CliError("", ExitCode.tampered);
