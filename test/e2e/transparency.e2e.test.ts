@@ -118,6 +118,25 @@ describe("checkpoints and proofs through the CLI", () => {
     }
   }
 
+  it("answers a position or size it cannot prove, and a bad key, with exit 2 in one line", async () => {
+    for (const [args, runEnv, message] of [
+      [["prove", "99"], env, /no event at position 99/],
+      [["prove", "3", "--size", "5"], env, /no signed checkpoint of size 5/],
+      [["verify-proof", path.join(dir, "3.proof"), "--key", "not-a-key"], {}, /--key/],
+    ] as const) {
+      const run = await runCli([...args], { ...runEnv });
+      expect(run.code, args.join(" ")).toBe(2);
+      expect(run.stderr.trim().split("\n")).toHaveLength(1);
+      expect(run.stderr).toMatch(message);
+    }
+  });
+
+  it("answers a size already signed with its stored note, even without the key", async () => {
+    const run = await runCli(["checkpoint"], db.env);
+    expect(run.code).toBe(0);
+    expect(`${run.stdout.trimEnd()}\n`).toBe(readFileSync(path.join(dir, "at-6.note"), "utf8"));
+  });
+
   it("rejects a proof with one byte changed, in one line, exit 5", async () => {
     const file = readFileSync(path.join(dir, "3.proof"), "utf8");
     const at = file.indexOf('"1.0.2"') + 5;

@@ -172,6 +172,8 @@ describe.each(backends)("Merkle tree on $name", ({ open }) => {
     expect(await byEvents.tick()).toBe("waiting");
     await tick(2);
     expect(await byEvents.tick()).toBe("waiting");
+    const keyless = createLedger(db.db, { schema: db.schema, logger: testLogger, origin: signer.name });
+    await expect(keyless.checkpoint()).rejects.toThrow(/no signing key/);
     await tick(1);
     expect(await byEvents.tick()).toBe("signed");
     expect((await ledger.latestCheckpoint())?.size).toBe((await ledger.treeHead()).size);
