@@ -55,5 +55,5 @@ export type {
   TimelineInterval,
 } from "./queries/timeline-pieces.ts";
 export type { RecordedEvent } from "./recorded-event.ts";
-export { generateSigningKey, readSigningKey, SigningKeyError } from "./signing-key.ts";
+export { generateSigningKey, readSigningKey, SigningKeyError, writeSigningKey } from "./signing-key.ts";
 export type { ActorKind, Metadata, VerifyResult } from "./store/index.ts";

@@ -1,7 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config.ts";
-import { TransparencyError } from "../ledger.ts";
-import { SigningKeyError } from "../signing-key.ts";
+import { SigningKeyError, TransparencyError } from "../index.ts";
 import { ConcurrencyError, IdempotencyConflictError } from "../store/errors.ts";
 import { type CliContext, createContext, type GlobalOptions } from "./context.ts";
 import { CliError, ExitCode } from "./exit-codes.ts";

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { readSigningKey } from "../../signing-key.ts";
+import { readSigningKey } from "../../index.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
 import { endProgress } from "../output.ts";
 import { nonNegativeInt } from "./arguments.ts";

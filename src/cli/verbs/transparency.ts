@@ -1,8 +1,13 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import { NoteError, parseVerifierKey, type Verifier } from "../../domain/signed-note.ts";
-import { verifyProofFile } from "../../proof-file.ts";
-import { generateSigningKey, writeSigningKey } from "../../signing-key.ts";
+import {
+  generateSigningKey,
+  NoteError,
+  parseVerifierKey,
+  type Verifier,
+  verifyProofFile,
+  writeSigningKey,
+} from "../../index.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
 import { positiveInt } from "./arguments.ts";
 import type { Run } from "./run.ts";
