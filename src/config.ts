@@ -33,6 +33,18 @@ const envSchema = z.object({
   DATABASE_CONNECT_TIMEOUT_MS: milliseconds.default(DEFAULT_TIMEOUTS.connectMs),
   DATABASE_STATEMENT_TIMEOUT_MS: milliseconds.default(DEFAULT_TIMEOUTS.statementMs),
   DATABASE_RETRY_MS: z.coerce.number().int().min(0).max(3_600_000).default(DEFAULT_TIMEOUTS.retryMs),
+  LEDGER_ORIGIN: z
+    .string()
+    .regex(/^[^\s+]{1,256}$/, "must be one word of at most 256 characters, without spaces or +")
+    .optional(),
+  LEDGER_SIGNING_KEY_FILE: z.string().min(1).optional(),
+  LEDGER_CHECKPOINT_EVERY: z
+    .string()
+    .regex(
+      /^(\d+|\d+m|\d+,\d+m)$/,
+      'must be a number of events ("1000"), of minutes ("10m"), or both ("1000,10m")',
+    )
+    .optional(),
   TELEGRAM_BOT_TOKEN: z
     .string()
     .regex(/^\d+:[A-Za-z0-9_-]+$/, "must be a bot token from BotFather (123456:ABC-...)")
@@ -61,6 +73,9 @@ export type TelegramConfig = {
   viewers: number[];
 };
 
+/** When the signer signs a checkpoint: after so many events, or so many minutes with new events. */
+export type CheckpointEvery = { events: number | undefined; minutes: number | undefined };
+
 export type Config = {
   databaseUrl: string | undefined;
   dataDir: string;
@@ -69,6 +84,11 @@ export type Config = {
   poolSize: number;
   /** Connect, statement and retry bounds of every database call. */
   timeouts: DatabaseTimeouts;
+  /** The checkpoints' origin line: `LEDGER_ORIGIN`, else `plugin-ledger/<schema>`. */
+  origin: string;
+  signingKeyFile: string | undefined;
+  /** Unset: checkpoints are signed only on request. */
+  checkpointEvery: CheckpointEvery | undefined;
   telegram: TelegramConfig;
 };
 
@@ -99,6 +119,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       statementMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
       retryMs: e.DATABASE_RETRY_MS,
     },
+    origin: e.LEDGER_ORIGIN ?? `plugin-ledger/${e.LEDGER_SCHEMA}`,
+    signingKeyFile: e.LEDGER_SIGNING_KEY_FILE,
+    checkpointEvery: e.LEDGER_CHECKPOINT_EVERY ? checkpointEveryOf(e.LEDGER_CHECKPOINT_EVERY) : undefined,
     telegram: {
       token: e.TELEGRAM_BOT_TOKEN,
       apiRoot: e.TELEGRAM_API_ROOT,
@@ -111,4 +134,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       viewers: e.TELEGRAM_VIEWERS,
     },
   };
+}
+
+function checkpointEveryOf(text: string): CheckpointEvery {
+  let events: number | undefined;
+  let minutes: number | undefined;
+  for (const part of text.split(",")) {
+    if (part.endsWith("m")) minutes = Number(part.slice(0, -1));
+    else events = Number(part);
+  }
+  if (events === 0 || minutes === 0) {
+    throw new ConfigError("invalid configuration: LEDGER_CHECKPOINT_EVERY counts from 1");
+  }
+  return { events, minutes };
 }

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config.ts";
-import { DatabaseUnavailableError } from "../index.ts";
+import { DatabaseUnavailableError, SigningKeyError, TransparencyError } from "../index.ts";
 import { ConcurrencyError, IdempotencyConflictError } from "../store/errors.ts";
 import { type CliContext, createContext, type GlobalOptions } from "./context.ts";
 import { CliError, ExitCode } from "./exit-codes.ts";
@@ -12,6 +12,7 @@ import { registerDiffVerb } from "./verbs/diff.ts";
 import { registerQueryVerbs } from "./verbs/queries.ts";
 import { registerStartVerb } from "./verbs/start.ts";
 import { registerTimelineVerb } from "./verbs/timeline.ts";
+import { registerTransparencyVerbs } from "./verbs/transparency.ts";
 
 /**
  * Builds the `plugin-ledger` program. Each verb module parses its arguments, calls the ledger and
@@ -52,6 +53,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerDiffVerb(program, run);
   registerTimelineVerb(program, run);
   registerAdminVerbs(program, run);
+  registerTransparencyVerbs(program, run);
   registerBotVerb(program, run);
   return program;
 }
@@ -76,7 +78,11 @@ export function report(error: unknown): number {
     say(error.message);
     return ExitCode.unexpected;
   }
-  if (error instanceof ConfigError) {
+  if (
+    error instanceof ConfigError ||
+    error instanceof SigningKeyError ||
+    error instanceof TransparencyError
+  ) {
     say(error.message);
     return ExitCode.invalid;
   }

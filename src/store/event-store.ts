@@ -405,6 +405,9 @@ export function createEventStore(options: EventStoreOptions) {
     readAllBatches,
     readChainBatches,
 
+    /** Events from position `from` to `to`, both included. */
+    readRange: (from: number, to: number) => readRange(pool, from, to),
+
     async head(): Promise<Head> {
       const found = await pool.query({
         text: `SELECT position, hash, recorded_at FROM ${tables.head}`,
