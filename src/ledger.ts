@@ -228,6 +228,34 @@ export function createLedger(
       throw new TransparencyError("no signing key: set LEDGER_SIGNING_KEY_FILE (see plugin-ledger keygen)");
     return checkpoints.sign(options.signer, origin, size);
   }
+  async function prove(position: number, size?: number): Promise<Proof> {
+    const head = await currentSize();
+    if (!Number.isSafeInteger(position) || position < 1 || position > head) {
+      throw new TransparencyError(`no event at position ${position} (the ledger holds ${head})`);
+    }
+    let checkpoint: SignedCheckpoint | null;
+    if (size !== undefined) {
+      checkpoint = await checkpoints.at(size);
+      if (!checkpoint) throw new TransparencyError(`no signed checkpoint of size ${size} is stored`);
+      if (size < position)
+        throw new TransparencyError(`the checkpoint of size ${size} does not hold position ${position}`);
+    } else {
+      checkpoint = (await checkpoints.covering(position - 1)) ?? (options.signer ? await sign(head) : null);
+      if (!checkpoint) {
+        throw new TransparencyError(
+          `no signed checkpoint holds position ${position} yet, and no signing key is set to sign one`,
+        );
+      }
+    }
+    const [event] = await store.readRange(position, position);
+    const { proof, root } = await inclusionProof(pool, tables, position - 1, checkpoint.size);
+    if (root.toString("base64") !== checkpoint.rootHash) {
+      throw new TransparencyError(
+        `the stored tree's root of size ${checkpoint.size} is not the signed one: the tree or the events changed; run verify --checkpoint`,
+      );
+    }
+    return { position, checkpoint, file: formatProofFile(event as StoredEvent, proof, checkpoint.note) };
+  }
   const execute = createExecute({
     store,
     projections: projections.map((p) => p.name),
@@ -240,51 +268,26 @@ export function createLedger(
     store,
     execute,
     origin,
-    async treeHead() {
-      const size = await currentSize();
-      return { size, rootHash: (await treeRoot(pool, tables, size)).toString("base64") };
-    },
-    async checkpoint() {
-      return sign(await currentSize());
-    },
-    latestCheckpoint: () => checkpoints.latest(),
-    checkpointAt: (size) => checkpoints.at(size),
-    checkpoints: () => checkpoints.all(),
-    async prove(position, size) {
-      const head = await currentSize();
-      if (!Number.isSafeInteger(position) || position < 1 || position > head) {
-        throw new TransparencyError(`no event at position ${position} (the ledger holds ${head})`);
-      }
-      let checkpoint: SignedCheckpoint | null;
-      if (size !== undefined) {
-        checkpoint = await checkpoints.at(size);
-        if (!checkpoint) throw new TransparencyError(`no signed checkpoint of size ${size} is stored`);
-        if (size < position)
-          throw new TransparencyError(`the checkpoint of size ${size} does not hold position ${position}`);
-      } else {
-        checkpoint = (await checkpoints.covering(position - 1)) ?? (options.signer ? await sign(head) : null);
-        if (!checkpoint) {
-          throw new TransparencyError(
-            `no signed checkpoint holds position ${position} yet, and no signing key is set to sign one`,
-          );
-        }
-      }
-      const [event] = await store.readRange(position, position);
-      const { proof, root } = await inclusionProof(pool, tables, position - 1, checkpoint.size);
-      if (root.toString("base64") !== checkpoint.rootHash) {
-        throw new TransparencyError(
-          `the stored tree's root of size ${checkpoint.size} is not the signed one: the tree or the events changed; run verify --checkpoint`,
-        );
-      }
-      return { position, checkpoint, file: formatProofFile(event as StoredEvent, proof, checkpoint.note) };
-    },
-    async checkConsistency(note, verifier) {
-      return checkConsistency(pool, tables, readCheckpointNote(note, origin, verifier), await currentSize());
-    },
-    async auditCheckpoint(note, verifier, onProgress) {
-      const read = readCheckpointNote(note, origin, verifier);
-      return auditCheckpoint(pool, tables, read, await checkpoints.all(), onProgress);
-    },
+    treeHead: () =>
+      retry("treeHead", async () => {
+        const size = await currentSize();
+        return { size, rootHash: (await treeRoot(pool, tables, size)).toString("base64") };
+      }),
+    // Signing again after a lost commit finds the checkpoint stored for that size and returns it.
+    checkpoint: () => retry("checkpoint", async () => sign(await currentSize())),
+    latestCheckpoint: () => retry("latestCheckpoint", () => checkpoints.latest()),
+    checkpointAt: (size) => retry("checkpointAt", () => checkpoints.at(size)),
+    checkpoints: () => retry("checkpoints", () => checkpoints.all()),
+    prove: (position, size) => retry("prove", () => prove(position, size)),
+    checkConsistency: (note, verifier) =>
+      retry("checkConsistency", async () =>
+        checkConsistency(pool, tables, readCheckpointNote(note, origin, verifier), await currentSize()),
+      ),
+    auditCheckpoint: (note, verifier, onProgress) =>
+      retry("auditCheckpoint", async () => {
+        const read = readCheckpointNote(note, origin, verifier);
+        return auditCheckpoint(pool, tables, read, await checkpoints.all(), onProgress);
+      }),
     status: () => retry("status", () => status(pool, tables)),
     activeVersion: (pluginId) => retry("activeVersion", () => activeVersion(pool, tables, pluginId)),
     versions: (pluginId) => retry("versions", () => versions(pool, tables, pluginId)),
