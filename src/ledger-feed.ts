@@ -1,3 +1,10 @@
+import {
+  type SubscribeOptions,
+  type Subscription,
+  type SubscriptionHandler,
+  startSubscriber,
+} from "./feed/subscriber.ts";
+import { type SubscriptionStatus, subscriptionList } from "./feed/subscription-list.ts";
 import { type FeedSource, startTail, type Tail, type TailHandler } from "./feed/tail.ts";
 import { createWakeups, type FeedHealth, type Wakeups } from "./feed/wakeups.ts";
 import type { Logger } from "./log.ts";
@@ -18,6 +25,14 @@ export type FeedOptions = {
 export type LedgerFeed = {
   /** Every event after `after`, in order, then each new one live; not durable (see `subscribe`). */
   tail(after: number, handler: TailHandler, options?: { signal?: AbortSignal }): Tail;
+  /**
+   * A named, durable subscriber: every event after its checkpoint, in position order, in batches;
+   * the checkpoint moves after the handler succeeds; one process at a time runs it, others stand
+   * by (README "Change feed").
+   */
+  subscribe(name: string, handler: SubscriptionHandler, options?: SubscribeOptions): Subscription;
+  /** Every subscriber's checkpoint, lag, last run and last error. */
+  subscriptions(): Promise<SubscriptionStatus[]>;
   /** How current this process's view of the feed is. */
   feedHealth(): FeedHealth;
 };
@@ -41,18 +56,24 @@ export function createFeed(
     });
     return { readAfter: store.readAfter, wakeups, logger, queryTimeoutMs };
   };
-  const running = new Set<Tail>();
-  const track = (tail: Tail): Tail => {
-    running.add(tail);
-    return {
-      async stop() {
-        running.delete(tail);
-        await tail.stop();
-      },
+  const running = new Set<{ stop(): Promise<void> }>();
+  /** Closing the ledger stops what still follows the feed. */
+  const track = <T extends { stop(): Promise<void> }>(follower: T): T => {
+    running.add(follower);
+    const stop = follower.stop.bind(follower);
+    follower.stop = async () => {
+      running.delete(follower);
+      await stop();
     };
+    return follower;
   };
   return {
     tail: (after, handler, tailOptions) => track(startTail(source(), after, handler, tailOptions)),
+    subscribe: (name, handler, subscribeOptions) =>
+      track(
+        startSubscriber({ ...source(), database, tables: store.tables }, name, handler, subscribeOptions),
+      ),
+    subscriptions: () => subscriptionList(database.pool, store.tables),
     feedHealth: () => source().wakeups.health(),
     async closeFeed() {
       await Promise.all([...running].map((t) => t.stop()));
