@@ -19,6 +19,13 @@ export {
   UNFORCEABLE_CODES,
 } from "./domain/index.ts";
 export type {
+  LedgerWatch,
+  PluginChange,
+  WatchedPlugin,
+  WatchedSplit,
+  WatchHealth,
+} from "./feed/ledger-watch.ts";
+export type {
   SubscribeOptions,
   Subscription,
   SubscriptionHandler,

@@ -1,3 +1,4 @@
+import { type LedgerWatch, watchLedger } from "./feed/ledger-watch.ts";
 import {
   type SubscribeOptions,
   type Subscription,
@@ -8,6 +9,7 @@ import { type SubscriptionStatus, subscriptionList } from "./feed/subscription-l
 import { type FeedSource, startTail, type Tail, type TailHandler } from "./feed/tail.ts";
 import { createWakeups, type FeedHealth, type Wakeups } from "./feed/wakeups.ts";
 import type { Logger } from "./log.ts";
+import type { StatusView } from "./queries/status.ts";
 import type { Database } from "./store/connection.ts";
 import type { EventStore } from "./store/event-store.ts";
 
@@ -33,6 +35,11 @@ export type LedgerFeed = {
   subscribe(name: string, handler: SubscriptionHandler, options?: SubscribeOptions): Subscription;
   /** Every subscriber's checkpoint, lag, last run and last error. */
   subscriptions(): Promise<SubscriptionStatus[]>;
+  /**
+   * The active versions and A/B splits in memory, kept current from the feed, with a `change`
+   * event per plugin change (for Node hosts; see README "Integrating a host").
+   */
+  watch(): Promise<LedgerWatch>;
   /** How current this process's view of the feed is. */
   feedHealth(): FeedHealth;
 };
@@ -41,6 +48,7 @@ export function createFeed(
   database: Database,
   store: EventStore,
   logger: Logger,
+  status: () => Promise<StatusView>,
   options: FeedOptions = {},
 ): LedgerFeed & { closeFeed(): Promise<void> } {
   const queryTimeoutMs = options.queryTimeoutMs ?? 10_000;
@@ -75,10 +83,32 @@ export function createFeed(
       ),
     subscriptions: () => subscriptionList(database.pool, store.tables),
     feedHealth: () => source().wakeups.health(),
+    async watch() {
+      const feed = source();
+      const view = await watchLedger({
+        status,
+        salts: (testIds) => salts(database, store, testIds),
+        // Closing the ledger ends the view's tail; the view keeps its last answers.
+        tail: (after, handler) => track(startTail(feed, after, handler)),
+        feedHealth: () => feed.wakeups.health(),
+        logger,
+      });
+      return view;
+    },
     async closeFeed() {
       await Promise.all([...running].map((t) => t.stop()));
       running.clear();
       await wakeups?.close();
     },
   };
+}
+
+/** Salts of A/B tests: a test's salt never changes, so it needs no snapshot with the status. */
+async function salts(database: Database, store: EventStore, testIds: string[]): Promise<Map<string, string>> {
+  if (testIds.length === 0) return new Map();
+  const found = await database.pool.query<{ test_id: string; salt: string }>({
+    text: `SELECT test_id, salt FROM ${store.tables.q("ab_tests")} WHERE test_id = ANY($1::text[])`,
+    values: [testIds],
+  });
+  return new Map(found.rows.map((r) => [r.test_id, r.salt]));
 }
