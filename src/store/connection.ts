@@ -1,3 +1,4 @@
+import path from "node:path";
 import pg from "pg";
 import type { Logger } from "../log.ts";
 import { embeddedHost } from "./embedded.ts";
@@ -22,11 +23,37 @@ export type Database = {
   close(): Promise<void>;
 };
 
+/**
+ * How long any one database call may take (README "Configuration"): a server that accepts TCP
+ * and never answers, or an owner that stopped, ends in an error rather than a hang.
+ */
+export type DatabaseTimeouts = {
+  /** To open a connection (also the longest wait for a free one from the pool). */
+  connectMs: number;
+  /** Per statement, enforced by the server (`statement_timeout`); the client gives up on an
+   *  unanswered statement a little later (see `queryTimeoutMs`). */
+  statementMs: number;
+  /** How long an operation that lost its connection keeps reconnecting and retrying before it
+   *  reports the database unavailable. */
+  retryMs: number;
+};
+
+export const DEFAULT_TIMEOUTS: DatabaseTimeouts = { connectMs: 5_000, statementMs: 30_000, retryMs: 15_000 };
+
+/**
+ * The client-side bound on one statement: the server's own statement timeout first (it answers
+ * with a clear error and the connection stays usable), this only for a server that said nothing.
+ */
+export function queryTimeoutMs(timeouts: DatabaseTimeouts): number {
+  return timeouts.statementMs + Math.min(timeouts.statementMs, 2_000);
+}
+
 export type ConnectionOptions = {
   databaseUrl: string | undefined;
   dataDir: string;
   poolSize: number;
   logger: Logger;
+  timeouts?: DatabaseTimeouts | undefined;
 };
 
 /** int8 positions fit a JS number (2^53); parse them as numbers rather than strings, for this pool only. */
@@ -38,12 +65,35 @@ const types = {
   },
 };
 
-/** A dedicated connection that cannot connect in this time fails (and is tried again by its owner). */
-const DEDICATED_CONNECT_TIMEOUT_MS = 5_000;
+/** Bounds every connection of a pool carries, server or embedded. */
+export function boundedPoolOptions(timeouts: DatabaseTimeouts, kind: "server" | "embedded") {
+  return {
+    connectionTimeoutMillis: timeouts.connectMs,
+    query_timeout: queryTimeoutMs(timeouts),
+    // Startup parameters: every session of this pool has them from its first statement.
+    statement_timeout: timeouts.statementMs,
+    ...(kind === "server"
+      ? {
+          // A client that vanished inside a transaction (a black-holed network) would otherwise
+          // hold the head lock, and with it every writer, until the server noticed the dead
+          // socket. Not on PGlite: there a session that ends is the one backend everybody shares.
+          idle_in_transaction_session_timeout: timeouts.statementMs,
+          // Dead peers are noticed by TCP keepalive too, not only by the next statement's timeout.
+          keepAlive: true,
+        }
+      : {}),
+  };
+}
 
 export async function openDatabase(options: ConnectionOptions): Promise<Database> {
+  const timeouts = options.timeouts ?? DEFAULT_TIMEOUTS;
   if (options.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize, types });
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.poolSize,
+      types,
+      ...boundedPoolOptions(timeouts, "server"),
+    });
     pool.on("error", (error) => options.logger.warn({ err: error }, "idle database connection lost"));
     let sharedSession: boolean;
     try {
@@ -62,13 +112,17 @@ export async function openDatabase(options: ConnectionOptions): Promise<Database
         new pg.Client({
           connectionString: options.databaseUrl,
           types,
-          keepAlive: true,
-          connectionTimeoutMillis: DEDICATED_CONNECT_TIMEOUT_MS,
+          ...boundedPoolOptions(timeouts, "server"),
         }),
       close: () => pool.end(),
     };
   }
-  return openEmbedded(options);
+  return openEmbedded(options, timeouts);
+}
+
+/** Where a ledger lives, safe to print, before it is opened: the redacted URL, or the embedded folder. */
+export function databaseLocation(options: { databaseUrl?: string | undefined; dataDir: string }): string {
+  return options.databaseUrl ? redactUrl(options.databaseUrl) : path.resolve(options.dataDir);
 }
 
 function redactUrl(url: string): string {
@@ -81,10 +135,10 @@ function redactUrl(url: string): string {
   }
 }
 
-async function openEmbedded(options: ConnectionOptions): Promise<Database> {
+async function openEmbedded(options: ConnectionOptions, timeouts: DatabaseTimeouts): Promise<Database> {
   const host = embeddedHost(options.dataDir, options.poolSize, options.logger);
   await host.ensureServed();
-  const pool = host.pool(options.poolSize, types);
+  const pool = host.pool(options.poolSize, types, boundedPoolOptions(timeouts, "embedded"));
   pool.on("error", (error) => options.logger.warn({ err: error }, "embedded connection lost"));
   const database: Database = {
     pool,
@@ -93,7 +147,7 @@ async function openEmbedded(options: ConnectionOptions): Promise<Database> {
     },
     location: host.dir,
     sharedSession: true,
-    newClient: () => host.client(types),
+    newClient: () => host.client(types, boundedPoolOptions(timeouts, "embedded")),
     async close() {
       await pool.end();
       await host.close();

@@ -21,9 +21,10 @@ export type EmbeddedHost = {
   role(): "embedded-owner" | "embedded-client";
   /** Serve the folder if no live process does; resolves once somebody does. */
   ensureServed(): Promise<void>;
-  pool(max: number, types: pg.CustomTypesConfig): pg.Pool;
-  /** One connection outside the pool (not yet connected). */
-  client(types: pg.CustomTypesConfig): pg.Client;
+  /** `bounds`: the connect and statement timeouts every connection carries. */
+  pool(max: number, types: pg.CustomTypesConfig, bounds?: pg.PoolConfig): pg.Pool;
+  /** One connection outside the pool (not yet connected), with the same bounds. */
+  client(types: pg.CustomTypesConfig, bounds?: pg.ClientConfig): pg.Client;
   close(): Promise<void>;
 };
 
@@ -118,8 +119,9 @@ export function embeddedHost(dataDir: string, extraConnections: number, logger: 
       });
       return pending;
     },
-    pool(max, types) {
+    pool(max, types, bounds = {}) {
       return new pg.Pool({
+        ...bounds,
         host: dir,
         port: SOCKET_PORT,
         user: "postgres",
@@ -129,9 +131,16 @@ export function embeddedHost(dataDir: string, extraConnections: number, logger: 
         Client: clientFor(host),
       });
     },
-    client(types) {
+    client(types, bounds = {}) {
       const Client = clientFor(host);
-      return new Client({ host: dir, port: SOCKET_PORT, user: "postgres", database: "postgres", types });
+      return new Client({
+        ...bounds,
+        host: dir,
+        port: SOCKET_PORT,
+        user: "postgres",
+        database: "postgres",
+        types,
+      });
     },
     async close() {
       closed = true;

@@ -5,10 +5,19 @@ import { fileURLToPath } from "node:url";
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const BIN = path.join(ROOT, "bin/plugin-ledger.js");
 
-export type CliRun = { code: number | null; stdout: string; stderr: string };
+/** `signal`: set when the process was killed (by `killAfterMs`, a hang) rather than exiting. */
+export type CliRun = { code: number | null; stdout: string; stderr: string; signal?: NodeJS.Signals | null };
 
-/** Runs the real CLI as a child process, with only the given ledger environment. */
-export function runCli(args: string[], env: Record<string, string>, input?: string): Promise<CliRun> {
+/**
+ * Runs the real CLI as a child process, with only the given ledger environment. `killAfterMs`:
+ * a process still running then is killed (a hang), which shows as `signal`.
+ */
+export function runCli(
+  args: string[],
+  env: Record<string, string>,
+  input?: string,
+  killAfterMs?: number,
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: ROOT,
@@ -23,8 +32,13 @@ export function runCli(args: string[], env: Record<string, string>, input?: stri
     child.stderr.on("data", (d) => {
       stderr += d;
     });
+    const killer =
+      killAfterMs === undefined ? undefined : setTimeout(() => child.kill("SIGKILL"), killAfterMs);
     child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.on("close", (code, signal) => {
+      clearTimeout(killer);
+      resolve({ code, stdout, stderr, signal });
+    });
     child.stdin.end(input ?? "");
   });
 }

@@ -1,0 +1,258 @@
+import { Writable } from "node:stream";
+import pino from "pino";
+import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
+import type { CommandRequest, ExecuteResult } from "../../src/index.ts";
+import { type Ledger, openLedger } from "../../src/ledger.ts";
+import { inSnapshot } from "../../src/queries/snapshot.ts";
+import { withCheckedOut } from "../../src/store/checked-out.ts";
+import { DatabaseUnavailableError, isConnectionLost } from "../../src/store/connection-errors.ts";
+import { openServerLedger, type TestDatabase } from "../support/databases.ts";
+import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts";
+
+/**
+ * The ledger against a PostgreSQL server behind a loopback proxy that cuts, refuses and stalls
+ * its connections: every fault fails or retries one operation, never the process, and a write
+ * whose commit went unanswered is found again under its idempotency key rather than written twice.
+ */
+
+const operator = { actor: { kind: "system" as const, id: "deployer" } };
+// Small bounds, so that faults resolve quickly; the statement bound stays generous for a loaded machine.
+const timeouts = { connectMs: 1_000, statementMs: 5_000, retryMs: 4_000 };
+
+type Harness = { direct: TestDatabase; proxy: TcpProxy; ledger: Ledger; warnings: string[] };
+
+async function openHarness(): Promise<Harness> {
+  const direct = await openServerLedger();
+  const url = direct.env.DATABASE_URL as string;
+  const target = new URL(url);
+  const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+  const warnings: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      warnings.push(JSON.parse(String(chunk)).msg);
+      done();
+    },
+  });
+  const ledger = await openLedger({
+    databaseUrl: proxy.urlFor(url),
+    dataDir: "unused",
+    schema: direct.schema,
+    poolSize: 4,
+    logger: pino({ level: "warn" }, sink),
+    timeouts,
+  });
+  return { direct, proxy, ledger, warnings };
+}
+
+async function eventsWithKey(direct: TestDatabase, key: string): Promise<number[]> {
+  const found = await direct.db.pool.query<{ position: number }>(
+    `SELECT position FROM "${direct.schema}".events WHERE metadata->>'idempotencyKey' = $1 ORDER BY position`,
+    [key],
+  );
+  return found.rows.map((row) => row.position);
+}
+
+function written(result: ExecuteResult) {
+  if (!result.ok || result.dryRun) throw new Error(`expected a write, got ${JSON.stringify(result)}`);
+  return result;
+}
+
+const release = (version: string) => ({ kind: "release", pluginId: "faulty", version }) as CommandRequest;
+const upgrade = (version: string): CommandRequest => ({ kind: "upgrade", pluginId: "faulty", version });
+
+describe.skipIf(inject("serverKind") !== "postgres")("connection faults on a PostgreSQL server", () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await openHarness();
+  });
+  afterEach(async () => {
+    await h.ledger.close();
+    await h.proxy.close();
+    await h.direct.close();
+  });
+
+  it("writes once a change whose COMMIT reached the server but whose answer was lost", async () => {
+    const sprung = h.proxy.cutAfterSending("COMMIT");
+    const result = written(await h.ledger.execute(release("1.0.0"), operator));
+    await sprung;
+    const key = result.events[0]?.metadata.idempotencyKey as string;
+    expect(key).toMatch(/^auto:/);
+    expect(await eventsWithKey(h.direct, key)).toEqual(result.events.map((e) => e.position));
+    expect(result.replayed).toBe(false);
+    expect(h.warnings).toContain("database connection lost; retrying on a new connection");
+    expect((await h.ledger.verify()).ok).toBe(true);
+  });
+
+  it("writes on the retry a change whose connection was cut before its commit", async () => {
+    const sprung = h.proxy.cutAfterSending("FOR UPDATE");
+    const result = written(await h.ledger.execute(release("1.0.0"), operator));
+    await sprung;
+    const key = result.events[0]?.metadata.idempotencyKey as string;
+    expect(await eventsWithKey(h.direct, key)).toEqual(result.events.map((e) => e.position));
+    expect(h.warnings).toContain("database connection lost; retrying on a new connection");
+  });
+
+  it("answers a caller's own key from the ledger after a lost commit, as replayed", async () => {
+    const sprung = h.proxy.cutAfterSending("COMMIT");
+    const context = { ...operator, idempotencyKey: "deploy-42" };
+    const first = written(await h.ledger.execute(release("1.0.0"), context));
+    await sprung;
+    expect(await eventsWithKey(h.direct, "deploy-42")).toEqual(first.events.map((e) => e.position));
+    const again = written(await h.ledger.execute(release("1.0.0"), context));
+    expect(again.replayed).toBe(true);
+    expect(again.events.map((e) => e.position)).toEqual(first.events.map((e) => e.position));
+  });
+
+  it("fails only the operation when a checked-out connection is cut between its statements", async () => {
+    // Without an 'error' listener on the checked-out client, this cut ends the process.
+    const pool = h.ledger.database.pool;
+    const error = await withCheckedOut(pool, async (client) => {
+      await client.query("BEGIN");
+      h.proxy.cut();
+      await sleep(200);
+      await client.query("SELECT 1");
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isConnectionLost(error)).toBe(true);
+    // The broken connection was discarded, not handed out again.
+    expect((await pool.query("SELECT 2 AS two")).rows).toEqual([{ two: 2 }]);
+    expect(await inSnapshot(pool, (client) => client.query("SELECT 3 AS three"))).toMatchObject({
+      rows: [{ three: 3 }],
+    });
+  });
+
+  it("writes an import of 500 releases once when the answer to its COMMIT is lost", async () => {
+    const releases = Array.from({ length: 500 }, (_, i) => ({
+      pluginId: "faulty",
+      version: `3.${i}.0`,
+      buildDate: "2026-01-01T00:00:00Z",
+      author: "ci",
+    }));
+    const sprung = h.proxy.cutAfterSending("COMMIT");
+    const result = written(await h.ledger.execute({ kind: "import", releases } as CommandRequest, operator));
+    await sprung;
+    expect(result.events).toHaveLength(500);
+    const key = result.events[0]?.metadata.idempotencyKey as string;
+    expect(await eventsWithKey(h.direct, key)).toEqual(result.events.map((e) => e.position));
+    expect(await eventCount(h.direct)).toBe(500);
+    expect(h.warnings).toContain("database connection lost; retrying on a new connection");
+  });
+
+  it("ends a read on a server that stopped answering with one DatabaseUnavailableError, then recovers", async () => {
+    await h.ledger.status();
+    h.proxy.stall();
+    const error = await h.ledger.status().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    await h.proxy.restore();
+    expect(error).toBeInstanceOf(DatabaseUnavailableError);
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^cannot reach the ledger database at postgres://[^ ]*127\\.0\\.0\\.1:${h.proxy.port}/[^ ]*: .+; check DATABASE_URL and that the server runs$`,
+      ),
+    );
+    expect(await h.ledger.status()).toMatchObject({ plugins: [] });
+  });
+
+  it("runs 500 commands through cuts, lost commits and two restarts: every ok is recorded once", async () => {
+    for (let minor = 0; minor < 10; minor++)
+      written(await h.ledger.execute(release(`1.0.${minor}`), operator));
+    written(await h.ledger.execute({ kind: "register", pluginId: "faulty", version: "1.0.0" }, operator));
+    const before = await eventCount(h.direct);
+
+    const faults = { cuts: 0, lostCommits: 0, restarts: 0, outages: 0 };
+    const outcomes = { ok: [] as ExecuteResult[], rejected: 0, unavailable: 0, readsUnavailable: 0 };
+    let outage: Promise<void> = Promise.resolve();
+    // Deterministic pseudo-random choices, so a failure can be replayed.
+    let seed = 42;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (let i = 0; i < 500; i++) {
+      if (i % 25 === 10) {
+        // A cut while the command is on the wire: before, during or after its transaction.
+        setTimeout(
+          () => {
+            faults.cuts++;
+            h.proxy.cut();
+          },
+          Math.floor(random() * 4),
+        );
+      }
+      if (i % 25 === 20) void h.proxy.cutAfterSending("COMMIT").then(() => faults.lostCommits++);
+      if (i === 150 || i === 350) {
+        // A restart: connections dropped, refused for a moment, then served again.
+        faults.restarts++;
+        await h.proxy.refuse();
+        outage = sleep(300).then(() => h.proxy.restore());
+      }
+      if (i === 450) {
+        // Down for longer than the retry bound: the commands meanwhile report it.
+        faults.outages++;
+        await h.proxy.refuse();
+        outage = sleep(timeouts.retryMs + 1_500).then(() => h.proxy.restore());
+      }
+      const command = i % 4 === 0 ? release(`2.${i}.0`) : upgrade(`1.0.${Math.floor(random() * 10)}`);
+      try {
+        const result = await h.ledger.execute(command, operator);
+        if (result.ok) outcomes.ok.push(result);
+        else {
+          expect(result.violations.map((v) => v.code)).toEqual(["ALREADY"]);
+          outcomes.rejected++;
+        }
+      } catch (error) {
+        expect(error).toBeInstanceOf(DatabaseUnavailableError);
+        outcomes.unavailable++;
+      }
+      if (i % 10 === 0) {
+        await h.ledger.status().catch((error: unknown) => {
+          expect(error).toBeInstanceOf(DatabaseUnavailableError);
+          outcomes.readsUnavailable++;
+        });
+      }
+    }
+    await outage;
+
+    // Every command that returned ok is in the ledger exactly once, under its own key.
+    const keys = new Set<string>();
+    for (const result of outcomes.ok) {
+      const { events } = written(result);
+      const key = events[0]?.metadata.idempotencyKey as string;
+      expect(keys.has(key)).toBe(false);
+      keys.add(key);
+      expect(await eventsWithKey(h.direct, key)).toEqual(events.map((e) => e.position));
+    }
+    // Nothing else was written but, at most, the commands whose outcome was reported unknown;
+    // a rejection wrote nothing; and no key holds two writes.
+    const loopEvents = (await eventCount(h.direct)) - before;
+    const okEvents = outcomes.ok.reduce((n, r) => n + written(r).events.length, 0);
+    expect(loopEvents - okEvents).toBeGreaterThanOrEqual(0);
+    expect(loopEvents - okEvents).toBeLessThanOrEqual(outcomes.unavailable);
+    const perKey = await h.direct.db.pool.query(
+      `SELECT metadata->>'idempotencyKey' AS key, count(*)::int AS n FROM "${h.direct.schema}".events
+        GROUP BY 1 HAVING count(*) > 1`,
+    );
+    expect(perKey.rows).toEqual([]);
+    expect(outcomes.ok.length + outcomes.rejected + outcomes.unavailable).toBe(500);
+    expect(outcomes.ok.length).toBeGreaterThan(250);
+    expect(outcomes.unavailable).toBeGreaterThan(0);
+    expect(faults.restarts).toBe(2);
+    expect(faults.lostCommits).toBeGreaterThan(5);
+    expect(h.warnings.filter((w) => w.startsWith("database connection lost")).length).toBeGreaterThan(10);
+    expect((await h.ledger.verify()).ok).toBe(true);
+    console.info("connection faults:", { ...faults, ...outcomes, ok: outcomes.ok.length, loopEvents });
+  });
+});
+
+async function eventCount(direct: TestDatabase): Promise<number> {
+  const found = await direct.db.pool.query(`SELECT count(*)::int AS n FROM "${direct.schema}".events`);
+  return found.rows[0].n;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
