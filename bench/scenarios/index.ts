@@ -3,6 +3,7 @@ import { abAssignment } from "./ab-assignment.ts";
 import { append } from "./append.ts";
 import { botLatency } from "./bot-latency.ts";
 import { command } from "./command.ts";
+import { feed } from "./feed.ts";
 import { queries } from "./queries.ts";
 import { rebuild } from "./rebuild.ts";
 import { replay } from "./replay.ts";
@@ -21,4 +22,5 @@ export const scenarios: Scenario[] = [
   queries,
   timeline,
   abAssignment,
+  feed,
 ];
