@@ -40,6 +40,11 @@ export type Subscription = {
 
 export type SubscriberDeps = FeedSource & { database: Database; tables: Tables };
 
+/** Printable ASCII without spaces, so that it reads plainly in `plugin-ledger subscriptions`. */
+export function isSubscriberName(name: unknown): name is string {
+  return typeof name === "string" && /^[\x21-\x7e]{1,200}$/.test(name);
+}
+
 const DEFAULT_RETRY: Backoff = { initialMs: 1_000, maxMs: 60_000 };
 
 /**
@@ -55,7 +60,7 @@ export function startSubscriber(
   handler: SubscriptionHandler,
   options: SubscribeOptions = {},
 ): Subscription {
-  if (!/^[\x21-\x7e]{1,200}$/.test(name)) {
+  if (!isSubscriberName(name)) {
     throw new RangeError("a subscriber name is 1-200 printable ASCII characters without spaces");
   }
   const logger = deps.logger.child({ subscriber: name });
