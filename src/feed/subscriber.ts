@@ -50,7 +50,9 @@ const DEFAULT_RETRY: Backoff = { initialMs: 1_000, maxMs: 60_000 };
 /**
  * Runs a named subscriber: stand by until this process holds its lease (subscriber-lease.ts), then
  * read every event after its checkpoint, in position order, in batches, and move the checkpoint
- * only after the handler succeeded. A failing handler is retried on the same batch with
+ * only after the handler succeeded. Positions are gapless and follow commit order (every append
+ * holds the head row lock until it commits), so `position > checkpoint` misses nothing: an event
+ * not yet visible has a higher position than every visible one (see `followFeed`). A failing handler is retried on the same batch with
  * exponential backoff, its error recorded in the subscriber's row; a lost lease or connection
  * sends the process back to standing by. Nothing here throws into the caller.
  */
