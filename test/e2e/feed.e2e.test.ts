@@ -120,6 +120,7 @@ describe("plugin-ledger watch and subscriptions", () => {
         lastError: "warehouse unreachable",
         lastErrorAt: expect.any(String),
         lastRunAt: expect.any(String),
+        running: true,
       }),
     ]);
     fail = false;
@@ -130,8 +131,8 @@ describe("plugin-ledger watch and subscriptions", () => {
     }
     const human = await cli("subscriptions");
     expect(human.code).toBe(0);
-    expect(human.stdout).toMatch(/^subscriber\s+position\s+lag\s+last run\s+failures\s+last error/);
-    expect(human.stdout).toMatch(/\nreporting\s+6\s+0\s+\d{4}-\S+\s+0\s+\S+ warehouse unreachable/);
+    expect(human.stdout).toMatch(/^subscriber\s+running\s+position\s+lag\s+last run\s+failures\s+last error/);
+    expect(human.stdout).toMatch(/\nreporting\s+yes\s+6\s+0\s+\d{4}-\S+\s+0\s+\S+ warehouse unreachable/);
     await sub.stop();
   });
 

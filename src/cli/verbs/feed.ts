@@ -19,9 +19,10 @@ export function registerFeedVerbs(program: Command, run: Run): void {
           items.length === 0
             ? "no subscribers yet"
             : table(
-                ["subscriber", "position", "lag", "last run", "failures", "last error"],
+                ["subscriber", "running", "position", "lag", "last run", "failures", "last error"],
                 items.map((s) => [
                   s.name,
+                  s.running ? "yes" : "no",
                   String(s.position),
                   String(s.lag),
                   s.lastRunAt?.toISOString() ?? "never",
