@@ -1,7 +1,10 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { webhookSubscriberName } from "../../src/index.ts";
 import { createLedger, type Ledger } from "../../src/ledger.ts";
 import { ROOT, runCli } from "../support/cli.ts";
 import { openServerLedger, type TestDatabase, testLogger } from "../support/databases.ts";
@@ -15,7 +18,11 @@ type Watcher = {
 
 /** `plugin-ledger watch ...` as a pipeline runs it: a long-lived process whose stdout we read. */
 function watchProcess(args: string[], env: Record<string, string>): Watcher {
-  const child = spawn(process.execPath, [path.join(ROOT, "bin/plugin-ledger.js"), "watch", ...args], {
+  return cliProcess(["watch", ...args], env);
+}
+
+function cliProcess(args: string[], env: Record<string, string>): Watcher {
+  const child = spawn(process.execPath, [path.join(ROOT, "bin/plugin-ledger.js"), ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", LOG_LEVEL: "warn", ...env },
   });
@@ -145,6 +152,39 @@ describe("plugin-ledger watch and subscriptions", () => {
       const run = await cli("watch", ...args);
       expect(run.code).toBe(2);
       expect(run.stderr.trim().split("\n")).toHaveLength(1);
+    }
+  });
+
+  it("npm start delivers the webhooks until SIGTERM when they are configured", async () => {
+    const posted: Array<{ position: number; type: string }> = [];
+    const receiver = createServer((req, res) => {
+      let body = "";
+      req.on("data", (d) => {
+        body += d;
+      });
+      req.on("end", () => {
+        posted.push({ position: Number(req.headers["x-ledger-position"]), type: JSON.parse(body).type });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/ledger`;
+    const env = { ...test.env, LEDGER_WEBHOOK_URLS: url, LEDGER_WEBHOOK_SECRET: "x".repeat(24) };
+    const started = cliProcess([], env);
+    try {
+      await started.lineCount(3); // where the ledger lives, its events, its chain
+      const name = webhookSubscriberName(url);
+      while (!(await ledger.subscriptions()).some((s) => s.name === name))
+        await new Promise((r) => setTimeout(r, 50));
+      const before = (await ledger.status()).position;
+      await release("momentum", "5.0.0");
+      while (posted.length === 0) await new Promise((r) => setTimeout(r, 50));
+      expect(posted).toEqual([{ position: before + 1, type: "VersionReleased" }]);
+      started.child.kill("SIGTERM");
+      expect(await started.exited).toBe(0);
+    } finally {
+      started.child.kill("SIGKILL");
+      receiver.close();
     }
   });
 });
