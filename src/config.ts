@@ -56,6 +56,19 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9_-]{1,256}$/, "must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
     .optional(),
   TELEGRAM_WEBHOOK_PORT: z.coerce.number().int().min(0).max(65535).default(8443),
+  LEDGER_WEBHOOK_URLS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(",")
+        .map((url) => url.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url({ protocol: /^https?$/, error: "must be http(s) URLs, comma separated" })))
+    .default([]),
+  LEDGER_WEBHOOK_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
+  LEDGER_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
+  LEDGER_FEED_POLL_MS: z.coerce.number().int().min(10).max(3_600_000).optional(),
   TELEGRAM_ADMINS: telegramUserIds.default([]),
   TELEGRAM_OPERATORS: telegramUserIds.default([]),
   TELEGRAM_VIEWERS: telegramUserIds.default([]),
@@ -75,6 +88,8 @@ export type TelegramConfig = {
 
 /** When the signer signs a checkpoint: after so many events, or so many minutes with new events. */
 export type CheckpointEvery = { events: number | undefined; minutes: number | undefined };
+/** Where every event is POSTed, signed with the secret (README "Webhooks"); empty: none. */
+export type WebhookConfig = { urls: string[]; secret: string; timeoutMs: number };
 
 export type Config = {
   databaseUrl: string | undefined;
@@ -90,6 +105,9 @@ export type Config = {
   /** Unset: checkpoints are signed only on request. */
   checkpointEvery: CheckpointEvery | undefined;
   telegram: TelegramConfig;
+  webhooks: WebhookConfig;
+  /** The change feed's poll interval; unset, the ledger's default for its backend. */
+  feedPollMs: number | undefined;
 };
 
 export class ConfigError extends Error {}
@@ -106,6 +124,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.TELEGRAM_WEBHOOK_URL && !e.TELEGRAM_WEBHOOK_SECRET) {
     throw new ConfigError(
       "invalid configuration: TELEGRAM_WEBHOOK_SECRET is required with TELEGRAM_WEBHOOK_URL (Telegram sends it with every update)",
+    );
+  }
+  if (e.LEDGER_WEBHOOK_URLS.length > 0 && !e.LEDGER_WEBHOOK_SECRET) {
+    throw new ConfigError(
+      "invalid configuration: LEDGER_WEBHOOK_SECRET is required with LEDGER_WEBHOOK_URLS (every delivery is signed with it)",
     );
   }
   return {
@@ -133,6 +156,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       operators: e.TELEGRAM_OPERATORS,
       viewers: e.TELEGRAM_VIEWERS,
     },
+    webhooks: {
+      urls: [...new Set(e.LEDGER_WEBHOOK_URLS)],
+      secret: e.LEDGER_WEBHOOK_SECRET ?? "",
+      timeoutMs: e.LEDGER_WEBHOOK_TIMEOUT_MS,
+    },
+    feedPollMs: e.LEDGER_FEED_POLL_MS,
   };
 }
 

@@ -6,7 +6,7 @@
 export type { CheckpointAudit, ConsistencyCheck } from "./checkpoint-audit.ts";
 export { type CheckpointSigner, startCheckpointSigner } from "./checkpoint-signer.ts";
 export type { SignedCheckpoint } from "./checkpoints.ts";
-export { type Config, ConfigError, loadConfig } from "./config.ts";
+export { type Config, ConfigError, loadConfig, type WebhookConfig } from "./config.ts";
 export type * from "./domain/index.ts";
 export {
   assignUnit,
@@ -28,6 +28,28 @@ export {
   type Signer,
   type Verifier,
 } from "./domain/signed-note.ts";
+export type {
+  LedgerWatch,
+  PluginChange,
+  WatchedPlugin,
+  WatchedSplit,
+  WatchHealth,
+} from "./feed/ledger-watch.ts";
+export type {
+  SubscribeOptions,
+  Subscription,
+  SubscriptionHandler,
+} from "./feed/subscriber.ts";
+export type { SubscriptionStatus } from "./feed/subscription-list.ts";
+export type { Tail, TailHandler } from "./feed/tail.ts";
+export type { FeedHealth } from "./feed/wakeups.ts";
+export {
+  startWebhooks,
+  type WebhookOptions,
+  type Webhooks,
+  webhookSignature,
+  webhookSubscriberName,
+} from "./feed/webhooks.ts";
 export {
   createLedger,
   type Ledger,
@@ -38,6 +60,7 @@ export {
   TransparencyError,
 } from "./ledger.ts";
 export type { ExecuteContext, ExecuteResult } from "./ledger-execute.ts";
+export type { FeedOptions, LedgerFeed } from "./ledger-feed.ts";
 export { ProjectionsBehindError } from "./ledger-state-loader.ts";
 export { createLogger, type Logger } from "./log.ts";
 export type { RebuildResult } from "./projection-rebuild.ts";

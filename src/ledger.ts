@@ -10,6 +10,7 @@ import { checkpointStore, type SignedCheckpoint } from "./checkpoints.ts";
 import type { CommandRequest, DiffResult } from "./domain/index.ts";
 import type { Signer, Verifier } from "./domain/signed-note.ts";
 import { createExecute, type ExecuteContext, type ExecuteResult } from "./ledger-execute.ts";
+import { createFeed, type FeedOptions, type LedgerFeed } from "./ledger-feed.ts";
 import { type ReconnectOptions, reconnecting, retryWindow } from "./ledger-reconnect.ts";
 import type { Logger } from "./log.ts";
 import { catchUpMerkle } from "./merkle-catch-up.ts";
@@ -58,6 +59,7 @@ export type LedgerOptions = {
   clock?: () => Date;
   /** Tests only: recorded_at pinned instead of the database's clock (see EventStoreOptions). */
   pinnedTime?: () => Date;
+  feed?: FeedOptions;
   /** Connect, statement and retry bounds (README "Configuration"); the documented defaults if unset. */
   timeouts?: DatabaseTimeouts | undefined;
   /** The checkpoints' origin line; default `plugin-ledger/<schema>`. */
@@ -76,7 +78,7 @@ export class TransparencyError extends Error {
 export type Progress = (done: number, total: number) => void;
 
 /** The application service: every transport (CLI, Telegram, the trading bot) goes through it. */
-export type Ledger = {
+export type Ledger = LedgerFeed & {
   database: Database;
   /** Decide and append, or explain why not (DESIGN.md "Rules"). */
   execute(command: CommandRequest, context: ExecuteContext): Promise<ExecuteResult>;
@@ -192,6 +194,7 @@ export function createLedger(
     timeouts?: DatabaseTimeouts | undefined;
     origin?: string;
     signer?: Signer;
+    feed?: FeedOptions;
   },
 ): Ledger & { store: ReturnType<typeof createEventStore> } {
   const { pool } = database;
@@ -263,7 +266,15 @@ export function createLedger(
     logger: options.logger,
     retry,
   });
+  const { closeFeed, ...feed } = createFeed(
+    database,
+    store,
+    options.logger,
+    () => status(pool, tables),
+    options.feed,
+  );
   return {
+    ...feed,
     database,
     store,
     execute,
@@ -352,6 +363,7 @@ export function createLedger(
     pendingActions: pendingActions(pool, options.schema, execute),
     migrate: () => retry("migrate", () => migrate(pool, options.schema, options.logger)),
     async close() {
+      await closeFeed();
       if (options.ownsDatabase) await database.close();
     },
   };

@@ -3,6 +3,7 @@ import { abAssignment } from "./ab-assignment.ts";
 import { append } from "./append.ts";
 import { botLatency } from "./bot-latency.ts";
 import { command } from "./command.ts";
+import { feed } from "./feed.ts";
 import { merkle } from "./merkle.ts";
 import { queries } from "./queries.ts";
 import { rebuild } from "./rebuild.ts";
@@ -25,4 +26,5 @@ export const scenarios: Scenario[] = [
   timeline,
   abAssignment,
   merkle,
+  feed,
 ];

@@ -43,6 +43,7 @@ export function createContext(options: GlobalOptions): CliContext {
           logger,
           origin: config.origin,
           signer: config.signingKeyFile ? readSigningKey(config.signingKeyFile) : undefined,
+          feed: { pollMs: config.feedPollMs },
         }),
       );
       return opened;

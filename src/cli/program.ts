@@ -9,6 +9,7 @@ import { registerAdminVerbs } from "./verbs/admin.ts";
 import { registerBotVerb } from "./verbs/bot.ts";
 import { registerChangeVerbs } from "./verbs/changes.ts";
 import { registerDiffVerb } from "./verbs/diff.ts";
+import { registerFeedVerbs } from "./verbs/feed.ts";
 import { registerQueryVerbs } from "./verbs/queries.ts";
 import { registerStartVerb } from "./verbs/start.ts";
 import { registerTimelineVerb } from "./verbs/timeline.ts";
@@ -54,6 +55,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerTimelineVerb(program, run);
   registerAdminVerbs(program, run);
   registerTransparencyVerbs(program, run);
+  registerFeedVerbs(program, run);
   registerBotVerb(program, run);
   return program;
 }

@@ -15,6 +15,11 @@ export type Database = {
    * socket): session state such as named prepared statements must not be used then.
    */
   sharedSession: boolean;
+  /**
+   * A connection of its own, outside the pool, not yet connected: for what holds a session open
+   * (the change feed's LISTEN, a subscriber's advisory lock). The caller handles its errors.
+   */
+  newClient(): pg.Client;
   close(): Promise<void>;
 };
 
@@ -104,6 +109,12 @@ export async function openDatabase(options: ConnectionOptions): Promise<Database
       mode: "server",
       location: redactUrl(options.databaseUrl),
       sharedSession,
+      newClient: () =>
+        new pg.Client({
+          connectionString: options.databaseUrl,
+          types,
+          ...boundedPoolOptions(timeouts, "server"),
+        }),
       close: () => pool.end(),
     };
   }
@@ -137,6 +148,7 @@ async function openEmbedded(options: ConnectionOptions, timeouts: DatabaseTimeou
     },
     location: host.dir,
     sharedSession: true,
+    newClient: () => host.client(types, boundedPoolOptions(timeouts, "embedded")),
     async close() {
       await pool.end();
       await host.close();

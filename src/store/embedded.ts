@@ -23,6 +23,8 @@ export type EmbeddedHost = {
   ensureServed(): Promise<void>;
   /** `bounds`: the connect and statement timeouts every connection carries. */
   pool(max: number, types: pg.CustomTypesConfig, bounds?: pg.PoolConfig): pg.Pool;
+  /** One connection outside the pool (not yet connected), with the same bounds. */
+  client(types: pg.CustomTypesConfig, bounds?: pg.ClientConfig): pg.Client;
   close(): Promise<void>;
 };
 
@@ -127,6 +129,17 @@ export function embeddedHost(dataDir: string, extraConnections: number, logger: 
         max,
         types,
         Client: clientFor(host),
+      });
+    },
+    client(types, bounds = {}) {
+      const Client = clientFor(host);
+      return new Client({
+        ...bounds,
+        host: dir,
+        port: SOCKET_PORT,
+        user: "postgres",
+        database: "postgres",
+        types,
       });
     },
     async close() {

@@ -37,7 +37,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   let mode: "forward" | "stall" | "refuse" = "forward";
   let accepted = 0;
   const pairs = new Set<Pair>();
-  let trap: { text: string; then: "cut" | "stall"; sprung: () => void } | undefined;
+  let trap: { text: string; afterwards: "cut" | "stall"; sprung: () => void } | undefined;
   const server = net.createServer((client) => {
     accepted++;
     const pair: Pair = { client };
@@ -58,9 +58,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     client.on("data", (chunk: Buffer) => {
       if (mode !== "forward") return;
       if (trap && chunk.includes(trap.text)) {
-        const { sprung, then } = trap;
+        const { sprung, afterwards } = trap;
         trap = undefined;
-        if (then === "stall") {
+        if (afterwards === "stall") {
           upstream.write(chunk);
           mode = "stall";
           sprung();
@@ -114,12 +114,12 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     cut: cutAll,
     cutAfterSending(text) {
       return new Promise((resolve) => {
-        trap = { text, then: "cut", sprung: resolve };
+        trap = { text, afterwards: "cut", sprung: resolve };
       });
     },
     stallAfterSending(text) {
       return new Promise((resolve) => {
-        trap = { text, then: "stall", sprung: resolve };
+        trap = { text, afterwards: "stall", sprung: resolve };
       });
     },
     stall() {

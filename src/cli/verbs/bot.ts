@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { startCheckpointSigner } from "../../checkpoint-signer.ts";
+import { startWebhooks } from "../../index.ts";
 import { createLedgerBot } from "../../telegram/bot.ts";
 import { BotTokenRejectedError, TelegramUnreachableError } from "../../telegram/startup-retry.ts";
 import type { CliContext } from "../context.ts";
@@ -51,6 +52,10 @@ export async function serveBot(ctx: CliContext): Promise<void> {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // The bot is a long-running process: it delivers the webhooks too, when they are configured.
+  const webhooks = ctx.config.webhooks.urls.length
+    ? startWebhooks(ledger, ctx.config.webhooks, ctx.logger)
+    : undefined;
   try {
     await bot.start();
     await bot.stopped;
@@ -63,5 +68,6 @@ export async function serveBot(ctx: CliContext): Promise<void> {
     await signer?.stop();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
+    await webhooks?.stop();
   }
 }

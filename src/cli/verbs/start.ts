@@ -1,10 +1,12 @@
 import type { Command } from "commander";
 import { serveBot } from "./bot.ts";
+import { serveWebhooks } from "./feed.ts";
 import type { Run } from "./run.ts";
 
 /**
  * `npm start` with no verb: apply migrations, then say where the ledger lives and whether it
- * holds; with TELEGRAM_BOT_TOKEN set, then run the bot until SIGINT/SIGTERM.
+ * holds; with TELEGRAM_BOT_TOKEN set, then run the bot until SIGINT/SIGTERM; with webhooks
+ * configured (LEDGER_WEBHOOK_URLS), deliver them meanwhile (alone when there is no bot).
  */
 export function registerStartVerb(program: Command, run: Run): void {
   program
@@ -33,7 +35,9 @@ export function registerStartVerb(program: Command, run: Run): void {
               : `chain: TAMPERED at position ${check.firstBadPosition}: ${check.problem}`,
           ].join("\n"),
         );
+        // The bot delivers the webhooks itself; without a bot, they run on their own.
         if (ctx.config.telegram.token) await serveBot(ctx);
+        else if (ctx.config.webhooks.urls.length > 0) await serveWebhooks(ctx);
       }),
     );
 }
