@@ -17,6 +17,23 @@ const telegramUserIds = z
   .pipe(z.array(z.string().regex(/^\d{1,15}$/, "must be numeric Telegram user ids, comma separated")))
   .transform((ids) => ids.map(Number));
 
+/** Comma-separated bearer tokens, each long enough that guessing one is hopeless. */
+const httpTokens = z
+  .string()
+  .transform((value) =>
+    value
+      .split(",")
+      .map((token) => token.trim())
+      .filter(Boolean),
+  )
+  .pipe(
+    z.array(
+      z
+        .string()
+        .regex(/^[\x21-\x7e]{32,512}$/, "must be tokens of 32 to 512 printable characters, comma separated"),
+    ),
+  );
+
 const envSchema = z.object({
   DATABASE_URL: z
     .string()
@@ -37,6 +54,9 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9_-]{1,256}$/, "must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
     .optional(),
   TELEGRAM_WEBHOOK_PORT: z.coerce.number().int().min(0).max(65535).default(8443),
+  HTTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  HTTP_HOST: z.string().min(1).default("127.0.0.1"),
+  HTTP_TOKENS: httpTokens.default([]),
   TELEGRAM_ADMINS: telegramUserIds.default([]),
   TELEGRAM_OPERATORS: telegramUserIds.default([]),
   TELEGRAM_VIEWERS: telegramUserIds.default([]),
@@ -54,6 +74,14 @@ export type TelegramConfig = {
   viewers: number[];
 };
 
+/** The HTTP API's settings; `port` is absent when `npm start` should not serve it. */
+export type HttpConfig = {
+  port: number | undefined;
+  host: string;
+  /** Bearer tokens accepted on every route but /healthz and /readyz. */
+  tokens: string[];
+};
+
 export type Config = {
   databaseUrl: string | undefined;
   dataDir: string;
@@ -61,6 +89,7 @@ export type Config = {
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   poolSize: number;
   telegram: TelegramConfig;
+  http: HttpConfig;
 };
 
 export class ConfigError extends Error {}
@@ -77,6 +106,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.TELEGRAM_WEBHOOK_URL && !e.TELEGRAM_WEBHOOK_SECRET) {
     throw new ConfigError(
       "invalid configuration: TELEGRAM_WEBHOOK_SECRET is required with TELEGRAM_WEBHOOK_URL (Telegram sends it with every update)",
+    );
+  }
+  if (e.HTTP_PORT !== undefined && e.HTTP_TOKENS.length === 0) {
+    throw new ConfigError(
+      "invalid configuration: HTTP_TOKENS is required with HTTP_PORT (every route but /healthz and /readyz needs a bearer token)",
     );
   }
   return {
@@ -96,5 +130,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       operators: e.TELEGRAM_OPERATORS,
       viewers: e.TELEGRAM_VIEWERS,
     },
+    http: { port: e.HTTP_PORT, host: e.HTTP_HOST, tokens: e.HTTP_TOKENS },
   };
 }
