@@ -18,8 +18,11 @@ export {
   satisfiesRange,
   UNFORCEABLE_CODES,
 } from "./domain/index.ts";
+export type { Tail, TailHandler } from "./feed/tail.ts";
+export type { FeedHealth } from "./feed/wakeups.ts";
 export { createLedger, type Ledger, type LedgerOptions, openLedger, type Progress } from "./ledger.ts";
 export type { ExecuteContext, ExecuteResult } from "./ledger-execute.ts";
+export type { FeedOptions, LedgerFeed } from "./ledger-feed.ts";
 export { ProjectionsBehindError } from "./ledger-state-loader.ts";
 export { createLogger, type Logger } from "./log.ts";
 export type { RebuildResult } from "./projection-rebuild.ts";

@@ -1,6 +1,7 @@
 import { projections } from "../projections/index.ts";
 import type { CommandRequest } from "./domain/index.ts";
 import { createExecute, type ExecuteContext, type ExecuteResult } from "./ledger-execute.ts";
+import { createFeed, type FeedOptions, type LedgerFeed } from "./ledger-feed.ts";
 import type { Logger } from "./log.ts";
 import { type PendingActions, pendingActions } from "./pending-actions.ts";
 import { type RebuildResult, rebuildProjections } from "./projection-rebuild.ts";
@@ -39,12 +40,13 @@ export type LedgerOptions = {
   logger: Logger;
   /** Time of appends and of release defaults; tests pin it. */
   clock?: () => Date;
+  feed?: FeedOptions;
 };
 
 export type Progress = (done: number, total: number) => void;
 
 /** The application service: every transport (CLI, Telegram, the trading bot) goes through it. */
-export type Ledger = {
+export type Ledger = LedgerFeed & {
   database: Database;
   /** Decide and append, or explain why not (DESIGN.md "Rules"). */
   execute(command: CommandRequest, context: ExecuteContext): Promise<ExecuteResult>;
@@ -109,7 +111,7 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
  */
 export function createLedger(
   database: Database,
-  options: { schema: string; logger: Logger; clock?: () => Date; ownsDatabase?: boolean },
+  options: { schema: string; logger: Logger; clock?: () => Date; ownsDatabase?: boolean; feed?: FeedOptions },
 ): Ledger {
   const { pool } = database;
   const clock = options.clock ?? (() => new Date());
@@ -127,7 +129,9 @@ export function createLedger(
     clock,
     logger: options.logger,
   });
+  const { closeFeed, ...feed } = createFeed(database, store, options.logger, options.feed);
   return {
+    ...feed,
     database,
     execute,
     status: () => status(pool, tables),
@@ -168,6 +172,7 @@ export function createLedger(
     pendingActions: pendingActions(pool, options.schema),
     migrate: () => migrate(pool, options.schema, options.logger),
     async close() {
+      await closeFeed();
       if (options.ownsDatabase) await database.close();
     },
   };

@@ -14,6 +14,11 @@ export type Database = {
    * socket): session state such as named prepared statements must not be used then.
    */
   sharedSession: boolean;
+  /**
+   * A connection of its own, outside the pool, not yet connected: for what holds a session open
+   * (the change feed's LISTEN, a subscriber's advisory lock). The caller handles its errors.
+   */
+  newClient(): pg.Client;
   close(): Promise<void>;
 };
 
@@ -33,6 +38,9 @@ const types = {
   },
 };
 
+/** A dedicated connection that cannot connect in this time fails (and is tried again by its owner). */
+const DEDICATED_CONNECT_TIMEOUT_MS = 5_000;
+
 export async function openDatabase(options: ConnectionOptions): Promise<Database> {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize, types });
@@ -50,6 +58,13 @@ export async function openDatabase(options: ConnectionOptions): Promise<Database
       mode: "server",
       location: redactUrl(options.databaseUrl),
       sharedSession,
+      newClient: () =>
+        new pg.Client({
+          connectionString: options.databaseUrl,
+          types,
+          keepAlive: true,
+          connectionTimeoutMillis: DEDICATED_CONNECT_TIMEOUT_MS,
+        }),
       close: () => pool.end(),
     };
   }
@@ -78,6 +93,7 @@ async function openEmbedded(options: ConnectionOptions): Promise<Database> {
     },
     location: host.dir,
     sharedSession: true,
+    newClient: () => host.client(types),
     async close() {
       await pool.end();
       await host.close();

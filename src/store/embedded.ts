@@ -22,6 +22,8 @@ export type EmbeddedHost = {
   /** Serve the folder if no live process does; resolves once somebody does. */
   ensureServed(): Promise<void>;
   pool(max: number, types: pg.CustomTypesConfig): pg.Pool;
+  /** One connection outside the pool (not yet connected). */
+  client(types: pg.CustomTypesConfig): pg.Client;
   close(): Promise<void>;
 };
 
@@ -126,6 +128,10 @@ export function embeddedHost(dataDir: string, extraConnections: number, logger: 
         types,
         Client: clientFor(host),
       });
+    },
+    client(types) {
+      const Client = clientFor(host);
+      return new Client({ host: dir, port: SOCKET_PORT, user: "postgres", database: "postgres", types });
     },
     async close() {
       closed = true;

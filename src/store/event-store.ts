@@ -300,8 +300,12 @@ export function createEventStore(options: EventStoreOptions) {
           INSERT INTO ${tables.checkpoints} (projection, position, updated_at)
           SELECT unnest($9::text[]), $4, now()
           ON CONFLICT (projection) DO UPDATE SET position = EXCLUDED.position, updated_at = EXCLUDED.updated_at
+        ), notified AS (
+          -- Delivered at commit, in commit order, to the change feed's listeners; the payload is
+          -- the new head only: a listener reads the events itself (src/feed/wakeups.ts).
+          SELECT pg_notify($10, $4::text)
         )
-        SELECT count(*) FROM inserted`,
+        SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM notified)`,
       values: [
         `[${document}]`,
         metadataJson,
@@ -312,6 +316,7 @@ export function createEventStore(options: EventStoreOptions) {
         idempotency ? requestHash(idempotency.request) : null,
         (rows[0] as StoredEvent).position,
         projections.map((p) => p.name),
+        tables.channel,
       ],
     });
   }
@@ -358,6 +363,7 @@ export function createEventStore(options: EventStoreOptions) {
 
     readAll,
     readAllBatches,
+    readAfter,
 
     async head(): Promise<Head> {
       const found = await pool.query({
@@ -419,6 +425,21 @@ export function createEventStore(options: EventStoreOptions) {
       after = (batch[batch.length - 1] as StoredEvent).position;
       if (found.rows.length < batchSize) return;
     }
+  }
+
+  /**
+   * At most `limit` events after `after`, in position order, in one statement that gives up after
+   * `timeoutMs`: what the change feed reads on every wake-up (a lost connection fails one read).
+   */
+  async function readAfter(after: number, limit: number, timeoutMs: number): Promise<StoredEvent[]> {
+    const found = await pool.query({
+      ...named("read-after"),
+      text: `SELECT ${COLUMNS} FROM ${tables.events} WHERE position > $1 ORDER BY position LIMIT $2`,
+      values: [after, limit],
+      rowMode: "array",
+      query_timeout: timeoutMs,
+    } as pg.QueryConfig);
+    return found.rows.map(toEvent);
   }
 
   async function* readAll(fromPosition = 0, batchSize = READ_BATCH): AsyncGenerator<StoredEvent> {
