@@ -8,6 +8,7 @@ import { registerAdminVerbs } from "./verbs/admin.ts";
 import { registerBotVerb } from "./verbs/bot.ts";
 import { registerChangeVerbs } from "./verbs/changes.ts";
 import { registerQueryVerbs } from "./verbs/queries.ts";
+import { registerServeVerb } from "./verbs/serve.ts";
 import { registerStartVerb } from "./verbs/start.ts";
 import { registerTimelineVerb } from "./verbs/timeline.ts";
 
@@ -50,6 +51,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerTimelineVerb(program, run);
   registerAdminVerbs(program, run);
   registerBotVerb(program, run);
+  registerServeVerb(program, run);
   return program;
 }
 

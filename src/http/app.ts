@@ -1,5 +1,11 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import fastifySwagger from "@fastify/swagger";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type RawServerDefault,
+} from "fastify";
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -10,7 +16,7 @@ import type { Ledger } from "../ledger.ts";
 import type { Logger } from "../log.ts";
 import type { ApiContext } from "./api-context.ts";
 import { installBearerAuth } from "./auth.ts";
-import { type ChangeHub, type ChangeSource, createChangeHub } from "./change-hub.ts";
+import { type ChangeHub, createChangeHub } from "./change-hub.ts";
 import { classify, installErrorHandlers } from "./errors.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { changeRoutes } from "./routes/changes.ts";
@@ -20,7 +26,7 @@ import { statusRoutes } from "./routes/status.ts";
 import { timelineRoutes } from "./routes/timeline.ts";
 
 export type ApiOptions = {
-  ledger: Ledger & Pick<ChangeSource, "tail">;
+  ledger: Ledger;
   tokens: readonly string[];
   logger: Logger;
   /** The longest a request waits for one ledger call (default 10 s). */
@@ -29,7 +35,10 @@ export type ApiOptions = {
   heartbeatMs?: number;
 };
 
-export type LedgerApi = { app: FastifyInstance<any, any, any, FastifyBaseLogger, ZodTypeProvider>; hub: ChangeHub };
+export type LedgerApi = {
+  app: FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
+  hub: ChangeHub;
+};
 
 /**
  * The read-only HTTP API: one Fastify plugin per group of routes under /v1, the probes at the

@@ -18,7 +18,8 @@ export function installBearerAuth(app: FastifyInstance, tokens: readonly string[
   app.addHook("onRequest", async (request) => {
     if (OPEN.has(request.url.split("?")[0] ?? "")) return;
     const header = request.headers.authorization;
-    const presented = typeof header === "string" ? /^Bearer ([\x21-\x7e]+)$/i.exec(header.trim())?.[1] : undefined;
+    const presented =
+      typeof header === "string" ? /^Bearer ([\x21-\x7e]+)$/i.exec(header.trim())?.[1] : undefined;
     if (presented === undefined) {
       throw new ApiError(401, "UNAUTHORIZED", "an Authorization: Bearer <token> header is required");
     }

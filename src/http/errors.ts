@@ -24,7 +24,15 @@ export function errorBody(code: string, message: string): ErrorBody {
 }
 
 /** Errors of pg and of sockets that mean "the database is not there right now". */
-const UNREACHABLE = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "57P01", "57P03"]);
+const UNREACHABLE = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "57P01",
+  "57P03",
+]);
 
 /**
  * The API's one error handler: what a client did wrong is a 4xx with a sentence about it; the

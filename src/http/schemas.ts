@@ -40,7 +40,10 @@ export const point = z
   .describe("a position, or an ISO-8601 time");
 
 /** A unit (a symbol, an account) to assign: any text a host keys its units by. */
-export const unitKey = z.string().min(1, "a unit key is non-empty text").max(256, "a unit key is at most 256 characters");
+export const unitKey = z
+  .string()
+  .min(1, "a unit key is non-empty text")
+  .max(256, "a unit key is at most 256 characters");
 
 /** One value or the parameter repeated (`?unit=a&unit=b`), as a list. */
 export const unitKeys = z

@@ -1,10 +1,12 @@
 import type { Command } from "commander";
 import { serveBot } from "./bot.ts";
 import type { Run } from "./run.ts";
+import { serveHttp } from "./serve.ts";
 
 /**
  * `npm start` with no verb: apply migrations, then say where the ledger lives and whether it
- * holds; with TELEGRAM_BOT_TOKEN set, then run the bot until SIGINT/SIGTERM.
+ * holds; then, until SIGINT/SIGTERM, the HTTP API when HTTP_PORT is set and the bot when
+ * TELEGRAM_BOT_TOKEN is, both in one process when both are.
  */
 export function registerStartVerb(program: Command, run: Run): void {
   program
@@ -33,7 +35,10 @@ export function registerStartVerb(program: Command, run: Run): void {
               : `chain: TAMPERED at position ${check.firstBadPosition}: ${check.problem}`,
           ].join("\n"),
         );
-        if (ctx.config.telegram.token) await serveBot(ctx);
+        const { http, telegram } = ctx.config;
+        if (http.port !== undefined)
+          await serveHttp(ctx, { port: http.port, host: http.host }, !!telegram.token);
+        else if (telegram.token) await serveBot(ctx);
       }),
     );
 }

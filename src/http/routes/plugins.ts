@@ -42,7 +42,12 @@ export const pluginRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { led
 
   app.get(
     "/plugins/:id/versions",
-    { schema: { summary: "the released versions, in version order (CLI `versions --json`)", params: pluginParams } },
+    {
+      schema: {
+        summary: "the released versions, in version order (CLI `versions --json`)",
+        params: pluginParams,
+      },
+    },
     async (request, reply) => {
       const head = await bounded(deadlineMs, ledger.head());
       if (notModified(request, reply, head)) return reply;
@@ -62,7 +67,10 @@ export const pluginRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { led
     async (request, reply) => {
       const head = await bounded(deadlineMs, ledger.head());
       if (notModified(request, reply, head)) return reply;
-      const items = await bounded(deadlineMs, ledger.history(request.params.id, { limit: request.query.limit }));
+      const items = await bounded(
+        deadlineMs,
+        ledger.history(request.params.id, { limit: request.query.limit }),
+      );
       return itemsDocument(items);
     },
   );

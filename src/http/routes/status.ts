@@ -10,7 +10,9 @@ import { point } from "../schemas.ts";
 export const statusRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { ledger, deadlineMs }) => {
   app.get(
     "/status",
-    { schema: { summary: "what runs now: the host's versions and every active plugin (CLI `status --json`)" } },
+    {
+      schema: { summary: "what runs now: the host's versions and every active plugin (CLI `status --json`)" },
+    },
     async (request, reply) => {
       const view = await bounded(deadlineMs, ledger.status());
       if (notModified(request, reply, view.position)) return reply;
@@ -35,7 +37,11 @@ export const statusRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { led
 
   app.get(
     "/matrix",
-    { schema: { summary: "declared compatibility and whether the running set honours it (CLI `matrix --json`)" } },
+    {
+      schema: {
+        summary: "declared compatibility and whether the running set honours it (CLI `matrix --json`)",
+      },
+    },
     async (request, reply) => {
       const head = await bounded(deadlineMs, ledger.head());
       if (notModified(request, reply, head)) return reply;
