@@ -13,6 +13,9 @@ export const pluginId = z
 
 export const pluginParams = z.strictObject({ id: pluginId });
 
+/** A route that takes no query parameters still refuses them: `?verbose=1` is a mistake to hear of. */
+export const noQuery = z.strictObject({});
+
 /** A whole number as text, at most 15 digits (below 2^53), within [min, max]. */
 export const wholeNumber = (min: number, max: number) =>
   z

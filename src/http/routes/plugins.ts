@@ -5,7 +5,7 @@ import type { ApiContext } from "../api-context.ts";
 import { notModified } from "../conditional.ts";
 import { bounded } from "../deadline.ts";
 import { ApiError } from "../errors.ts";
-import { pluginId, pluginParams, point, unitKeys, wholeNumber } from "../schemas.ts";
+import { noQuery, pluginId, pluginParams, point, unitKeys, wholeNumber } from "../schemas.ts";
 
 /** The plugins: what runs with its A/B split, one plugin, its catalog and history, assignment. */
 export const pluginRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { ledger, deadlineMs }) => {
@@ -15,6 +15,7 @@ export const pluginRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { led
       schema: {
         summary:
           "every active plugin with its version and A/B split (salt and weight, to assign units locally): the `plugins` of CLI `status --json`",
+        querystring: noQuery,
       },
     },
     async (request, reply) => {
@@ -30,6 +31,7 @@ export const pluginRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { led
       schema: {
         summary: "one active plugin, as CLI `status --json` lists it; 404 when it does not run",
         params: pluginParams,
+        querystring: noQuery,
       },
     },
     async (request, reply) => {
@@ -46,6 +48,7 @@ export const pluginRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { led
       schema: {
         summary: "the released versions, in version order (CLI `versions --json`)",
         params: pluginParams,
+        querystring: noQuery,
       },
     },
     async (request, reply) => {

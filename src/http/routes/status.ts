@@ -4,14 +4,17 @@ import { statusDocument } from "../../ledger-views.ts";
 import type { ApiContext } from "../api-context.ts";
 import { notModified } from "../conditional.ts";
 import { bounded } from "../deadline.ts";
-import { point } from "../schemas.ts";
+import { noQuery, point } from "../schemas.ts";
 
 /** What runs: now (`status`), at a point (`asof`), and the compatibility matrix. */
 export const statusRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { ledger, deadlineMs }) => {
   app.get(
     "/status",
     {
-      schema: { summary: "what runs now: the host's versions and every active plugin (CLI `status --json`)" },
+      schema: {
+        summary: "what runs now: the host's versions and every active plugin (CLI `status --json`)",
+        querystring: noQuery,
+      },
     },
     async (request, reply) => {
       const view = await bounded(deadlineMs, ledger.status());
@@ -40,6 +43,7 @@ export const statusRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { led
     {
       schema: {
         summary: "declared compatibility and whether the running set honours it (CLI `matrix --json`)",
+        querystring: noQuery,
       },
     },
     async (request, reply) => {
