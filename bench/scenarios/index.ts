@@ -2,10 +2,13 @@ import type { Scenario } from "../scenario.ts";
 import { abAssignment } from "./ab-assignment.ts";
 import { append } from "./append.ts";
 import { botLatency } from "./bot-latency.ts";
+import { changes } from "./changes.ts";
 import { command } from "./command.ts";
+import { httpPlugin } from "./http-plugin.ts";
 import { queries } from "./queries.ts";
 import { rebuild } from "./rebuild.ts";
 import { replay } from "./replay.ts";
+import { sseFanout } from "./sse-fanout.ts";
 import { timeline } from "./timeline.ts";
 
 /**
@@ -21,4 +24,7 @@ export const scenarios: Scenario[] = [
   queries,
   timeline,
   abAssignment,
+  changes,
+  httpPlugin,
+  sseFanout,
 ];
