@@ -4,6 +4,7 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyReply,
+  LogController,
   type RawServerDefault,
 } from "fastify";
 import {
@@ -55,7 +56,8 @@ export async function buildApi(options: ApiOptions): Promise<LedgerApi> {
   const app = Fastify({
     // pino's Logger is Fastify's logger; only their type declarations differ.
     loggerInstance: logger.child({ component: "http" }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // A log line per request is the proxy's job; errors are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
     // A malformed URL (`/v1/plugins/%E0`) and the like get the API's own error shape.
     frameworkErrors: (error, _request, reply: FastifyReply) => {
       const [status, body] = classify(error);

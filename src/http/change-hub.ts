@@ -1,5 +1,6 @@
 import type { Logger } from "../log.ts";
 import type { RecordedEvent } from "../recorded-event.ts";
+import { bounded } from "./deadline.ts";
 
 /** What the hub needs of the ledger: one live tail for everyone, and reads for those behind. */
 export type ChangeSource = {
@@ -53,6 +54,8 @@ export function createChangeHub(options: {
   heartbeatMs: number;
   /** Live events held for one catching-up client before it is dropped. */
   maxHeld?: number;
+  /** The longest one catch-up read may take (default 10 s); past it the client is dropped. */
+  readTimeoutMs?: number;
 }): ChangeHub {
   const { source, logger } = options;
   const maxHeld = options.maxHeld ?? 10_000;
@@ -110,11 +113,19 @@ export function createChangeHub(options: {
   };
 
   async function catchUp(member: Member) {
-    for await (const batch of source.events(member.sent)) {
-      if (!members.has(member)) return;
-      sendAll(member, batch);
-      if (!members.has(member)) return;
-      if (!(await member.connection.drained())) return drop(member, "the client left while catching up");
+    const batches = source.events(member.sent);
+    try {
+      for (;;) {
+        const next = await bounded(options.readTimeoutMs ?? 10_000, batches.next());
+        if (next.done) break;
+        if (!members.has(member)) return;
+        sendAll(member, next.value);
+        if (!members.has(member)) return;
+        if (!(await member.connection.drained())) return drop(member, "the client left while catching up");
+      }
+    } finally {
+      // Not awaited: after a timed-out read it would wait for that read.
+      void batches.return(undefined).catch(() => {});
     }
     const held = member.held ?? [];
     member.held = null;
@@ -124,7 +135,7 @@ export function createChangeHub(options: {
   return {
     async join(connection, after) {
       if (stopping.signal.aborted) throw new Error("the change stream is shutting down");
-      await start();
+      await bounded(options.readTimeoutMs ?? 10_000, start());
       const from = after ?? position;
       const member: Member = { connection, sent: from, held: from < position ? [] : null };
       members.add(member);

@@ -43,9 +43,18 @@ export const auditRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { ledg
     async (request, reply) => {
       // Streamed as the batches are read: the socket's back-pressure paces the reads, so a
       // million events are never held in memory, and no connection is held between batches.
+      // Each read is bounded: a database that stops answering ends the stream, not hangs it.
+      const batches = ledger.events(request.query.after);
       const lines = async function* () {
-        for await (const batch of ledger.events(request.query.after)) {
-          yield `${batch.map(eventLine).join("\n")}\n`;
+        try {
+          for (;;) {
+            const next = await bounded(deadlineMs, batches.next());
+            if (next.done) return;
+            yield `${next.value.map(eventLine).join("\n")}\n`;
+          }
+        } finally {
+          // Not awaited: after a timed-out read it would wait for that read.
+          void batches.return(undefined).catch(() => {});
         }
       };
       return reply.type("application/x-ndjson; charset=utf-8").send(Readable.from(lines()));

@@ -40,6 +40,8 @@ export const changeRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { hub
       const connection = connectionOf(response);
       let leave: (() => void) | undefined;
       response.on("close", () => leave?.());
+      // A socket that breaks mid-write closes the stream; it must not reach the process.
+      response.on("error", (error) => request.log.debug({ err: error }, "change stream socket error"));
       try {
         leave = await hub.join(connection, after);
         if (response.destroyed) leave();
