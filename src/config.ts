@@ -57,6 +57,19 @@ const envSchema = z.object({
   HTTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   HTTP_HOST: z.string().min(1).default("127.0.0.1"),
   HTTP_TOKENS: httpTokens.default([]),
+  LEDGER_WEBHOOK_URLS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(",")
+        .map((url) => url.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url({ protocol: /^https?$/, error: "must be http(s) URLs, comma separated" })))
+    .default([]),
+  LEDGER_WEBHOOK_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
+  LEDGER_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
+  LEDGER_FEED_POLL_MS: z.coerce.number().int().min(10).max(3_600_000).optional(),
   TELEGRAM_ADMINS: telegramUserIds.default([]),
   TELEGRAM_OPERATORS: telegramUserIds.default([]),
   TELEGRAM_VIEWERS: telegramUserIds.default([]),
@@ -81,6 +94,8 @@ export type HttpConfig = {
   /** Bearer tokens accepted on every route but /healthz and /readyz. */
   tokens: string[];
 };
+/** Where every event is POSTed, signed with the secret (README "Webhooks"); empty: none. */
+export type WebhookConfig = { urls: string[]; secret: string; timeoutMs: number };
 
 export type Config = {
   databaseUrl: string | undefined;
@@ -90,6 +105,9 @@ export type Config = {
   poolSize: number;
   telegram: TelegramConfig;
   http: HttpConfig;
+  webhooks: WebhookConfig;
+  /** The change feed's poll interval; unset, the ledger's default for its backend. */
+  feedPollMs: number | undefined;
 };
 
 export class ConfigError extends Error {}
@@ -113,6 +131,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       "invalid configuration: HTTP_TOKENS is required with HTTP_PORT (every route but /healthz and /readyz needs a bearer token)",
     );
   }
+  if (e.LEDGER_WEBHOOK_URLS.length > 0 && !e.LEDGER_WEBHOOK_SECRET) {
+    throw new ConfigError(
+      "invalid configuration: LEDGER_WEBHOOK_SECRET is required with LEDGER_WEBHOOK_URLS (every delivery is signed with it)",
+    );
+  }
   return {
     databaseUrl: e.DATABASE_URL,
     dataDir: e.LEDGER_DATA_DIR,
@@ -131,5 +154,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       viewers: e.TELEGRAM_VIEWERS,
     },
     http: { port: e.HTTP_PORT, host: e.HTTP_HOST, tokens: e.HTTP_TOKENS },
+    webhooks: {
+      urls: [...new Set(e.LEDGER_WEBHOOK_URLS)],
+      secret: e.LEDGER_WEBHOOK_SECRET ?? "",
+      timeoutMs: e.LEDGER_WEBHOOK_TIMEOUT_MS,
+    },
+    feedPollMs: e.LEDGER_FEED_POLL_MS,
   };
 }

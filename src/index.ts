@@ -3,7 +3,7 @@
  * Everything goes through a Ledger; nothing here knows a transport.
  */
 
-export { type Config, ConfigError, loadConfig } from "./config.ts";
+export { type Config, ConfigError, loadConfig, type WebhookConfig } from "./config.ts";
 export type * from "./domain/index.ts";
 export {
   assignUnit,
@@ -18,8 +18,28 @@ export {
   satisfiesRange,
   UNFORCEABLE_CODES,
 } from "./domain/index.ts";
+export type {
+  LedgerWatch,
+  PluginChange,
+  WatchedPlugin,
+  WatchedSplit,
+  WatchHealth,
+} from "./feed/ledger-watch.ts";
+export type {
+  SubscribeOptions,
+  Subscription,
+  SubscriptionHandler,
+} from "./feed/subscriber.ts";
+export type { SubscriptionStatus } from "./feed/subscription-list.ts";
 export type { Tail, TailHandler } from "./feed/tail.ts";
 export type { FeedHealth } from "./feed/wakeups.ts";
+export {
+  startWebhooks,
+  type WebhookOptions,
+  type Webhooks,
+  webhookSignature,
+  webhookSubscriberName,
+} from "./feed/webhooks.ts";
 export { createLedger, type Ledger, type LedgerOptions, openLedger, type Progress } from "./ledger.ts";
 export type { ExecuteContext, ExecuteResult } from "./ledger-execute.ts";
 export type { FeedOptions, LedgerFeed } from "./ledger-feed.ts";

@@ -129,7 +129,13 @@ export function createLedger(
     clock,
     logger: options.logger,
   });
-  const { closeFeed, ...feed } = createFeed(database, store, options.logger, options.feed);
+  const { closeFeed, ...feed } = createFeed(
+    database,
+    store,
+    options.logger,
+    () => status(pool, tables),
+    options.feed,
+  );
   return {
     ...feed,
     database,

@@ -38,6 +38,7 @@ export function createContext(options: GlobalOptions): CliContext {
         schema: config.schema,
         poolSize: config.poolSize,
         logger,
+        feed: { pollMs: config.feedPollMs },
       });
       return opened;
     },

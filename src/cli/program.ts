@@ -7,6 +7,7 @@ import { registerAbTestVerbs } from "./verbs/abtest.ts";
 import { registerAdminVerbs } from "./verbs/admin.ts";
 import { registerBotVerb } from "./verbs/bot.ts";
 import { registerChangeVerbs } from "./verbs/changes.ts";
+import { registerFeedVerbs } from "./verbs/feed.ts";
 import { registerQueryVerbs } from "./verbs/queries.ts";
 import { registerServeVerb } from "./verbs/serve.ts";
 import { registerStartVerb } from "./verbs/start.ts";
@@ -50,6 +51,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerQueryVerbs(program, run);
   registerTimelineVerb(program, run);
   registerAdminVerbs(program, run);
+  registerFeedVerbs(program, run);
   registerBotVerb(program, run);
   registerServeVerb(program, run);
   return program;

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { startWebhooks } from "../../index.ts";
 import { createLedgerBot } from "../../telegram/bot.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
@@ -43,6 +44,10 @@ export async function serveBot(ctx: CliContext): Promise<void> {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // The bot is a long-running process: it delivers the webhooks too, when they are configured.
+  const webhooks = ctx.config.webhooks.urls.length
+    ? startWebhooks(ledger, ctx.config.webhooks, ctx.logger)
+    : undefined;
   try {
     await bot.start();
     await bot.stopped;
@@ -52,5 +57,6 @@ export async function serveBot(ctx: CliContext): Promise<void> {
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
+    await webhooks?.stop();
   }
 }

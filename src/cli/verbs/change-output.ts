@@ -49,7 +49,7 @@ function overridesLine(overrides: string[]): string[] {
 }
 
 /** The few fields a person reads first, in a fixed order. */
-function describe(data: unknown): string {
+export function describe(data: unknown): string {
   const d = data as Record<string, unknown>;
   const parts: string[] = [];
   if (d.pluginId) parts.push(String(d.pluginId));

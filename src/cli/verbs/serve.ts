@@ -2,7 +2,6 @@ import type { Command } from "commander";
 import { serveApi } from "../../http/serve.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
-import { serveBot } from "./bot.ts";
 import type { Run } from "./run.ts";
 
 const DEFAULT_PORT = 8080;
@@ -16,7 +15,7 @@ export function registerServeVerb(program: Command, run: Run): void {
     .action(
       run(async (ctx, o: { port?: string; host?: string }) => {
         const port = o.port === undefined ? (ctx.config.http.port ?? DEFAULT_PORT) : portOf(o.port);
-        await serveHttp(ctx, { port, host: o.host ?? ctx.config.http.host }, false);
+        await serveHttp(ctx, { port, host: o.host ?? ctx.config.http.host });
       }),
     );
 }
@@ -29,14 +28,14 @@ function portOf(text: string): number {
 }
 
 /**
- * Serves the API until SIGINT or SIGTERM, next to the Telegram bot when `withBot` (which then
- * owns the signals): on the signal the change streams end, requests in hand finish, and the
- * verb's wrapper closes the ledger.
+ * Serves the API until SIGINT or SIGTERM, or next to `alongside` (the bot, the webhooks), which
+ * then owns the signals, until it returns: then the change streams end, requests in hand
+ * finish, and the verb's wrapper closes the ledger.
  */
 export async function serveHttp(
   ctx: CliContext,
   where: { port: number; host: string },
-  withBot: boolean,
+  alongside?: () => Promise<void>,
 ): Promise<void> {
   if (ctx.config.http.tokens.length === 0) {
     throw new CliError(
@@ -51,7 +50,7 @@ export async function serveHttp(
     `${ctx.out.json ? JSON.stringify({ listening: api.url }) : `listening on ${api.url}`}\n`,
   );
   try {
-    if (withBot) await serveBot(ctx);
+    if (alongside) await alongside();
     else await untilSignal();
   } finally {
     await api.close();

@@ -1,0 +1,185 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { RecordedEvent } from "../../src/index.ts";
+import { createLedger, type Ledger } from "../../src/ledger.ts";
+import { backends, type TestDatabase, testLogger } from "../support/databases.ts";
+
+const actor = { kind: "cli", id: "olga", name: "Olga" } as const;
+const fast = { retry: { initialMs: 20, maxMs: 100 }, standbyMs: 50, leaseMs: 2_000 };
+
+async function release(ledger: Ledger, pluginId: string, version: string) {
+  const result = await ledger.execute({ kind: "release", pluginId, version, author: "olga" } as never, {
+    actor,
+  });
+  if (!result.ok) throw new Error(JSON.stringify(result.violations));
+}
+
+async function eventually<T>(probe: () => Promise<T> | T, accept: (value: T) => boolean): Promise<T> {
+  for (;;) {
+    const value = await probe();
+    if (accept(value)) return value;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * Exactly once on a server. Through PGlite's socket, concurrent connections' protocol messages can
+ * interleave outside a transaction ("unnamed prepared statement does not exist"): a checkpoint
+ * write that fails so sends its batch again, which at-least-once allows; order must still hold.
+ */
+function expectDelivered(backend: string, seen: unknown[], expected: unknown[]) {
+  if (backend === "server") expect(seen).toEqual(expected);
+  else expect([...new Set(seen.map((x) => JSON.stringify(x)))].map((x) => JSON.parse(x))).toEqual(expected);
+}
+
+describe.each(backends)("ledger.subscribe on $name", ({ name, open }) => {
+  let test: TestDatabase | undefined;
+  let ledger: Ledger | undefined;
+  afterEach(async () => {
+    await ledger?.close();
+    await test?.close();
+  });
+
+  async function openLedger() {
+    test = await open();
+    ledger = createLedger(test.db, { schema: test.schema, logger: testLogger, feed: { pollMs: 50 } });
+    return ledger;
+  }
+
+  it("hands over every event after its checkpoint in order and in batches, and moves the checkpoint", async () => {
+    const l = await openLedger();
+    for (let i = 0; i < 7; i++) await release(l, "momentum", `1.${i}.0`);
+    const batches: number[][] = [];
+    const sub = l.subscribe("audit-copy", (events) => void batches.push(events.map((e) => e.position)), {
+      ...fast,
+      batchSize: 3,
+    });
+    await eventually(
+      () => l.subscriptions(),
+      (s) => s[0]?.position === 7,
+    );
+    await release(l, "momentum", "2.0.0");
+    const [status] = await eventually(
+      () => l.subscriptions(),
+      (s) => s[0]?.position === 8,
+    );
+    expect(batches.slice(0, 3)).toEqual([[1, 2, 3], [4, 5, 6], [7]]);
+    expect(batches.flat()).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(status).toMatchObject({
+      name: "audit-copy",
+      position: 8,
+      lag: 0,
+      lastError: null,
+      consecutiveFailures: 0,
+    });
+    expect(status?.lastRunAt).toBeInstanceOf(Date);
+    await sub.stop();
+
+    // A new subscriber from the head sees only what comes next; the old one resumes after 8.
+    const fromHead: number[] = [];
+    const resumed: number[] = [];
+    const a = l.subscribe("from-head", (events) => void fromHead.push(...events.map((e) => e.position)), {
+      ...fast,
+      from: "head",
+    });
+    const b = l.subscribe(
+      "audit-copy",
+      (events) => void resumed.push(...events.map((e) => e.position)),
+      fast,
+    );
+    await eventually(
+      () => l.subscriptions(),
+      (s) => s.length === 2,
+    );
+    await release(l, "momentum", "3.0.0");
+    await eventually(
+      () => l.subscriptions(),
+      (s) => s.every((x) => x.position === 9),
+    );
+    expectDelivered(name, fromHead, [9]);
+    expectDelivered(name, resumed, [9]);
+    await Promise.all([a.stop(), b.stop()]);
+  });
+
+  it("retries a failing handler on the same batch with backoff and records the last error", async () => {
+    const l = await openLedger();
+    for (let i = 0; i < 4; i++) await release(l, "momentum", `1.${i}.0`);
+    const calls: number[][] = [];
+    let failuresLeft = 3;
+    const sub = l.subscribe(
+      "flaky",
+      (events: RecordedEvent[]) => {
+        calls.push(events.map((e) => e.position));
+        if (events.some((e) => e.position === 3) && failuresLeft-- > 0)
+          throw new Error(`receiver down ${failuresLeft}`);
+      },
+      { ...fast, batchSize: 2 },
+    );
+    const [failing] = await eventually(
+      () => l.subscriptions(),
+      (s) => (s[0]?.consecutiveFailures ?? 0) >= 2,
+    );
+    expect(failing).toMatchObject({ position: 2, lag: 2 });
+    expect(failing?.lastError).toMatch(/^receiver down/);
+    expect(failing?.lastErrorAt).toBeInstanceOf(Date);
+    const [done] = await eventually(
+      () => l.subscriptions(),
+      (s) => s[0]?.position === 4,
+    );
+    expect(done).toMatchObject({ consecutiveFailures: 0, lastError: "receiver down 0", lag: 0 });
+    expect(calls).toEqual([
+      [1, 2],
+      [3, 4],
+      [3, 4],
+      [3, 4],
+      [3, 4],
+    ]);
+    await sub.stop();
+  });
+
+  it("runs one of two subscriptions of a name at a time; the other takes over when it stops", async () => {
+    const l = await openLedger();
+    for (let i = 0; i < 3; i++) await release(l, "momentum", `1.${i}.0`);
+    const seen: Array<[string, number]> = [];
+    const first = l.subscribe(
+      "single",
+      (events) => void seen.push(...events.map((e) => ["first", e.position] as [string, number])),
+      fast,
+    );
+    await eventually(
+      () => l.subscriptions(),
+      (s) => s[0]?.position === 3,
+    );
+    const second = l.subscribe(
+      "single",
+      (events) => void seen.push(...events.map((e) => ["second", e.position] as [string, number])),
+      fast,
+    );
+    await release(l, "momentum", "2.0.0");
+    await eventually(
+      () => l.subscriptions(),
+      (s) => s[0]?.position === 4,
+    );
+    // A standby tries every 50 ms: give it a few tries to (wrongly) run while the first holds on.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(second.active).toBe(false);
+    expect(first.active).toBe(true);
+    await first.stop();
+    await eventually(
+      () => second.active,
+      (active) => active,
+    );
+    await release(l, "momentum", "2.1.0");
+    await eventually(
+      () => l.subscriptions(),
+      (s) => s[0]?.position === 5,
+    );
+    expectDelivered(name, seen, [
+      ["first", 1],
+      ["first", 2],
+      ["first", 3],
+      ["first", 4],
+      ["second", 5],
+    ]);
+    await second.stop();
+  });
+});
