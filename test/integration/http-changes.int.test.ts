@@ -1,5 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
 import type { LedgerApi } from "../../src/http/app.ts";
+import { createLedger } from "../../src/ledger.ts";
+import { openDatabase } from "../../src/store/connection.ts";
+import { testLogger } from "../support/databases.ts";
 import { auth, testApi } from "../support/http-api.ts";
 import { connectSse, positionsOf, type SseClient } from "../support/sse-client.ts";
 import { type LedgerFixture, openFixture, release } from "./ledger-fixtures.ts";
@@ -92,3 +95,47 @@ describe("GET /v1/changes (Server-Sent Events)", () => {
     for (const stream of streams) expect(stream.frames).toEqual([]);
   });
 });
+
+// Sessions terminated by the server: PostgreSQL's pg_terminate_backend, not PGlite's single backend.
+describe.skipIf(inject("serverKind") === "pglite")(
+  "GET /v1/changes when the database drops the API's connections",
+  () => {
+    it("keeps its clients and misses no position once the feed reconnects", async () => {
+      // The API gets a pool of its own, named, so that only its sessions are terminated.
+      const name = `http_changes_${Math.random().toString(36).slice(2, 10)}`;
+      const serverUrl = f.test.env.DATABASE_URL as string;
+      const apiDb = await openDatabase({
+        databaseUrl: `${serverUrl}${serverUrl.includes("?") ? "&" : "?"}application_name=${name}`,
+        dataDir: "unused",
+        poolSize: 4,
+        logger: testLogger,
+      });
+      const apiLedger = createLedger(apiDb, {
+        schema: f.test.schema,
+        logger: testLogger,
+        feed: { pollMs: 200 },
+      });
+      try {
+        await releases(0, 3);
+        api = await testApi(apiLedger);
+        url = await api.app.listen({ host: "127.0.0.1", port: 0 });
+        const client = await connect("?after=0");
+        await vi.waitFor(() => expect(positionsOf(client)).toEqual(range(1, 3)), { timeout: 30_000 });
+
+        const terminated = await f.test.db.pool.query(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+          [name],
+        );
+        expect(terminated.rowCount).toBeGreaterThan(0);
+        await releases(3, 5);
+        await vi.waitFor(() => expect(positionsOf(client)).toEqual(range(1, 8)), { timeout: 60_000 });
+        expect(api.hub.clients).toBe(1);
+      } finally {
+        await api?.app.close();
+        api = undefined;
+        await apiLedger.close();
+        await apiDb.close();
+      }
+    });
+  },
+);
