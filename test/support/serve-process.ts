@@ -13,9 +13,15 @@ export type ServeProcess = {
   stop(): Promise<number | null>;
 };
 
-/** `plugin-ledger serve --port 0` as a process, on the given ledger; resolves once it listens. */
-export function startServe(env: Record<string, string>): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [path.join(ROOT, "bin/plugin-ledger.js"), "serve", "--port", "0"], {
+/**
+ * `plugin-ledger serve --port 0` (or other arguments: none is `npm start`) as a process, on the
+ * given ledger; resolves once it listens.
+ */
+export function startServe(
+  env: Record<string, string>,
+  args: string[] = ["serve", "--port", "0"],
+): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [path.join(ROOT, "bin/plugin-ledger.js"), ...args], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? "",
