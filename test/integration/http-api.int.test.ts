@@ -329,3 +329,23 @@ describe("HTTP API: bad parameters", () => {
     );
   });
 });
+
+describe("HTTP API: readiness", () => {
+  it("is not ready while a projection is behind the head, and says which", async () => {
+    const checkpoints = `"${f.test.schema}".projection_checkpoints`;
+    await f.test.db.pool.query(
+      `UPDATE ${checkpoints} SET position = position - 1 WHERE projection = 'catalog'`,
+    );
+    try {
+      const answer = await get("/readyz", {});
+      expect(answer.statusCode).toBe(503);
+      expectErrorShape(answer.body, "NOT_READY");
+      expect(answer.json().error.message).toMatch(/catalog/);
+    } finally {
+      await f.test.db.pool.query(
+        `UPDATE ${checkpoints} SET position = position + 1 WHERE projection = 'catalog'`,
+      );
+    }
+    expect((await get("/readyz", {})).statusCode).toBe(200);
+  });
+});
