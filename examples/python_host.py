@@ -6,8 +6,11 @@ GET /v1/changes (Server-Sent Events), reconnecting with Last-Event-ID so that no
 missed, and keeps running on the last versions it knew while the ledger is unreachable.
 It assigns units to A/B arms itself, from the published salt and weight.
 
-    LEDGER_URL=http://127.0.0.1:8080 LEDGER_TOKEN=... python3 examples/python_host.py \
-        [--check-assign PLUGIN UNIT...]
+    LEDGER_URL=http://127.0.0.1:8080 LEDGER_TOKEN=... [LEDGER_CACHE=versions.json] \
+        python3 examples/python_host.py [--check-assign PLUGIN UNIT...]
+
+With LEDGER_CACHE set it keeps the last versions it knew in that file, so that it can also
+start while the ledger is unreachable.
 
 It prints one JSON document a line: what it loaded, each change it applied, and with
 --check-assign each unit's arm as computed here next to the ledger's own (GET /v1/assign).
@@ -104,17 +107,32 @@ def say(document: dict) -> None:
     print(json.dumps(document), flush=True)
 
 
-def run(ledger: Ledger, check: list) -> None:
-    plugins = {}
-    position = None
-    while position is None:
+def load(ledger: Ledger, cache):
+    """The versions now, from the ledger; while it is unreachable, from the cache if there is one."""
+    while True:
         try:
             loaded = ledger.get("/v1/plugins")
-            plugins = {p["pluginId"]: p for p in loaded["items"]}
-            position = loaded["position"]
+            state = {"position": loaded["position"], "plugins": {p["pluginId"]: p for p in loaded["items"]}}
+            remember(cache, state)
+            return state
         except OSError as error:
             say({"event": "unreachable", "error": str(error)})
+            if cache and os.path.exists(cache):
+                with open(cache, encoding="utf-8") as file:
+                    return json.load(file)
             time.sleep(1)
+
+
+def remember(cache, state: dict) -> None:
+    if cache:
+        with open(cache + ".tmp", "w", encoding="utf-8") as file:
+            json.dump(state, file)
+        os.replace(cache + ".tmp", cache)
+
+
+def run(ledger: Ledger, check: list, cache=None) -> None:
+    state = load(ledger, cache)
+    plugins, position = state["plugins"], state["position"]
     say({"event": "loaded", "position": position, "versions": {k: p["version"] for k, p in plugins.items()}})
 
     if check:
@@ -131,6 +149,7 @@ def run(ledger: Ledger, check: list) -> None:
             for position, event in ledger.changes(position):
                 delay = 0.5
                 if apply(plugins, event):
+                    remember(cache, {"position": position, "plugins": plugins})
                     plugin = plugins.get(event["data"]["pluginId"])
                     say({"event": "change", "position": position, "type": event["type"],
                          "plugin": event["data"]["pluginId"], "version": plugin and plugin["version"],
@@ -170,6 +189,7 @@ if __name__ == "__main__":
     ledger = Ledger(os.environ.get("LEDGER_URL", "http://127.0.0.1:8080"), os.environ["LEDGER_TOKEN"])
     arguments = sys.argv[1:]
     try:
-        run(ledger, arguments[1:] if arguments[:1] == ["--check-assign"] else [])
+        check = arguments[1:] if arguments[:1] == ["--check-assign"] else []
+        run(ledger, check, os.environ.get("LEDGER_CACHE"))
     except KeyboardInterrupt:
         pass

@@ -1,4 +1,7 @@
 import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,9 +13,9 @@ import { type ServeProcess, startServe } from "../support/serve-process.ts";
 type HostLine = Record<string, unknown> & { event: string };
 
 /** examples/python_host.py as a process: the JSON lines it printed, and a wait for one. */
-function startPythonHost(url: string, args: string[]) {
+function startPythonHost(url: string, args: string[], cache: string) {
   const child = spawn("python3", [path.join(ROOT, "examples/python_host.py"), ...args], {
-    env: { PATH: process.env.PATH ?? "", LEDGER_URL: url, LEDGER_TOKEN: TOKEN },
+    env: { PATH: process.env.PATH ?? "", LEDGER_URL: url, LEDGER_TOKEN: TOKEN, LEDGER_CACHE: cache },
   });
   let stderr = "";
   child.stderr.on("data", (d) => {
@@ -49,9 +52,23 @@ function startPythonHost(url: string, args: string[]) {
   };
 }
 
+/** A port free now, so that a restarted server comes back where the host looks for it. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+}
+
 describe("examples/python_host.py against a serve process", () => {
   let ledger: TestDatabase;
-  let serve: ServeProcess;
+  let serve: ServeProcess | undefined;
+  let port = 0;
+  const cache = path.join(mkdtempSync(path.join(tmpdir(), "pl-host-")), "versions.json");
+  const serveArgs = () => ["serve", "--port", String(port)];
   const cli = async (...args: string[]) => {
     const run = await runCli(args, ledger.env);
     if (run.code !== 0) throw new Error(`plugin-ledger ${args.join(" ")} exited ${run.code}: ${run.stderr}`);
@@ -71,16 +88,18 @@ describe("examples/python_host.py against a serve process", () => {
     await cli("register", "momentum", "1.0.0");
     await cli("register", "grid_bot", "0.9.0");
     await cli("abtest", "start", "grid_bot", "0.10.0", "--weight", "30");
-    serve = await startServe(ledger.env);
+    port = await freePort();
+    serve = await startServe(ledger.env, serveArgs());
   });
   afterAll(async () => {
     await serve?.stop();
     await ledger?.close();
   });
 
-  it("loads the versions, assigns units as /v1/assign does, and hears an upgrade made with the CLI", async () => {
+  it("loads the versions, assigns units as /v1/assign does, hears a CLI upgrade, and rides out the API going away", async () => {
     const units = Array.from({ length: 40 }, (_, i) => `SYM${i}USDT`).concat(["acct:42", "Ünit-é"]);
-    const host = startPythonHost(serve.url, ["--check-assign", "grid_bot", ...units]);
+    const url = serve?.url as string;
+    const host = startPythonHost(url, ["--check-assign", "grid_bot", ...units], cache);
     try {
       const loaded = await host.waitFor((l) => l.event === "loaded");
       expect(loaded.versions).toEqual({ momentum: "1.0.0", grid_bot: "0.9.0" });
