@@ -58,9 +58,9 @@ export function classify(error: unknown): [number, ErrorBody] {
     const where = `${error.validationContext ?? "request"}${issue?.instancePath === "/" ? "" : (issue?.instancePath ?? "").replaceAll("/", ".")}`;
     return [400, errorBody("INVALID_INPUT", `${where}: ${issue?.message ?? "is invalid"}`)];
   }
-  // The ledger's own word for an argument out of range (a position past 2^53, a window that
-  // ends before it starts): the client's mistake.
-  if (error instanceof RangeError || error instanceof TypeError) {
+  // The ledger's own word for an argument out of range (a window that ends before it starts):
+  // the client's mistake. (A TypeError is a bug of ours, and stays a 500.)
+  if (error instanceof RangeError) {
     return [400, errorBody("INVALID_INPUT", firstLine(error.message))];
   }
   if (error instanceof DeadlineError) return [503, errorBody("UNAVAILABLE", error.message)];
