@@ -20,6 +20,22 @@ const telegramUserIds = z
 
 /** A timeout: at least 1 ms (0 would mean "wait for ever" to pg), at most an hour. */
 const milliseconds = z.coerce.number().int().min(1).max(3_600_000);
+/** Comma-separated bearer tokens, each long enough that guessing one is hopeless. */
+const httpTokens = z
+  .string()
+  .transform((value) =>
+    value
+      .split(",")
+      .map((token) => token.trim())
+      .filter(Boolean),
+  )
+  .pipe(
+    z.array(
+      z
+        .string()
+        .regex(/^[\x21-\x7e]{32,512}$/, "must be tokens of 32 to 512 printable characters, comma separated"),
+    ),
+  );
 
 const envSchema = z.object({
   DATABASE_URL: z
@@ -56,6 +72,9 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9_-]{1,256}$/, "must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
     .optional(),
   TELEGRAM_WEBHOOK_PORT: z.coerce.number().int().min(0).max(65535).default(8443),
+  HTTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  HTTP_HOST: z.string().min(1).default("127.0.0.1"),
+  HTTP_TOKENS: httpTokens.default([]),
   LEDGER_WEBHOOK_URLS: z
     .string()
     .transform((value) =>
@@ -88,6 +107,13 @@ export type TelegramConfig = {
 
 /** When the signer signs a checkpoint: after so many events, or so many minutes with new events. */
 export type CheckpointEvery = { events: number | undefined; minutes: number | undefined };
+/** The HTTP API's settings; `port` is absent when `npm start` should not serve it. */
+export type HttpConfig = {
+  port: number | undefined;
+  host: string;
+  /** Bearer tokens accepted on every route but /healthz and /readyz. */
+  tokens: string[];
+};
 /** Where every event is POSTed, signed with the secret (README "Webhooks"); empty: none. */
 export type WebhookConfig = { urls: string[]; secret: string; timeoutMs: number };
 
@@ -105,6 +131,7 @@ export type Config = {
   /** Unset: checkpoints are signed only on request. */
   checkpointEvery: CheckpointEvery | undefined;
   telegram: TelegramConfig;
+  http: HttpConfig;
   webhooks: WebhookConfig;
   /** The change feed's poll interval; unset, the ledger's default for its backend. */
   feedPollMs: number | undefined;
@@ -124,6 +151,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.TELEGRAM_WEBHOOK_URL && !e.TELEGRAM_WEBHOOK_SECRET) {
     throw new ConfigError(
       "invalid configuration: TELEGRAM_WEBHOOK_SECRET is required with TELEGRAM_WEBHOOK_URL (Telegram sends it with every update)",
+    );
+  }
+  if (e.HTTP_PORT !== undefined && e.HTTP_TOKENS.length === 0) {
+    throw new ConfigError(
+      "invalid configuration: HTTP_TOKENS is required with HTTP_PORT (every route but /healthz and /readyz needs a bearer token)",
     );
   }
   if (e.LEDGER_WEBHOOK_URLS.length > 0 && !e.LEDGER_WEBHOOK_SECRET) {
@@ -156,6 +188,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       operators: e.TELEGRAM_OPERATORS,
       viewers: e.TELEGRAM_VIEWERS,
     },
+    http: { port: e.HTTP_PORT, host: e.HTTP_HOST, tokens: e.HTTP_TOKENS },
     webhooks: {
       urls: [...new Set(e.LEDGER_WEBHOOK_URLS)],
       secret: e.LEDGER_WEBHOOK_SECRET ?? "",

@@ -68,6 +68,7 @@ export { type ProofCheck, verifyProofFile } from "./proof-file.ts";
 export type { Assignment } from "./queries/assignment.ts";
 export type { CatalogEntry, MatrixItem, MatrixView } from "./queries/catalog.ts";
 export type { AuditEntry, HistoryInterval } from "./queries/history.ts";
+export type { Readiness } from "./queries/readiness.ts";
 export type { AbTestStatus, PluginStatus, StatusView } from "./queries/status.ts";
 export type { TimelineOptions, TimelineView } from "./queries/timeline.ts";
 export type {

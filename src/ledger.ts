@@ -21,11 +21,14 @@ import { formatProofFile } from "./proof-file.ts";
 import { type Assignment, assignments } from "./queries/assignment.ts";
 import { type CatalogEntry, diff, type MatrixView, matrix, versions } from "./queries/catalog.ts";
 import { type AuditEntry, audit, type HistoryInterval, history } from "./queries/history.ts";
+import { type Readiness, readiness } from "./queries/readiness.ts";
 import { replayStatus } from "./queries/replay.ts";
 import {
   activeVersion,
   asOf,
   headPosition,
+  type PluginStatus,
+  pluginStatus,
   resolvePosition,
   type StatusView,
   status,
@@ -83,13 +86,20 @@ export type Ledger = LedgerFeed & {
   /** Decide and append, or explain why not (DESIGN.md "Rules"). */
   execute(command: CommandRequest, context: ExecuteContext): Promise<ExecuteResult>;
   status(): Promise<StatusView>;
+  /** One plugin as `status` shows it (null when it does not run), and the head it was read at. */
+  plugin(pluginId: string): Promise<{ position: number; plugin: PluginStatus | null }>;
+  /** The position of the last event (0 for an empty ledger). */
+  head(): Promise<number>;
+  /** The head, and the projections not at it (events appended without them: run rebuild). */
+  readiness(): Promise<Readiness>;
   activeVersion(pluginId: string): Promise<string | null>;
   versions(pluginId: string): Promise<CatalogEntry[]>;
   history(pluginId: string, options?: { limit?: number }): Promise<HistoryInterval[]>;
   /** What changes from one released version to another: features, requirements, matrix, notes. */
   diff(pluginId: string, from: string, to: string): Promise<DiffResult>;
   matrix(): Promise<MatrixView>;
-  audit(options?: { limit?: number; pluginId?: string }): Promise<AuditEntry[]>;
+  /** The latest events first; `before` a position for the next page. */
+  audit(options?: { limit?: number; pluginId?: string; before?: number }): Promise<AuditEntry[]>;
   /** The status at a position, or at the last event recorded at or before a moment. */
   asOf(at: number | Date): Promise<StatusView>;
   /** Which versions the plugins ran in a window, with their A/B tests: indexed, not a replay. */
@@ -300,6 +310,15 @@ export function createLedger(
         return auditCheckpoint(pool, tables, read, await checkpoints.all(), onProgress);
       }),
     status: () => retry("status", () => status(pool, tables)),
+    plugin: (pluginId) => retry("plugin", () => pluginStatus(pool, tables, pluginId)),
+    head: () => retry("head", () => headPosition(pool, tables)),
+    // Not retried: a readiness probe answers at once whether the database is reachable now.
+    readiness: () =>
+      readiness(
+        pool,
+        tables,
+        projections.map((p) => p.name),
+      ),
     activeVersion: (pluginId) => retry("activeVersion", () => activeVersion(pool, tables, pluginId)),
     versions: (pluginId) => retry("versions", () => versions(pool, tables, pluginId)),
     history: (pluginId, historyOptions) =>

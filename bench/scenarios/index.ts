@@ -2,12 +2,15 @@ import type { Scenario } from "../scenario.ts";
 import { abAssignment } from "./ab-assignment.ts";
 import { append } from "./append.ts";
 import { botLatency } from "./bot-latency.ts";
+import { changes } from "./changes.ts";
 import { command } from "./command.ts";
 import { feed } from "./feed.ts";
+import { httpPlugin } from "./http-plugin.ts";
 import { merkle } from "./merkle.ts";
 import { queries } from "./queries.ts";
 import { rebuild } from "./rebuild.ts";
 import { replay } from "./replay.ts";
+import { sseFanout } from "./sse-fanout.ts";
 import { timeline } from "./timeline.ts";
 import { verify } from "./verify.ts";
 
@@ -27,4 +30,7 @@ export const scenarios: Scenario[] = [
   abAssignment,
   merkle,
   feed,
+  changes,
+  httpPlugin,
+  sseFanout,
 ];

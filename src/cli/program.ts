@@ -11,6 +11,7 @@ import { registerChangeVerbs } from "./verbs/changes.ts";
 import { registerDiffVerb } from "./verbs/diff.ts";
 import { registerFeedVerbs } from "./verbs/feed.ts";
 import { registerQueryVerbs } from "./verbs/queries.ts";
+import { registerServeVerb } from "./verbs/serve.ts";
 import { registerStartVerb } from "./verbs/start.ts";
 import { registerTimelineVerb } from "./verbs/timeline.ts";
 import { registerTransparencyVerbs } from "./verbs/transparency.ts";
@@ -57,6 +58,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerTransparencyVerbs(program, run);
   registerFeedVerbs(program, run);
   registerBotVerb(program, run);
+  registerServeVerb(program, run);
   return program;
 }
 

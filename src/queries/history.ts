@@ -55,11 +55,16 @@ export type AuditEntry = {
 export async function audit(
   pool: pg.Pool,
   tables: Tables,
-  options: { limit?: number; pluginId?: string } = {},
+  options: { limit?: number; pluginId?: string; before?: number } = {},
 ): Promise<AuditEntry[]> {
   // Without a plugin, the primary key read backwards; with one, the (stream_id,
   // stream_version) unique index read backwards, stream versions following positions.
+  // `before` pages backwards: the next page starts below the last position of this one.
   const byStream = options.pluginId !== undefined;
+  const before = options.before ?? Number.MAX_SAFE_INTEGER;
+  if (!Number.isSafeInteger(before) || before < 1) {
+    throw new RangeError(`audit before a position needs a whole number >= 1, not ${options.before}`);
+  }
   const found = await pool.query<{
     position: number;
     recorded_at: Date;
@@ -69,11 +74,12 @@ export async function audit(
     metadata: Metadata;
   }>({
     text: `SELECT position, recorded_at, stream_id, type, data, metadata FROM ${tables.events}
-            ${byStream ? "WHERE stream_id = $2 ORDER BY stream_version DESC" : "ORDER BY position DESC"}
+            WHERE position < $2
+            ${byStream ? "AND stream_id = $3 ORDER BY stream_version DESC" : "ORDER BY position DESC"}
             LIMIT $1`,
     values: byStream
-      ? [limitOf(options.limit), pluginStream(options.pluginId as string)]
-      : [limitOf(options.limit)],
+      ? [limitOf(options.limit), before, pluginStream(options.pluginId as string)]
+      : [limitOf(options.limit), before],
   });
   return found.rows.map((row) => ({
     position: row.position,

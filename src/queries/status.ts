@@ -19,6 +19,11 @@ export type AbTestStatus = {
   testId: string;
   control: string;
   candidate: string;
+  /**
+   * The test's own salt: a unit's bucket is murmur3(`salt:unitKey`) mod 10000, so a host that
+   * has the salt and the weight assigns units itself (DESIGN.md "A/B assignment").
+   */
+  salt: string;
   /** The split in force, in basis points (1..9999) and as a percentage (12.5). */
   candidateWeightBp: number;
   candidatePercent: number;
@@ -40,13 +45,14 @@ type StatusRow = {
   test_id: string | null;
   control: string | null;
   candidate: string | null;
+  salt: string | null;
   candidate_weight_bp: number | null;
   started_position: number | null;
   started_at: Date | null;
 };
 
 /** What a status row says of its test: the same columns for now and for as-of. */
-const TEST_COLUMNS = `t.test_id, t.control, t.candidate, s.candidate_weight_bp, t.started_position, t.started_at`;
+const TEST_COLUMNS = `t.test_id, t.control, t.candidate, t.salt, s.candidate_weight_bp, t.started_position, t.started_at`;
 type HostRow = { api_version: string; db_schema_version: string };
 
 export async function status(pool: pg.Pool, tables: Tables): Promise<StatusView> {
@@ -65,6 +71,30 @@ export async function status(pool: pg.Pool, tables: Tables): Promise<StatusView>
     );
     return statusView(position, host.rows[0], plugins.rows);
   });
+}
+
+/**
+ * One plugin as `status` shows it, with the head it was read at: one statement, so the plugin,
+ * its test and the position are one snapshot (and the HTTP API's ETag is the answer's own).
+ * `plugin` is null when the plugin does not run.
+ */
+export async function pluginStatus(
+  pool: pg.Pool,
+  tables: Tables,
+  pluginId: string,
+): Promise<{ position: number; plugin: PluginStatus | null }> {
+  const found = await pool.query<StatusRow & { head: number }>({
+    text: `SELECT head.position AS head, a.plugin_id, a.version, a.since_position, a.since_at, ${TEST_COLUMNS}
+             FROM (SELECT coalesce((SELECT position FROM ${tables.head}), 0) AS position) head
+             LEFT JOIN ${tables.q("active_plugins")} a ON a.plugin_id = $1
+             LEFT JOIN ${tables.q("ab_tests")} t ON t.plugin_id = a.plugin_id AND t.ended_position IS NULL
+             LEFT JOIN ${tables.q("ab_test_segments")} s ON s.test_id = t.test_id AND s.to_position IS NULL`,
+    values: [pluginId],
+  });
+  const row = found.rows[0];
+  if (row === undefined) return { position: 0, plugin: null };
+  const view = statusView(row.head, undefined, row.plugin_id === null ? [] : [row]);
+  return { position: row.head, plugin: view.plugins[0] ?? null };
 }
 
 export async function activeVersion(pool: pg.Pool, tables: Tables, pluginId: string): Promise<string | null> {
@@ -109,7 +139,7 @@ export async function asOf(pool: pg.Pool, tables: Tables, at: number | Date): Pr
                   ORDER BY h.from_position DESC LIMIT 1
                ) h
                LEFT JOIN LATERAL (
-                 SELECT test_id, control, candidate, started_position, started_at, ended_position
+                 SELECT test_id, control, candidate, salt, started_position, started_at, ended_position
                    FROM ${tables.q("ab_tests")} t
                   WHERE t.plugin_id = p.plugin_id AND t.started_position <= $1
                   ORDER BY t.started_position DESC LIMIT 1
@@ -169,24 +199,25 @@ function statusView(position: number, host: HostRow | undefined, rows: StatusRow
 }
 
 function abTestOf(row: StatusRow): AbTestStatus | null {
-  const { test_id, control, candidate, candidate_weight_bp, started_position, started_at } = row;
-  if (test_id === null || control === null || candidate === null) return null;
+  const { test_id, control, candidate, salt, candidate_weight_bp, started_position, started_at } = row;
+  if (test_id === null || control === null || candidate === null || salt === null) return null;
   if (candidate_weight_bp === null || started_position === null || started_at === null) return null;
   return abTestStatus(
-    { testId: test_id, control, candidate, candidateWeightBp: candidate_weight_bp },
+    { testId: test_id, control, candidate, salt, candidateWeightBp: candidate_weight_bp },
     { position: started_position, at: started_at },
   );
 }
 
 /** The one way both as-of and replay spell a running test. */
 export function abTestStatus(
-  test: { testId: string; control: string; candidate: string; candidateWeightBp: number },
+  test: { testId: string; control: string; candidate: string; salt: string; candidateWeightBp: number },
   started: { position: number; at: Date },
 ): AbTestStatus {
   return {
     testId: test.testId,
     control: test.control,
     candidate: test.candidate,
+    salt: test.salt,
     candidateWeightBp: test.candidateWeightBp,
     candidatePercent: percentOf(test.candidateWeightBp),
     since: started.at,

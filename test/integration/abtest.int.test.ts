@@ -97,6 +97,7 @@ describe("A/B tests on PostgreSQL", () => {
           testId,
           control: "3.3.0",
           candidate: "3.4.0",
+          salt,
           candidateWeightBp: 1000,
           candidatePercent: 10,
           since: started.events[0]?.recordedAt,

@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError } from "commander";
 import { parsePercent } from "../../domain/index.ts";
+import { itemsDocument } from "../../ledger-views.ts";
 import type { Assignment } from "../../queries/assignment.ts";
 import { type ChangeOptions, execute, mutating } from "./changes.ts";
 import { pointInLedger } from "./queries.ts";
@@ -88,7 +89,7 @@ export function registerAbTestVerbs(program: Command, run: Run): void {
     .action(
       run(async (ctx, pluginId: string, unitKeys: string[], o: { at?: number | Date }) => {
         const items = await (await ctx.ledger()).assignMany(pluginId, unitKeys, o.at);
-        ctx.out.result({ items }, () => assignmentLines(items));
+        ctx.out.result(itemsDocument(items), () => assignmentLines(items));
       }),
     );
 }

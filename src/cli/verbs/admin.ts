@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { readSigningKey } from "../../index.ts";
+import { eventLine } from "../../ledger-views.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
 import { endProgress } from "../output.ts";
 import { nonNegativeInt } from "./arguments.ts";
@@ -82,7 +83,7 @@ export function registerAdminVerbs(program: Command, run: Run): void {
       run(async (ctx, options: { from: number }) => {
         const ledger = await ctx.ledger();
         for await (const batch of ledger.events(options.from)) {
-          const lines = batch.map((e) => JSON.stringify(e));
+          const lines = batch.map(eventLine);
           // Respect back-pressure: a million events piped into `head` must not buffer in memory.
           if (!process.stdout.write(`${lines.join("\n")}\n`)) {
             await new Promise((resolve) => process.stdout.once("drain", resolve));

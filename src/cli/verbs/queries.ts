@@ -1,6 +1,7 @@
 import { type Command, InvalidArgumentError } from "commander";
 import { formatPercent } from "../../domain/index.ts";
 import { ChainTamperedError, type RebuildResult } from "../../index.ts";
+import { itemsDocument, statusDocument } from "../../ledger-views.ts";
 import type { AbTestStatus, StatusView } from "../../queries/status.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
@@ -21,10 +22,6 @@ export function pointInLedger(value: string): number | Date {
 const iso = (at: Date | null | undefined) => (at ? at.toISOString() : "");
 const who = (actor: { id: string; name?: string } | null | undefined) =>
   actor ? (actor.name ?? actor.id) : "";
-
-function statusDocument(view: StatusView) {
-  return { position: view.position, host: view.host, plugins: view.plugins };
-}
 
 /** Both arms and the candidate's share: "3.3.0 vs 3.4.0 @ 10%". */
 function split(test: AbTestStatus | null): string {
@@ -73,7 +70,7 @@ export function registerQueryVerbs(program: Command, run: Run): void {
     .action(
       run(async (ctx, pluginId: string) => {
         const items = await (await ctx.ledger()).versions(pluginId);
-        ctx.out.result({ items }, () =>
+        ctx.out.result(itemsDocument(items), () =>
           items.length === 0
             ? `no released versions of ${pluginId}`
             : table(
@@ -100,7 +97,7 @@ export function registerQueryVerbs(program: Command, run: Run): void {
     .action(
       run(async (ctx, pluginId: string, o: { limit: number }) => {
         const items = await (await ctx.ledger()).history(pluginId, { limit: o.limit });
-        ctx.out.result({ items }, () =>
+        ctx.out.result(itemsDocument(items), () =>
           items.length === 0
             ? `${pluginId} has never run`
             : table(
@@ -156,7 +153,7 @@ export function registerQueryVerbs(program: Command, run: Run): void {
     .action(
       run(async (ctx, o: { limit: number; plugin?: string }) => {
         const items = await (await ctx.ledger()).audit({ limit: o.limit, pluginId: o.plugin });
-        ctx.out.result({ items }, () =>
+        ctx.out.result(itemsDocument(items), () =>
           table(
             ["#", "when", "event", "stream", "actor", "reason", "forced"],
             items.map((a) => [

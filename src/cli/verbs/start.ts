@@ -2,11 +2,13 @@ import type { Command } from "commander";
 import { serveBot } from "./bot.ts";
 import { serveWebhooks } from "./feed.ts";
 import type { Run } from "./run.ts";
+import { serveHttp } from "./serve.ts";
 
 /**
  * `npm start` with no verb: apply migrations, then say where the ledger lives and whether it
- * holds; with TELEGRAM_BOT_TOKEN set, then run the bot until SIGINT/SIGTERM; with webhooks
- * configured (LEDGER_WEBHOOK_URLS), deliver them meanwhile (alone when there is no bot).
+ * holds; then, until SIGINT/SIGTERM, the HTTP API when HTTP_PORT is set, the bot when
+ * TELEGRAM_BOT_TOKEN is (it delivers the webhooks too), else the webhooks when
+ * LEDGER_WEBHOOK_URLS are set: all in one process when several are configured.
  */
 export function registerStartVerb(program: Command, run: Run): void {
   program
@@ -35,9 +37,14 @@ export function registerStartVerb(program: Command, run: Run): void {
               : `chain: TAMPERED at position ${check.firstBadPosition}: ${check.problem}`,
           ].join("\n"),
         );
-        // The bot delivers the webhooks itself; without a bot, they run on their own.
-        if (ctx.config.telegram.token) await serveBot(ctx);
-        else if (ctx.config.webhooks.urls.length > 0) await serveWebhooks(ctx);
+        const { http, telegram, webhooks } = ctx.config;
+        const alongside = telegram.token
+          ? () => serveBot(ctx)
+          : webhooks.urls.length > 0
+            ? () => serveWebhooks(ctx)
+            : undefined;
+        if (http.port !== undefined) await serveHttp(ctx, { port: http.port, host: http.host }, alongside);
+        else if (alongside) await alongside();
       }),
     );
 }

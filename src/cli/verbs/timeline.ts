@@ -4,6 +4,7 @@ import { z } from "zod";
 import { renderPng } from "../../chart/render.ts";
 import { timelineChart } from "../../chart/timeline-chart.ts";
 import { isPluginId } from "../../domain/index.ts";
+import { timelineDocument } from "../../ledger-views.ts";
 import type { TimelineView } from "../../queries/timeline.ts";
 import type { TimelineInterval } from "../../queries/timeline-pieces.ts";
 import { timelineCsv } from "../../timeline-csv.ts";
@@ -99,7 +100,7 @@ async function formatted(
 ): Promise<string | Buffer> {
   switch (format) {
     case "json":
-      return `${JSON.stringify({ from: view.from, to: view.to, items: view.items })}\n`;
+      return `${JSON.stringify(timelineDocument(view))}\n`;
     case "csv":
       return timelineCsv(view.items);
     case "png":

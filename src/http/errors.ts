@@ -1,0 +1,81 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
+import type { Logger } from "../log.ts";
+
+/** The one shape of every error the API answers: `{"error": {"code", "message"}}`. */
+export type ErrorBody = { error: { code: string; message: string } };
+
+/** An answer other than 200 that a route means to give (404 for a plugin that does not run, …). */
+export class ApiError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A ledger call that took longer than the API waits (DESIGN.md: every database call is bounded). */
+export class DeadlineError extends Error {}
+
+export function errorBody(code: string, message: string): ErrorBody {
+  return { error: { code, message } };
+}
+
+/** Errors of pg and of sockets that mean "the database is not there right now". */
+const UNREACHABLE = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "57P01",
+  "57P03",
+]);
+
+/**
+ * The API's one error handler: what a client did wrong is a 4xx with a sentence about it; the
+ * database being away is a 503; anything else a 500 that says nothing of the inside (the log
+ * has it). Never a stack trace in a response.
+ */
+export function installErrorHandlers(app: FastifyInstance, logger: Logger): void {
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const [status, body] = classify(error);
+    if (status >= 500) logger.error({ err: error, url: request.url }, "request failed");
+    void reply.code(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send(errorBody("NOT_FOUND", `no route ${request.method} ${pathOf(request.url)}`));
+  });
+}
+
+/** Status and body of an error; also used by Fastify's framework errors (a malformed URL). */
+export function classify(error: unknown): [number, ErrorBody] {
+  if (error instanceof ApiError) return [error.statusCode, errorBody(error.code, error.message)];
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const issue = error.validation[0];
+    const where = `${error.validationContext ?? "request"}${issue?.instancePath === "/" ? "" : (issue?.instancePath ?? "").replaceAll("/", ".")}`;
+    return [400, errorBody("INVALID_INPUT", `${where}: ${issue?.message ?? "is invalid"}`)];
+  }
+  // The ledger's own word for an argument out of range (a window that ends before it starts):
+  // the client's mistake. (A TypeError is a bug of ours, and stays a 500.)
+  if (error instanceof RangeError) {
+    return [400, errorBody("INVALID_INPUT", firstLine(error.message))];
+  }
+  if (error instanceof DeadlineError) return [503, errorBody("UNAVAILABLE", error.message)];
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string" && UNREACHABLE.has(code)) {
+    return [503, errorBody("UNAVAILABLE", "the ledger's database is not reachable; try again")];
+  }
+  const status = (error as { statusCode?: unknown }).statusCode;
+  if (typeof status === "number" && status >= 400 && status < 500) {
+    const message = error instanceof Error ? firstLine(error.message) : "bad request";
+    return [status, errorBody(status === 404 ? "NOT_FOUND" : "BAD_REQUEST", message)];
+  }
+  return [500, errorBody("INTERNAL", "internal error (logged on the server)")];
+}
+
+const firstLine = (text: string) => (text.split("\n")[0] ?? "").slice(0, 300);
+/** The path alone, cut short: a 404 repeats no query string (tokens may hide in one). */
+const pathOf = (url: string) => (url.split("?")[0] ?? "").slice(0, 200);

@@ -1,0 +1,41 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { renderPng } from "../../chart/render.ts";
+import { timelineChart } from "../../chart/timeline-chart.ts";
+import { timelineDocument } from "../../ledger-views.ts";
+import { timelineCsv } from "../../timeline-csv.ts";
+import type { ApiContext } from "../api-context.ts";
+import { notModified } from "../conditional.ts";
+import { bounded } from "../deadline.ts";
+import { pluginIds, point, wholeNumber } from "../schemas.ts";
+
+/** Which versions plugins ran over time, A/B splits included, as JSON, CSV or a PNG chart. */
+export const timelineRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { ledger, deadlineMs }) => {
+  app.get(
+    "/timeline",
+    {
+      schema: {
+        summary: "the plugins' version intervals in a window (CLI `timeline --format json|csv|png`)",
+        querystring: z.strictObject({
+          plugin: pluginIds,
+          from: point.optional(),
+          to: point.optional(),
+          format: z.enum(["json", "csv", "png"]).default("json"),
+          width: wholeNumber(400, 4000).default(1200),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const { plugin, from, to, format, width } = request.query;
+      const head = await bounded(deadlineMs, ledger.head());
+      if (notModified(request, reply, head)) return reply;
+      const view = await bounded(deadlineMs, ledger.timeline(plugin, { from, to }));
+      if (format === "csv") return reply.type("text/csv; charset=utf-8").send(timelineCsv(view.items));
+      if (format === "png") {
+        const chart = timelineChart(view, { plugins: plugin, width });
+        return reply.type("image/png").send((await renderPng(chart.spec)).png);
+      }
+      return timelineDocument(view);
+    },
+  );
+};
