@@ -22,7 +22,14 @@ export type ConnectionOptions = {
   dataDir: string;
   poolSize: number;
   logger: Logger;
+  /** Bound on establishing a connection (default 5 s): a stopped server or owner ends in an error. */
+  connectTimeoutMs?: number;
+  /** Bound on one query's answer over the embedded socket (default 60 s). */
+  queryTimeoutMs?: number;
 };
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+const DEFAULT_EMBEDDED_QUERY_TIMEOUT_MS = 60_000;
 
 /** int8 positions fit a JS number (2^53); parse them as numbers rather than strings, for this pool only. */
 const types = {
@@ -67,7 +74,10 @@ function redactUrl(url: string): string {
 }
 
 async function openEmbedded(options: ConnectionOptions): Promise<Database> {
-  const host = embeddedHost(options.dataDir, options.poolSize, options.logger);
+  const host = embeddedHost(options.dataDir, options.poolSize, options.logger, {
+    connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    queryTimeoutMs: options.queryTimeoutMs ?? DEFAULT_EMBEDDED_QUERY_TIMEOUT_MS,
+  });
   await host.ensureServed();
   const pool = host.pool(options.poolSize, types);
   pool.on("error", (error) => options.logger.warn({ err: error }, "embedded connection lost"));
