@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { type DatabaseTimeouts, DEFAULT_TIMEOUTS } from "./store/connection.ts";
 
 /** A lower-case SQL identifier: it is spliced into SQL as a schema name, so nothing else is allowed. */
 const schemaName = z
@@ -17,6 +18,9 @@ const telegramUserIds = z
   .pipe(z.array(z.string().regex(/^\d{1,15}$/, "must be numeric Telegram user ids, comma separated")))
   .transform((ids) => ids.map(Number));
 
+/** A timeout: at least 1 ms (0 would mean "wait for ever" to pg), at most an hour. */
+const milliseconds = z.coerce.number().int().min(1).max(3_600_000);
+
 const envSchema = z.object({
   DATABASE_URL: z
     .string()
@@ -26,6 +30,9 @@ const envSchema = z.object({
   LEDGER_SCHEMA: schemaName.default("ledger"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  DATABASE_CONNECT_TIMEOUT_MS: milliseconds.default(DEFAULT_TIMEOUTS.connectMs),
+  DATABASE_STATEMENT_TIMEOUT_MS: milliseconds.default(DEFAULT_TIMEOUTS.statementMs),
+  DATABASE_RETRY_MS: z.coerce.number().int().min(0).max(3_600_000).default(DEFAULT_TIMEOUTS.retryMs),
   TELEGRAM_BOT_TOKEN: z
     .string()
     .regex(/^\d+:[A-Za-z0-9_-]+$/, "must be a bot token from BotFather (123456:ABC-...)")
@@ -60,6 +67,8 @@ export type Config = {
   schema: string;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   poolSize: number;
+  /** Connect, statement and retry bounds of every database call. */
+  timeouts: DatabaseTimeouts;
   telegram: TelegramConfig;
 };
 
@@ -85,6 +94,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     schema: e.LEDGER_SCHEMA,
     logLevel: e.LOG_LEVEL,
     poolSize: e.DATABASE_POOL_SIZE,
+    timeouts: {
+      connectMs: e.DATABASE_CONNECT_TIMEOUT_MS,
+      statementMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+      retryMs: e.DATABASE_RETRY_MS,
+    },
     telegram: {
       token: e.TELEGRAM_BOT_TOKEN,
       apiRoot: e.TELEGRAM_API_ROOT,

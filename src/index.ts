@@ -36,4 +36,5 @@ export type {
   TimelineInterval,
 } from "./queries/timeline-pieces.ts";
 export type { RecordedEvent } from "./recorded-event.ts";
-export type { ActorKind, Metadata, VerifyResult } from "./store/index.ts";
+export type { ActorKind, DatabaseTimeouts, Metadata, VerifyResult } from "./store/index.ts";
+export { DatabaseUnavailableError, isConnectionLost } from "./store/index.ts";

@@ -9,6 +9,7 @@ import {
   type Violation,
   type ViolationCode,
 } from "./domain/index.ts";
+import type { Reconnect } from "./ledger-reconnect.ts";
 import { loadState } from "./ledger-state-loader.ts";
 import type { Logger } from "./log.ts";
 import { type RecordedEvent, recordedEvent } from "./recorded-event.ts";
@@ -41,6 +42,10 @@ const ExecuteContextSchema = z.object({
 /** Who asks and how; `force`, `dryRun` and `allowMajor` may also be set on the command itself. */
 export type ExecuteContext = z.input<typeof ExecuteContextSchema>;
 
+/**
+ * `replayed`: the caller's own idempotency key was found, so the events are the ones an earlier
+ * request (or an earlier attempt of this one, whose commit was not confirmed) wrote.
+ */
 export type ExecuteResult =
   | { ok: true; dryRun?: false; replayed: boolean; events: RecordedEvent[]; overrides: ViolationCode[] }
   | { ok: true; dryRun: true; events: PlannedEvent[]; overrides: ViolationCode[] }
@@ -49,7 +54,14 @@ export type ExecuteResult =
 /** A conflict is retried this many times in all, each time deciding again on fresh state. */
 const MAX_ATTEMPTS = 3;
 
-type Deps = { store: EventStore; projections: readonly string[]; clock: () => Date; logger: Logger };
+type Deps = {
+  store: EventStore;
+  projections: readonly string[];
+  clock: () => Date;
+  logger: Logger;
+  /** Runs an attempt again on a new connection when its connection is lost (ledger-reconnect.ts). */
+  retry: Reconnect;
+};
 
 export function createExecute(deps: Deps) {
   return async function execute(command: CommandRequest, context: ExecuteContext): Promise<ExecuteResult> {
@@ -65,12 +77,15 @@ export function createExecute(deps: Deps) {
     // The fingerprint is the request as asked, before defaults such as "built now" are filled
     // in, so that a retried request matches its first attempt.
     const { dryRun: _, ...asked } = withOptions;
-    const idempotency = ctx.idempotencyKey
-      ? {
-          key: ctx.idempotencyKey,
+    // Every write carries a key, made here once when the caller gave none: when a connection is
+    // lost around the commit, the attempt that runs again finds the first one's events under it
+    // instead of writing them twice. A dry run writes nothing and needs none.
+    const idempotency = dryRun
+      ? undefined
+      : {
+          key: ctx.idempotencyKey ?? `auto:${randomUUID()}`,
           request: { command: asked, actor: ctx.actor, reason: ctx.reason ?? null, force },
-        }
-      : undefined;
+        };
     const decided = withAbTestIdentity(
       withReleaseDefaults(withOptions, ctx.actor.name ?? ctx.actor.id, deps.clock()),
     );
@@ -80,24 +95,26 @@ export function createExecute(deps: Deps) {
       forced: force,
       correlationId: ctx.correlationId,
       causationId: ctx.causationId,
-      idempotencyKey: ctx.idempotencyKey,
+      idempotencyKey: idempotency?.key,
     });
 
     for (let attempt = 1; ; attempt++) {
       try {
-        return await deps.store.transact(async (session) => {
-          if (idempotency && !dryRun) {
-            const earlier = await session.findIdempotent(idempotency);
-            if (earlier) return replayed(earlier);
-          }
-          const state = await loadState(session, decided, deps.projections);
-          const decision = decide(decided, state);
-          if (!decision.ok) return dryRun ? { ...decision, dryRun } : decision;
-          const { events, overrides } = decision;
-          if (dryRun) return { ok: true, dryRun: true, events, overrides };
-          const written = await write(session, events, { ...metadata, overrides }, idempotency);
-          return { ok: true, replayed: false, events: written.map(recordedEvent), overrides };
-        });
+        return await deps.retry(`execute ${command.kind}`, () =>
+          deps.store.transact(async (session): Promise<ExecuteResult> => {
+            if (idempotency) {
+              const earlier = await session.findIdempotent(idempotency);
+              if (earlier) return replayed(earlier, ctx.idempotencyKey !== undefined);
+            }
+            const state = await loadState(session, decided, deps.projections);
+            const decision = decide(decided, state);
+            if (!decision.ok) return dryRun ? { ...decision, dryRun } : decision;
+            const { events, overrides } = decision;
+            if (dryRun) return { ok: true, dryRun: true, events, overrides };
+            const written = await write(session, events, { ...metadata, overrides }, idempotency);
+            return { ok: true, replayed: false, events: written.map(recordedEvent), overrides };
+          }),
+        );
       } catch (error) {
         if (error instanceof IdempotencyConflictError) return conflict(`${error.message}.`);
         if (!(error instanceof ConcurrencyError)) throw error;
@@ -131,9 +148,10 @@ function write(
   return session.write(appends, metadata, idempotency);
 }
 
-function replayed(earlier: StoredEvent[]): ExecuteResult {
+/** `byCaller`: the key was the caller's; a generated one found again is this call's own write. */
+function replayed(earlier: StoredEvent[], byCaller: boolean): ExecuteResult {
   const overrides = (earlier[0]?.metadata.overrides ?? []) as ViolationCode[];
-  return { ok: true, replayed: true, events: earlier.map(recordedEvent), overrides };
+  return { ok: true, replayed: byCaller, events: earlier.map(recordedEvent), overrides };
 }
 
 const TAKES_ALLOW_MAJOR = new Set(["upgrade", "rollback", "abTestStart"]);

@@ -1,6 +1,7 @@
 import { projections } from "../projections/index.ts";
 import type { CommandRequest } from "./domain/index.ts";
 import { createExecute, type ExecuteContext, type ExecuteResult } from "./ledger-execute.ts";
+import { type ReconnectOptions, reconnecting, retryWindow } from "./ledger-reconnect.ts";
 import type { Logger } from "./log.ts";
 import { type PendingActions, pendingActions } from "./pending-actions.ts";
 import { type RebuildResult, rebuildProjections } from "./projection-rebuild.ts";
@@ -21,6 +22,9 @@ import { type RecordedEvent, recordedEvent } from "./recorded-event.ts";
 import {
   createEventStore,
   type Database,
+  type DatabaseTimeouts,
+  DEFAULT_TIMEOUTS,
+  databaseLocation,
   migrate,
   openDatabase,
   type VerifyResult,
@@ -36,6 +40,8 @@ export type LedgerOptions = {
   logger: Logger;
   /** Time of appends and of release defaults; tests pin it. */
   clock?: () => Date;
+  /** Connect, statement and retry bounds (README "Configuration"); the documented defaults if unset. */
+  timeouts?: DatabaseTimeouts | undefined;
 };
 
 export type Progress = (done: number, total: number) => void;
@@ -78,19 +84,29 @@ export type Ledger = {
 
 /** Opens the database as `openDatabase` does, applies pending migrations, and serves it. */
 export async function openLedger(options: LedgerOptions): Promise<Ledger> {
-  const database = await openDatabase({
-    databaseUrl: options.databaseUrl,
-    dataDir: options.dataDir,
-    poolSize: options.poolSize,
+  const timeouts = options.timeouts ?? DEFAULT_TIMEOUTS;
+  const retry = reconnecting({
+    location: databaseLocation(options),
+    embedded: !options.databaseUrl,
+    retryMs: timeouts.retryMs,
     logger: options.logger,
   });
+  const database = await retry("open", () =>
+    openDatabase({
+      databaseUrl: options.databaseUrl,
+      dataDir: options.dataDir,
+      poolSize: options.poolSize,
+      logger: options.logger,
+      timeouts,
+    }),
+  );
   try {
-    await migrate(database.pool, options.schema, options.logger);
+    await retry("migrate", () => migrate(database.pool, options.schema, options.logger));
   } catch (error) {
     await database.close();
     throw error;
   }
-  return createLedger(database, { ...options, ownsDatabase: true });
+  return createLedger(database, { ...options, timeouts, ownsDatabase: true });
 }
 
 /**
@@ -99,9 +115,23 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
  */
 export function createLedger(
   database: Database,
-  options: { schema: string; logger: Logger; clock?: () => Date; ownsDatabase?: boolean },
+  options: {
+    schema: string;
+    logger: Logger;
+    clock?: () => Date;
+    ownsDatabase?: boolean;
+    timeouts?: DatabaseTimeouts | undefined;
+  },
 ): Ledger {
   const { pool } = database;
+  const reconnect: ReconnectOptions = {
+    location: database.location,
+    embedded: database.mode !== "server",
+    retryMs: (options.timeouts ?? DEFAULT_TIMEOUTS).retryMs,
+    logger: options.logger,
+  };
+  // Every read and write below runs again on a new connection when its connection is lost.
+  const retry = reconnecting(reconnect);
   const clock = options.clock ?? (() => new Date());
   const store = createEventStore({
     pool,
@@ -116,39 +146,61 @@ export function createLedger(
     projections: projections.map((p) => p.name),
     clock,
     logger: options.logger,
+    retry,
   });
   return {
     database,
     execute,
-    status: () => status(pool, tables),
-    activeVersion: (pluginId) => activeVersion(pool, tables, pluginId),
-    versions: (pluginId) => versions(pool, tables, pluginId),
-    history: (pluginId, historyOptions) => history(pool, tables, pluginId, historyOptions),
-    matrix: () => matrix(pool, tables),
-    audit: (auditOptions) => audit(pool, tables, auditOptions),
-    asOf: (at) => asOf(pool, tables, at),
+    status: () => retry("status", () => status(pool, tables)),
+    activeVersion: (pluginId) => retry("activeVersion", () => activeVersion(pool, tables, pluginId)),
+    versions: (pluginId) => retry("versions", () => versions(pool, tables, pluginId)),
+    history: (pluginId, historyOptions) =>
+      retry("history", () => history(pool, tables, pluginId, historyOptions)),
+    matrix: () => retry("matrix", () => matrix(pool, tables)),
+    audit: (auditOptions) => retry("audit", () => audit(pool, tables, auditOptions)),
+    asOf: (at) => retry("asOf", () => asOf(pool, tables, at)),
     async assign(pluginId, unitKey, at) {
-      const [assignment] = await assignments(pool, tables, pluginId, [unitKey], at);
+      const [assignment] = await retry("assign", () => assignments(pool, tables, pluginId, [unitKey], at));
       return assignment as Assignment;
     },
-    assignMany: (pluginId, unitKeys, at) => assignments(pool, tables, pluginId, unitKeys, at),
+    assignMany: (pluginId, unitKeys, at) =>
+      retry("assign", () => assignments(pool, tables, pluginId, unitKeys, at)),
     timeline: (pluginIds, timelineOptions = {}) =>
-      timeline(pool, tables, pluginIds, timelineOptions, clock()),
-    async replay(replayOptions = {}) {
-      const to =
-        replayOptions.to === undefined
-          ? await headPosition(pool, tables)
-          : await resolvePosition(pool, tables, replayOptions.to);
-      return replayStatus(store, to);
-    },
+      retry("timeline", () => timeline(pool, tables, pluginIds, timelineOptions, clock())),
+    replay: (replayOptions = {}) =>
+      retry("replay", async () => {
+        const to =
+          replayOptions.to === undefined
+            ? await headPosition(pool, tables)
+            : await resolvePosition(pool, tables, replayOptions.to);
+        return replayStatus(store, to);
+      }),
     async *events(after = 0) {
-      for await (const batch of store.readAllBatches(after)) yield batch.map(recordedEvent);
+      // Resumes after the last batch handed out: a lost connection neither repeats nor skips events.
+      const retryBatch = retryWindow(reconnect, "events");
+      let from = after;
+      for (;;) {
+        try {
+          for await (const batch of store.readAllBatches(from)) {
+            retryBatch.succeeded();
+            from = (batch[batch.length - 1] as { position: number }).position;
+            yield batch.map(recordedEvent);
+          }
+          return;
+        } catch (error) {
+          await retryBatch(error);
+        }
+      }
     },
-    verify: (onProgress) => verifyChain(store, onProgress),
+    // A whole walk again: it only reads, and its progress starts over.
+    verify: (onProgress) => retry("verify", () => verifyChain(store, onProgress)),
+    // One transaction: a lost connection rolls all of it back, so it runs again from the start.
     rebuild: (onProgress) =>
-      rebuildProjections(store, projections, { readThroughPool: !database.sharedSession, onProgress }),
+      retry("rebuild", () =>
+        rebuildProjections(store, projections, { readThroughPool: !database.sharedSession, onProgress }),
+      ),
     pendingActions: pendingActions(pool, options.schema),
-    migrate: () => migrate(pool, options.schema, options.logger),
+    migrate: () => retry("migrate", () => migrate(pool, options.schema, options.logger)),
     async close() {
       if (options.ownsDatabase) await database.close();
     },

@@ -37,6 +37,7 @@ export function createContext(options: GlobalOptions): CliContext {
         dataDir: config.dataDir,
         schema: config.schema,
         poolSize: config.poolSize,
+        timeouts: config.timeouts,
         logger,
       });
       return opened;

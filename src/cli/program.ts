@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config.ts";
+import { DatabaseUnavailableError } from "../index.ts";
 import { ConcurrencyError, IdempotencyConflictError } from "../store/errors.ts";
 import { type CliContext, createContext, type GlobalOptions } from "./context.ts";
 import { CliError, ExitCode } from "./exit-codes.ts";
@@ -68,6 +69,10 @@ export function report(error: unknown): number {
   if (error instanceof CliError) {
     say(error.message);
     return error.exitCode;
+  }
+  if (error instanceof DatabaseUnavailableError) {
+    say(error.message);
+    return ExitCode.unexpected;
   }
   if (error instanceof ConfigError) {
     say(error.message);

@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { withCheckedOut } from "../store/checked-out.ts";
 
 /**
  * Runs the statements of one answer in one read-only snapshot, so that an answer built from
@@ -6,17 +7,15 @@ import type pg from "pg";
  * A transaction on a connection of its own: through PGlite's socket, a transaction holds the
  * single backend, so nothing else may be awaited while it is open.
  */
-export async function inSnapshot<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    const result = await work(client);
-    await client.query("COMMIT");
-    return result;
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+export function inSnapshot<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return withCheckedOut(
+    pool,
+    async (client) => {
+      await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      const result = await work(client);
+      await client.query("COMMIT");
+      return result;
+    },
+    { onFailure: (client) => client.query("ROLLBACK") },
+  );
 }

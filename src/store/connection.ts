@@ -1,3 +1,4 @@
+import path from "node:path";
 import pg from "pg";
 import type { Logger } from "../log.ts";
 import { embeddedHost } from "./embedded.ts";
@@ -17,19 +18,38 @@ export type Database = {
   close(): Promise<void>;
 };
 
+/**
+ * How long any one database call may take (README "Configuration"): a server that accepts TCP
+ * and never answers, or an owner that stopped, ends in an error rather than a hang.
+ */
+export type DatabaseTimeouts = {
+  /** To open a connection (also the longest wait for a free one from the pool). */
+  connectMs: number;
+  /** Per statement, enforced by the server (`statement_timeout`); the client gives up on an
+   *  unanswered statement a little later (see `queryTimeoutMs`). */
+  statementMs: number;
+  /** How long an operation that lost its connection keeps reconnecting and retrying before it
+   *  reports the database unavailable. */
+  retryMs: number;
+};
+
+export const DEFAULT_TIMEOUTS: DatabaseTimeouts = { connectMs: 5_000, statementMs: 30_000, retryMs: 15_000 };
+
+/**
+ * The client-side bound on one statement: the server's own statement timeout first (it answers
+ * with a clear error and the connection stays usable), this only for a server that said nothing.
+ */
+export function queryTimeoutMs(timeouts: DatabaseTimeouts): number {
+  return timeouts.statementMs + Math.min(timeouts.statementMs, 2_000);
+}
+
 export type ConnectionOptions = {
   databaseUrl: string | undefined;
   dataDir: string;
   poolSize: number;
   logger: Logger;
-  /** Bound on establishing a connection (default 5 s): a stopped server or owner ends in an error. */
-  connectTimeoutMs?: number;
-  /** Bound on one query's answer over the embedded socket (default 60 s). */
-  queryTimeoutMs?: number;
+  timeouts?: DatabaseTimeouts | undefined;
 };
-
-const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
-const DEFAULT_EMBEDDED_QUERY_TIMEOUT_MS = 60_000;
 
 /** int8 positions fit a JS number (2^53); parse them as numbers rather than strings, for this pool only. */
 const types = {
@@ -40,9 +60,25 @@ const types = {
   },
 };
 
+/** Bounds every connection of a pool carries, server or embedded. */
+export function boundedPoolOptions(timeouts: DatabaseTimeouts) {
+  return {
+    connectionTimeoutMillis: timeouts.connectMs,
+    query_timeout: queryTimeoutMs(timeouts),
+    // A startup parameter: every session of this pool has it from its first statement.
+    statement_timeout: timeouts.statementMs,
+  };
+}
+
 export async function openDatabase(options: ConnectionOptions): Promise<Database> {
+  const timeouts = options.timeouts ?? DEFAULT_TIMEOUTS;
   if (options.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize, types });
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.poolSize,
+      types,
+      ...boundedPoolOptions(timeouts),
+    });
     pool.on("error", (error) => options.logger.warn({ err: error }, "idle database connection lost"));
     let sharedSession: boolean;
     try {
@@ -60,7 +96,12 @@ export async function openDatabase(options: ConnectionOptions): Promise<Database
       close: () => pool.end(),
     };
   }
-  return openEmbedded(options);
+  return openEmbedded(options, timeouts);
+}
+
+/** Where a ledger lives, safe to print, before it is opened: the redacted URL, or the embedded folder. */
+export function databaseLocation(options: { databaseUrl?: string | undefined; dataDir: string }): string {
+  return options.databaseUrl ? redactUrl(options.databaseUrl) : path.resolve(options.dataDir);
 }
 
 function redactUrl(url: string): string {
@@ -73,13 +114,10 @@ function redactUrl(url: string): string {
   }
 }
 
-async function openEmbedded(options: ConnectionOptions): Promise<Database> {
-  const host = embeddedHost(options.dataDir, options.poolSize, options.logger, {
-    connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-    queryTimeoutMs: options.queryTimeoutMs ?? DEFAULT_EMBEDDED_QUERY_TIMEOUT_MS,
-  });
+async function openEmbedded(options: ConnectionOptions, timeouts: DatabaseTimeouts): Promise<Database> {
+  const host = embeddedHost(options.dataDir, options.poolSize, options.logger);
   await host.ensureServed();
-  const pool = host.pool(options.poolSize, types);
+  const pool = host.pool(options.poolSize, types, boundedPoolOptions(timeouts));
   pool.on("error", (error) => options.logger.warn({ err: error }, "embedded connection lost"));
   const database: Database = {
     pool,

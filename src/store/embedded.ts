@@ -5,6 +5,7 @@ import type { PGlite } from "@electric-sql/pglite";
 import type { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import pg from "pg";
 import type { Logger } from "../log.ts";
+import { DatabaseUnavailableError } from "./connection-errors.ts";
 import { readOwner, releaseLock, tryLock } from "./embedded-lock.ts";
 
 /**
@@ -21,15 +22,9 @@ export type EmbeddedHost = {
   role(): "embedded-owner" | "embedded-client";
   /** Serve the folder if no live process holds it; resolves once this process serves it or another holds it. */
   ensureServed(): Promise<void>;
-  pool(max: number, types: pg.CustomTypesConfig): pg.Pool;
+  /** `bounds`: the connect and statement timeouts every connection carries. */
+  pool(max: number, types: pg.CustomTypesConfig, bounds?: pg.PoolConfig): pg.Pool;
   close(): Promise<void>;
-};
-
-export type EmbeddedTimeouts = {
-  /** A connection's start-up through the socket; a stopped owner accepts but never answers. */
-  connectTimeoutMs: number;
-  /** One query's answer; beyond it the connection is dropped, as a stopped owner's would be. */
-  queryTimeoutMs: number;
 };
 
 /** pg connects to `<host>/.s.PGSQL.<port>` when host is a directory, as libpq does. */
@@ -45,12 +40,7 @@ const IDLE_CLOSE_MS = 1_000;
 // One backend queues every connection's work, so connections are cheap: accept many processes at once.
 const MAX_SOCKET_CONNECTIONS = 256;
 
-export function embeddedHost(
-  dataDir: string,
-  extraConnections: number,
-  logger: Logger,
-  timeouts: EmbeddedTimeouts,
-): EmbeddedHost {
+export function embeddedHost(dataDir: string, extraConnections: number, logger: Logger): EmbeddedHost {
   const dir = path.resolve(dataDir);
   const socketPath = path.join(dir, `.s.PGSQL.${SOCKET_PORT}`);
   const lockPath = path.join(dir, "ledger.lock");
@@ -107,7 +97,7 @@ export function embeddedHost(
    * A connection that was refused never sent a statement, so trying again is always safe: the
    * owner was starting or leaving, and the next try connects to it or takes the folder over.
    */
-  async function connectRetrying<T>(connect: () => Promise<T>): Promise<T> {
+  async function connectRetrying<T>(connect: () => Promise<T>, connectMs: number | undefined): Promise<T> {
     const deadline = Date.now() + OWNER_WAIT_MS;
     for (;;) {
       try {
@@ -115,10 +105,10 @@ export function embeddedHost(
       } catch (error) {
         if (closed) throw error;
         if (isConnectTimeout(error)) {
-          throw unavailable(`no answer within ${timeouts.connectTimeoutMs} ms`, error);
+          throw unavailable(`did not answer within ${connectMs} ms`, error);
         }
         if (!isRefused(error)) throw error;
-        if (Date.now() > deadline) throw unavailable("its socket does not answer", error);
+        if (Date.now() > deadline) throw unavailable(`took no connection for ${OWNER_WAIT_MS} ms`, error);
         logger.debug({ dir, err: error }, "embedded ledger not answering yet; looking again");
         await sleep(20 + Math.random() * 30);
       }
@@ -127,22 +117,15 @@ export function embeddedHost(
 
   function unavailable(what: string, cause: unknown): Error {
     const owner = readOwner(lockPath);
-    const holder = owner ? `held by process ${owner.pid}` : "not held by any process";
-    return new Error(
-      `the embedded ledger in ${dir} (${holder}) cannot be reached: ${what}; check that its owning process is not stopped`,
-      { cause },
-    );
+    const holder = owner ? `its owner (process ${owner.pid})` : "its owner";
+    return new DatabaseUnavailableError(dir, new Error(`${holder} ${what}`, { cause }), true);
   }
 
   function clientClass(): typeof pg.Client {
     const base = pg.Client.prototype.connect as unknown as (this: pg.Client) => Promise<void>;
     class EmbeddedClient extends pg.Client {
       constructor(config: pg.ClientConfig) {
-        super({
-          ...config,
-          connectionTimeoutMillis: timeouts.connectTimeoutMs,
-          query_timeout: timeouts.queryTimeoutMs,
-        });
+        super(config);
         // An owner that leaves or dies closes this socket; the failure reaches the query in
         // hand, or the pool discards the idle connection. It must never crash the process.
         this.on("error", (error) => logger.debug({ dir, err: error }, "embedded connection lost"));
@@ -172,7 +155,7 @@ export function embeddedHost(
       });
       return pending;
     },
-    pool(max, types) {
+    pool(max, types, bounds = {}) {
       class EmbeddedPool extends pg.Pool {}
       const base = pg.Pool.prototype.connect as unknown as (this: pg.Pool) => Promise<pg.PoolClient>;
       // Pool.query connects through this method too, so reads and writes both get the retry.
@@ -184,7 +167,7 @@ export function embeddedHost(
           done?: (release?: unknown) => void,
         ) => void,
       ) {
-        const connected = connectRetrying(() => base.call(this));
+        const connected = connectRetrying(() => base.call(this), bounds.connectionTimeoutMillis);
         if (!callback) return connected;
         connected.then(
           (client) => callback(undefined, client, (release) => client.release(release as boolean | Error)),
@@ -192,6 +175,7 @@ export function embeddedHost(
         );
       } as typeof pg.Pool.prototype.connect;
       return new EmbeddedPool({
+        ...bounds,
         host: dir,
         port: SOCKET_PORT,
         user: "postgres",

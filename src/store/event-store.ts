@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import type pg from "pg";
+import { withCheckedOut } from "./checked-out.ts";
 import { asConflict, ConcurrencyError, IdempotencyConflictError } from "./errors.ts";
 import { canonicalJson, eventHashOfJson, GENESIS_HASH } from "./hash-chain.ts";
 import { type Tables, tablesIn } from "./tables.ts";
@@ -126,25 +127,27 @@ export function createEventStore(options: EventStoreOptions) {
    * Any error rolls everything back: nothing of a failed append is left behind.
    */
   async function transact<T>(work: (session: AppendSession) => Promise<T>): Promise<T> {
-    const client = await pool.connect();
     try {
-      // Two statements in one simple query: one round trip instead of two, before every append.
-      const results = (await client.query({
-        text: `BEGIN; SELECT position, hash, recorded_at FROM ${tables.head} FOR UPDATE`,
-        rowMode: "array",
-      })) as unknown as pg.QueryResult[];
-      const [position, hash, recordedAt] = results[1]?.rows[0] ?? [];
-      if (position === undefined)
-        throw new Error(`the ledger in schema "${tables.schema}" has no head row; run migrate`);
-      const session = createSession(client, { position, hash, recordedAt });
-      const result = await work(session);
-      await client.query("COMMIT");
-      return result;
+      return await withCheckedOut(
+        pool,
+        async (client) => {
+          // Two statements in one simple query: one round trip instead of two, before every append.
+          const results = (await client.query({
+            text: `BEGIN; SELECT position, hash, recorded_at FROM ${tables.head} FOR UPDATE`,
+            rowMode: "array",
+          })) as unknown as pg.QueryResult[];
+          const [position, hash, recordedAt] = results[1]?.rows[0] ?? [];
+          if (position === undefined)
+            throw new Error(`the ledger in schema "${tables.schema}" has no head row; run migrate`);
+          const session = createSession(client, { position, hash, recordedAt });
+          const result = await work(session);
+          await client.query("COMMIT");
+          return result;
+        },
+        { onFailure: (client) => client.query("ROLLBACK") },
+      );
     } catch (error) {
-      await client.query("ROLLBACK").catch(() => {});
       throw asConflict(error);
-    } finally {
-      client.release();
     }
   }
 

@@ -1,4 +1,11 @@
-export { type Database, openDatabase } from "./connection.ts";
+export {
+  type Database,
+  type DatabaseTimeouts,
+  DEFAULT_TIMEOUTS,
+  databaseLocation,
+  openDatabase,
+} from "./connection.ts";
+export { DatabaseUnavailableError, isConnectionLost } from "./connection-errors.ts";
 export { ConcurrencyError, IdempotencyConflictError } from "./errors.ts";
 export * from "./event-store.ts";
 export { migrate } from "./migrate.ts";

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { runner } from "node-pg-migrate";
 import type pg from "pg";
 import type { Logger } from "../log.ts";
+import { withCheckedOut } from "./checked-out.ts";
 
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../migrations");
 
@@ -31,38 +32,39 @@ export async function migrate(pool: pg.Pool, schema: string, logger: Logger): Pr
 
 /** The migrations use unqualified names: the runner sets search_path to the schema on its connection. */
 async function migrateOnce(pool: pg.Pool, schema: string, logger: Logger): Promise<string[]> {
-  const client = await pool.connect();
-  try {
-    const applied = await runner({
-      dbClient: client,
-      dir: MIGRATIONS_DIR,
-      direction: "up",
-      migrationsTable: "pgmigrations",
-      schema,
-      migrationsSchema: schema,
-      createSchema: true,
-      createMigrationsSchema: true,
-      checkOrder: true,
-      // Another process (or test file) migrating another schema of this database: wait our turn.
-      advisoryLockMode: "wait",
-      log: (message) => logger.debug(message),
-      logger: {
-        debug: () => {},
-        info: (m) => logger.debug(m),
-        warn: (m) => logger.warn(m),
-        // A lost race is retried above; the caller reports failures that remain.
-        error: (m) => logger.debug(m),
-      },
-    });
-    // The runner changed search_path on this connection; do not hand it back to the pool like that.
-    await client.query("RESET search_path");
-    client.release();
-    return applied.map((m) => m.name);
-  } catch (error) {
-    // A failed runner may leave its transaction open (on PGlite, the one shared session):
-    // roll it back, and do not reuse the connection.
-    await client.query("ROLLBACK").catch(() => {});
-    client.release(true);
-    throw error;
-  }
+  return withCheckedOut(
+    pool,
+    async (client) => {
+      const applied = await runner({
+        dbClient: client,
+        dir: MIGRATIONS_DIR,
+        direction: "up",
+        migrationsTable: "pgmigrations",
+        schema,
+        migrationsSchema: schema,
+        createSchema: true,
+        createMigrationsSchema: true,
+        checkOrder: true,
+        // Another process (or test file) migrating another schema of this database: wait our turn.
+        advisoryLockMode: "wait",
+        log: (message) => logger.debug(message),
+        logger: {
+          debug: () => {},
+          info: (m) => logger.debug(m),
+          warn: (m) => logger.warn(m),
+          // A lost race is retried above; the caller reports failures that remain.
+          error: (m) => logger.debug(m),
+        },
+      });
+      // The runner changed search_path on this connection; do not hand it back to the pool like that.
+      await client.query("RESET search_path");
+      return applied.map((m) => m.name);
+    },
+    {
+      // A failed runner may leave its transaction open (on PGlite, the one shared session):
+      // roll it back, and do not reuse the connection.
+      onFailure: (client) => client.query("ROLLBACK"),
+      discardOnFailure: true,
+    },
+  );
 }
