@@ -109,6 +109,12 @@ export function isLiveOwner(owner: LockOwner): boolean {
   return true;
 }
 
+/** Stopped by a signal (SIGSTOP, SIGTSTP) or a debugger: alive, but it will answer nobody. */
+export function isStopped(pid: number): boolean {
+  const state = processIdentity(pid).state;
+  return state === "T" || state === "t";
+}
+
 function pidExists(pid: number): boolean {
   try {
     process.kill(pid, 0);

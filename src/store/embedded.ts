@@ -6,7 +6,7 @@ import type { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import pg from "pg";
 import type { Logger } from "../log.ts";
 import { DatabaseUnavailableError } from "./connection-errors.ts";
-import { readOwner, releaseLock, tryLock } from "./embedded-lock.ts";
+import { isStopped, readOwner, releaseLock, tryLock } from "./embedded-lock.ts";
 
 /**
  * The embedded ledger: PGlite files in a folder, owned by one process at a time (see
@@ -31,8 +31,9 @@ export type EmbeddedHost = {
 const SOCKET_PORT = 5432;
 // sun_path holds 108 bytes on Linux, 104 on macOS.
 const MAX_SOCKET_PATH = 103;
-// How long a connection waits for a live owner to listen (it may be running initdb, or leaving).
-const OWNER_WAIT_MS = 15_000;
+// How long a connection waits for a live owner to listen: it may be running initdb on a busy
+// machine (seconds), or leaving. A stopped owner is reported at once.
+const OWNER_WAIT_MS = 60_000;
 // How long a leaving owner waits for other processes' connections to end before it stops serving.
 const HANDOVER_WAIT_MS = 5_000;
 // Idle connections close soon, so that a leaving owner is not held up by another process's idle pool.
@@ -105,9 +106,13 @@ export function embeddedHost(dataDir: string, extraConnections: number, logger: 
       } catch (error) {
         if (closed) throw error;
         if (isConnectTimeout(error)) {
-          throw unavailable(`did not answer within ${connectMs} ms`, error);
+          const owner = readOwner(lockPath);
+          const stopped = owner !== undefined && isStopped(owner.pid) ? " (it is stopped)" : "";
+          throw unavailable(`did not answer within ${connectMs} ms${stopped}`, error);
         }
         if (!isRefused(error)) throw error;
+        const owner = readOwner(lockPath);
+        if (owner && isStopped(owner.pid)) throw unavailable("is stopped", error);
         if (Date.now() > deadline) throw unavailable(`took no connection for ${OWNER_WAIT_MS} ms`, error);
         logger.debug({ dir, err: error }, "embedded ledger not answering yet; looking again");
         await sleep(20 + Math.random() * 30);
