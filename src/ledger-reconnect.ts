@@ -55,7 +55,9 @@ export function retryWindow(options: ReconnectOptions, operation: string) {
     if (Date.now() + backoff > deadline) {
       throw new DatabaseUnavailableError(options.location, error, options.embedded);
     }
-    options.logger.warn(
+    // An embedded owner that leaves is the ordinary hand-over between processes, not news.
+    (options.embedded ? options.logger.debug : options.logger.warn).call(
+      options.logger,
       { err: error, operation, attempt: failures },
       "database connection lost; retrying on a new connection",
     );
