@@ -69,6 +69,12 @@ async function migrateOnce(
   return withCheckedOut(
     pool,
     async (client) => {
+      // Through PGlite's socket, every process shares one session: a SET search_path of one
+      // runner applies to all of them, and the runner's advisory lock excludes nobody. One
+      // transaction around the whole run is exclusive there (the socket server queues everybody
+      // else until it ends), so each runner sees the migrations all applied or none.
+      const shared = await isSharedSession(client);
+      if (shared) await client.query("BEGIN");
       const applied = await runner({
         dbClient: client,
         dir: MIGRATIONS_DIR,
@@ -79,6 +85,8 @@ async function migrateOnce(
         createSchema: true,
         createMigrationsSchema: true,
         checkOrder: true,
+        // Inside our transaction on a shared session; its own BEGIN and COMMIT then enclose all.
+        singleTransaction: shared,
         // Another process (or test file) migrating another schema of this database: wait our turn.
         advisoryLockMode: "wait",
         log: (message) => logger.debug(message),
@@ -90,6 +98,8 @@ async function migrateOnce(
           error: (m) => logger.debug(m),
         },
       });
+      // With nothing to run the runner did not commit: our transaction still holds its schema and table.
+      if (shared) await client.query("COMMIT");
       // The runner changed search_path on this connection; do not hand it back to the pool like that.
       await client.query("RESET search_path");
       return applied.map((m) => m.name);
@@ -101,4 +111,9 @@ async function migrateOnce(
       discardOnFailure: true,
     },
   );
+}
+
+async function isSharedSession(client: pg.PoolClient): Promise<boolean> {
+  const found = await client.query<{ version: string }>("SELECT version() AS version");
+  return /PGlite/i.test(found.rows[0]?.version ?? "");
 }
