@@ -7,6 +7,7 @@ import pg from "pg";
 import type { Logger } from "../log.ts";
 import { DatabaseUnavailableError } from "./connection-errors.ts";
 import { isStopped, readOwner, releaseLock, tryLock } from "./embedded-lock.ts";
+import { wholeExchanges } from "./pglite-exchanges.ts";
 
 /**
  * The embedded ledger: PGlite files in a folder, owned by one process at a time (see
@@ -68,7 +69,7 @@ export function embeddedHost(dataDir: string, extraConnections: number, logger: 
       if (existsSync(socketPath)) rmSync(socketPath, { force: true });
       // One backend: the socket server queues whole transactions from its connections onto it.
       server = new (PGLiteSocketServer as typeof import("@electric-sql/pglite-socket").PGLiteSocketServer)({
-        db,
+        db: wholeExchanges(db),
         path: socketPath,
         maxConnections: extraConnections + MAX_SOCKET_CONNECTIONS,
       });
