@@ -17,8 +17,9 @@ describe("the embedded ledger's socket, shared by many connections", () => {
         asked.map(async (n) => {
           const k = n % clients.length;
           const client = clients[k] as pg.Client;
-          const found = await client.query<{ n: number; label: string }>(
-            "SELECT $1::int AS n, $2::text AS label",
+          const found = await client.query<{ n: number; label: string; k: number }>(
+            // A statement of each connection's own: one bound to another's would answer wrongly.
+            `SELECT $1::int AS n, $2::text AS label, ${k} AS k`,
             [n, `q${n}`],
           );
           return found.rows[0];
