@@ -1,15 +1,5 @@
 import { randomBytes } from "node:crypto";
-import {
-  closeSync,
-  linkSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, linkSync, openSync, readFileSync, rmSync, unlinkSync, writeSync } from "node:fs";
 
 /**
  * Who holds an embedded ledger folder. The lock is a file created atomically, so of two processes
@@ -17,14 +7,12 @@ import {
  * live owner from a pid that merely exists: the pid, a nonce of this lock, and (on Linux) the
  * owner's boot id and start time. A lock whose pid is dead, a zombie, reused by another process
  * (after a container restart, pid 1 is often ours) or ours without our nonce is stale, and is
- * taken over at once under a second exclusive step (a `.takeover` directory), so two processes
+ * taken over at once under a second exclusive step (a `.takeover` lock), so two processes
  * that both see the same stale lock cannot both replace it.
  */
 export type LockAttempt = { held: true; nonce: string } | { held: false; ownerPid: number };
 
 export type LockOwner = { pid: number; nonce?: string; bootId?: string; startTime?: string };
-
-const TAKEOVER_STALE_MS = 5_000;
 
 /** Nonces of the locks this process holds now: our own pid in a lock is live only with one of them. */
 const heldNonces = new Set<string>();
@@ -143,20 +131,21 @@ function processIdentity(pid: number): Identity {
 /**
  * Returns true when the stale lock was removed (the caller then retries the create), false
  * when another process is taking it over right now (the caller waits and looks again).
+ * The takeover guard is itself a lock naming its holder: it is given up only by its holder, or
+ * removed when that holder is gone, never for being old (a live process paused on a busy machine
+ * would otherwise lose it half-way and remove the next owner's lock).
  */
 function takeOverStale(lockPath: string, stale: LockOwner | undefined): boolean {
   const guard = `${lockPath}.takeover`;
-  try {
-    mkdirSync(guard);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    // A takeover whose process died half-way must not block the folder forever.
-    try {
-      if (Date.now() - statSync(guard).mtimeMs > TAKEOVER_STALE_MS)
-        rmSync(guard, { recursive: true, force: true });
-    } catch {}
-    return false;
+  const nonce = randomBytes(8).toString("hex");
+  if (!createWithContent(guard, lockContent(nonce))) {
+    const holder = readOwner(guard);
+    if (holder && isLiveOwner(holder)) return false;
+    // Its holder died half-way (or an older version left its guard directory): clear it, try once more.
+    rmSync(guard, { force: true, recursive: true });
+    if (!createWithContent(guard, lockContent(nonce))) return false;
   }
+  heldNonces.add(nonce);
   try {
     // Re-read under the guard: if someone replaced the stale lock meanwhile, it is not ours to remove.
     const now = readOwner(lockPath);
@@ -167,6 +156,6 @@ function takeOverStale(lockPath: string, stale: LockOwner | undefined): boolean 
     }
     return true;
   } finally {
-    rmSync(guard, { recursive: true, force: true });
+    releaseLock(guard, nonce);
   }
 }

@@ -65,6 +65,25 @@ describe("the embedded ledger's lock", () => {
     expect(readOwner(ours)).toBeUndefined();
   });
 
+  it("takes over at once when a process died half-way through a takeover, but waits for a live one", () => {
+    const lockPath = path.join(mkdtempSync(path.join(tmpdir(), "pl-lock-")), "ledger.lock");
+    leftLock(lockPath, 2 ** 22 + 1);
+    leftLock(`${lockPath}.takeover`, 2 ** 22 + 2);
+    const attempt = tryLock(lockPath);
+    expect(attempt.held).toBe(true);
+    if (attempt.held) releaseLock(lockPath, attempt.nonce);
+    const other = unrelatedProcess();
+    try {
+      leftLock(lockPath, 2 ** 22 + 1);
+      // A live process (however slow) in the middle of its takeover keeps it.
+      leftLock(`${lockPath}.takeover`, other.pid, startTimeOf(other.pid));
+      expect(tryLock(lockPath).held).toBe(false);
+      expect(readOwner(lockPath)?.pid).toBe(2 ** 22 + 1);
+    } finally {
+      other.stop();
+    }
+  });
+
   it("treats a dead or zombie pid as gone, and an old pid-only lock of a live process as live", async () => {
     expect(isLiveOwner({ pid: 2 ** 22 + 1 })).toBe(false);
     // A parent that never reaps: its child, once exited, stays a zombie.
