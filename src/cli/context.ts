@@ -2,9 +2,20 @@ import os from "node:os";
 import { type Config, loadConfig } from "../config.ts";
 import { type Ledger, openLedger } from "../ledger.ts";
 import { createLogger, type Logger } from "../log.ts";
-import { createOutput, type Output } from "./output.ts";
+import { type CliStream, createOutput, type Output } from "./output.ts";
 
 export type GlobalOptions = { json?: boolean; actor?: string; reason?: string };
+
+/**
+ * What one run of the CLI talks to: the process's streams and environment, or a test's. A
+ * `ledger` given here is used as it is and left open (a host that embeds the CLI, the tests).
+ */
+export type CliIo = {
+  stdout: CliStream;
+  stderr: CliStream;
+  env: NodeJS.ProcessEnv;
+  ledger?: Ledger;
+};
 
 /**
  * What a verb needs, opened on first use and closed once at the end: a verb that fails on its
@@ -20,29 +31,31 @@ export type CliContext = {
   close(): Promise<void>;
 };
 
-export function createContext(options: GlobalOptions): CliContext {
-  const config = loadConfig();
+export function createContext(options: GlobalOptions, io: CliIo): CliContext {
+  const config = loadConfig(io.env);
   const logger = createLogger(config.logLevel);
   let opened: Promise<Ledger> | undefined;
   const actorName = options.actor ?? `cli:${os.userInfo().username}`;
   return {
     config,
     logger,
-    out: createOutput(options.json === true),
+    out: createOutput(options.json === true, io.stdout, io.stderr),
     actor: { kind: "cli", id: actorName, name: actorName },
     reason: options.reason,
     ledger() {
-      opened ??= openLedger({
-        databaseUrl: config.databaseUrl,
-        dataDir: config.dataDir,
-        schema: config.schema,
-        poolSize: config.poolSize,
-        logger,
-      });
+      opened ??= io.ledger
+        ? Promise.resolve(io.ledger)
+        : openLedger({
+            databaseUrl: config.databaseUrl,
+            dataDir: config.dataDir,
+            schema: config.schema,
+            poolSize: config.poolSize,
+            logger,
+          });
       return opened;
     },
     async close() {
-      if (opened) await (await opened.catch(() => undefined))?.close();
+      if (opened && !io.ledger) await (await opened.catch(() => undefined))?.close();
     },
   };
 }

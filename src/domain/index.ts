@@ -62,6 +62,13 @@ export {
   type VersionReleasedData,
 } from "./events.ts";
 export {
+  type LedgerPoint,
+  POINT_FORMS,
+  parseIsoTime,
+  parsePoint,
+  parsePosition,
+} from "./points.ts";
+export {
   type AbTest,
   emptyPluginState,
   evolve,
@@ -90,6 +97,7 @@ export {
 export {
   type Decision,
   type PlannedEvent,
+  quote,
   RULE_CODES,
   type RuleCode,
   UNFORCEABLE_CODES,

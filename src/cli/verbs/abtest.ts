@@ -1,8 +1,8 @@
 import { type Command, InvalidArgumentError } from "commander";
 import { parsePercent } from "../../domain/index.ts";
 import type { Assignment } from "../../queries/assignment.ts";
+import { pluginIdArg, pointInLedger, requireKnownPlugins } from "./arguments.ts";
 import { type ChangeOptions, execute, mutating } from "./changes.ts";
-import { pointInLedger } from "./queries.ts";
 import type { Run } from "./run.ts";
 
 /**
@@ -82,11 +82,14 @@ export function registerAbTestVerbs(program: Command, run: Run): void {
   );
 
   abtest
-    .command("assign <plugin> <unitKey...>")
+    .command("assign")
+    .argument("<plugin>", "a plugin id", pluginIdArg)
+    .argument("<unitKey...>", "units (symbols, accounts)")
     .description("the version and arm each unit (a symbol, an account) gets, now or at a point")
     .option("--at <point>", "a position or an ISO-8601 time", pointInLedger)
     .action(
       run(async (ctx, pluginId: string, unitKeys: string[], o: { at?: number | Date }) => {
+        await requireKnownPlugins(ctx, [pluginId]);
         const items = await (await ctx.ledger()).assignMany(pluginId, unitKeys, o.at);
         ctx.out.result({ items }, () => assignmentLines(items));
       }),

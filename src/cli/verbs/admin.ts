@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import { CliError, ExitCode } from "../exit-codes.ts";
-import { endProgress } from "../output.ts";
-import { nonNegativeInt } from "./arguments.ts";
+import { positionArg } from "./arguments.ts";
 
 import type { Run } from "./run.ts";
 
@@ -31,7 +30,7 @@ export function registerAdminVerbs(program: Command, run: Run): void {
         const result = await ledger.verify((checked, total) => {
           if (Date.now() - started > 1000) ctx.out.progress(`verified ${checked}/${total} events`);
         });
-        endProgress();
+        ctx.out.endProgress();
         ctx.out.result(result, () =>
           result.ok
             ? `chain verifies: ${result.events} events, head ${result.headHash}`
@@ -44,16 +43,14 @@ export function registerAdminVerbs(program: Command, run: Run): void {
   program
     .command("events")
     .description("print events as JSON lines, in position order")
-    .option("--from <position>", "start after this position", nonNegativeInt, 0)
+    .option("--from <position>", "start after this position", positionArg, 0)
     .action(
       run(async (ctx, options: { from: number }) => {
         const ledger = await ctx.ledger();
         for await (const batch of ledger.events(options.from)) {
           const lines = batch.map((e) => JSON.stringify(e));
-          // Respect back-pressure: a million events piped into `head` must not buffer in memory.
-          if (!process.stdout.write(`${lines.join("\n")}\n`)) {
-            await new Promise((resolve) => process.stdout.once("drain", resolve));
-          }
+          // Once the reader has gone (`| head -1`), the rest is not read from the database either.
+          if (!(await ctx.out.write(`${lines.join("\n")}\n`))) break;
         }
       }),
     );

@@ -9,10 +9,19 @@ import { CliError, ExitCode } from "../exit-codes.ts";
  */
 export function reportChange(ctx: CliContext, result: ExecuteResult): void {
   if (!result.ok) {
-    ctx.out.result(
-      { ok: false, dryRun: result.dryRun === true || undefined, violations: result.violations },
-      () => result.violations.map((v) => `rejected: ${v.code}: ${v.message}`).join("\n"),
+    // The violations are the error, so stderr gets them, one line each, for a pipeline that
+    // keeps only stderr; with --json stdout still holds the whole document.
+    if (ctx.out.json) {
+      ctx.out.result(
+        { ok: false, dryRun: result.dryRun === true || undefined, violations: result.violations },
+        () => "",
+      );
+    }
+    const lines = firstOf(
+      result.violations.map((v) => `plugin-ledger: rejected: ${v.code}: ${oneLine(v.message)}`),
+      (more) => `plugin-ledger: … and ${more} more violations (--json lists them all)`,
     );
+    ctx.out.stderr.write(`${lines.join("\n")}\n`);
     const codes = new Set(result.violations.map((v) => v.code));
     const exit =
       codes.size === 1 && codes.has("INVALID_INPUT")
@@ -20,14 +29,16 @@ export function reportChange(ctx: CliContext, result: ExecuteResult): void {
         : codes.has("CONFLICT")
           ? ExitCode.conflict
           : ExitCode.rejected;
-    // The violations are the answer (stdout); stderr gets the one-line summary.
-    throw new CliError(`rejected (${[...codes].join(", ")})`, exit);
+    throw new CliError("", exit);
   }
   if (result.dryRun) {
     ctx.out.result({ ok: true, dryRun: true, events: result.events, overrides: result.overrides }, () =>
       [
         "dry run: nothing was written; the plan is",
-        ...result.events.map((e) => `  ${e.type} ${describe(e.data)}`),
+        ...firstOf(
+          result.events.map((e) => `  ${e.type} ${describe(e.data)}`),
+          (more) => `  … and ${more} more events (--json lists them all)`,
+        ),
         ...overridesLine(result.overrides),
       ].join("\n"),
     );
@@ -38,11 +49,25 @@ export function reportChange(ctx: CliContext, result: ExecuteResult): void {
     () =>
       [
         ...(result.replayed ? ["(already done under this idempotency key; nothing new was written)"] : []),
-        ...result.events.map((e) => `#${e.position} ${e.type} ${describe(e.data)}`),
+        ...firstOf(
+          result.events.map((e) => `#${e.position} ${e.type} ${describe(e.data)}`),
+          (more) =>
+            `… and ${more} more events, to #${result.events.at(-1)?.position} (--json lists them all)`,
+        ),
         ...overridesLine(result.overrides),
       ].join("\n"),
   );
 }
+
+/** A person reads the first lines of a long answer (an import of 60,000 releases); --json has it all. */
+const SHOWN = 20;
+
+function firstOf(lines: string[], tail: (more: string) => string): string[] {
+  if (lines.length <= SHOWN + 1) return lines;
+  return [...lines.slice(0, SHOWN), tail((lines.length - SHOWN).toLocaleString("en-US"))];
+}
+
+const oneLine = (text: string) => text.replace(/\s+/g, " ").trim();
 
 function overridesLine(overrides: string[]): string[] {
   return overrides.length ? [`forced past: ${overrides.join(", ")}`] : [];
