@@ -84,6 +84,7 @@ export {
   type VersionState,
   versionOf,
 } from "./state.ts";
+export { isStorableText, unstorableTextViolations } from "./storable-text.ts";
 export {
   COMMIT_HASH_PATTERN,
   compareVersions,

@@ -16,7 +16,14 @@ import { openServerLedger, type TestDatabase, testLogger } from "../support/data
  * in, the answer is an exit code of the contract with one-line errors, and a rejected input
  * writes nothing. The bulk runs the commander program in-process; a few dozen run as processes.
  */
+/** Text the database cannot hold, which must come back as INVALID_INPUT, never as its error. */
+const unstorable = fc.oneof(
+  fc.constantFrom("\u0000", "a\u0000b", "\ud800", "x\udfff", "\ud83d"),
+  fc.tuple(fc.string({ maxLength: 8 }), fc.constantFrom("\u0000", "\ud800", "\udc00")).map(([a, b]) => a + b),
+);
+
 const hostileValue = fc.oneof(
+  { weight: 2, arbitrary: unstorable },
   fc.constantFrom(
     "",
     "--",
@@ -63,10 +70,35 @@ const hostileValue = fc.oneof(
   ),
   fc.string({ maxLength: 40 }),
   fc.string({ unit: "grapheme", maxLength: 20 }),
+  fc.string({ unit: "binary", maxLength: 12 }),
   fc.integer().map(String),
   fc.bigInt().map(String),
   fc.double().map(String),
   fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+);
+
+/**
+ * Positionals are mostly plausible (a known plugin, a fresh version), so that a hostile value
+ * in a flag (a reason, release notes, an actor) reaches the rules and the database.
+ */
+const plausibleValue = fc.oneof(
+  fc.constantFrom(
+    "alpha",
+    "alpha",
+    "alpha",
+    "beta",
+    "gamma_new",
+    "10",
+    "50",
+    "5",
+    "2026-11-30",
+    "2026-01-01T00:00Z",
+  ),
+  fc.tuple(fc.nat(3), fc.nat(40), fc.nat(40)).map(([a, b, c]) => `${a}.${b}.${c}`),
+);
+const positionalValue = fc.oneof(
+  { weight: 3, arbitrary: plausibleValue },
+  { weight: 2, arbitrary: hostileValue },
 );
 
 /** verb words, how many positionals it takes at most, and the options it knows (true: takes a value). */
@@ -113,6 +145,14 @@ const VERBS: Array<[string[], number, Record<string, boolean>]> = [
   [["bot"], 0, {}],
   [[], 1, {}],
 ];
+const TEXT_FLAGS = new Set([
+  "--commit",
+  "--author",
+  "--notes",
+  "--features",
+  "--compat",
+  "--idempotency-key",
+]);
 const CHANGE_FLAGS = { "--dry-run": false, "--force": false, "--idempotency-key": true };
 const GLOBAL_FLAGS = { "--json": false, "--actor": true, "--reason": true };
 const MUTATING = new Set([
@@ -133,20 +173,27 @@ const MUTATING = new Set([
 const argvArb = fc
   .record({
     verb: fc.constantFrom(...VERBS),
-    positionals: fc.array(hostileValue, { maxLength: 4 }),
-    flagPicks: fc.array(fc.tuple(fc.nat(), hostileValue, fc.boolean()), { maxLength: 4 }),
+    positionals: fc.array(positionalValue, { minLength: 4, maxLength: 4 }),
+    // Mostly the verb's own arity; sometimes one short or one too many.
+    extra: fc.constantFrom(0, 0, 0, 0, -1, 1),
+    flagPicks: fc.array(fc.tuple(fc.nat(), positionalValue, hostileValue, fc.boolean()), { maxLength: 4 }),
     globals: fc.array(fc.tuple(fc.nat(), hostileValue), { maxLength: 2 }),
-    unknownFlag: fc.option(fc.constantFrom("--nope", "-x", "--json=1", "--weight"), { nil: undefined }),
+    unknownFlag: fc.oneof(
+      { weight: 12, arbitrary: fc.constant(undefined) },
+      { weight: 1, arbitrary: fc.constantFrom("--nope", "-x", "--json=1", "--weight") },
+    ),
+    required: fc.boolean(),
   })
-  .map(({ verb: [words, arity, options], positionals, flagPicks, globals, unknownFlag }) => {
+  .map(({ verb: [words, arity, options], positionals, extra, flagPicks, globals, unknownFlag, required }) => {
     const known = { ...options, ...(MUTATING.has(words.at(-1) ?? "") ? CHANGE_FLAGS : {}) };
     const names = Object.keys(known) as Array<keyof typeof known>;
-    const argv = [...words, ...positionals.slice(0, arity + 1)];
-    for (const [pick, value, withValue] of flagPicks) {
+    const argv = [...words, ...positionals.slice(0, Math.max(0, arity + extra))];
+    for (const [pick, plausible, hostile, withValue] of flagPicks) {
       const name = names[pick % Math.max(1, names.length)];
       if (name === undefined) continue;
       argv.push(name);
-      if (known[name] || withValue) argv.push(value);
+      // Free text is where hostile values go; a number or a point is mostly plausible.
+      if (known[name] || withValue) argv.push(TEXT_FLAGS.has(name) ? hostile : plausible);
     }
     const globalNames = Object.keys(GLOBAL_FLAGS) as Array<keyof typeof GLOBAL_FLAGS>;
     for (const [pick, value] of globals) {
@@ -154,6 +201,9 @@ const argvArb = fc
       argv.push(name, ...(GLOBAL_FLAGS[name] ? [value] : []));
     }
     if (unknownFlag) argv.push(unknownFlag);
+    // The options a verb cannot go without, most of the time, so that the verb itself runs.
+    if (required && words.join(" ") === "abtest start") argv.push("--weight", "10");
+    if (required && words.join(" ") === "host set") argv.push("--api", "2.5.0", "--db-schema", "7.1.0");
     return argv;
   });
 
