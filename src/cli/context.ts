@@ -2,9 +2,10 @@ import os from "node:os";
 import { type Config, loadConfig } from "../config.ts";
 import { type Ledger, openLedger } from "../ledger.ts";
 import { createLogger, type Logger } from "../log.ts";
+import { CliError, ExitCode } from "./exit-codes.ts";
 import { type CliStream, createOutput, type Output } from "./output.ts";
 
-export type GlobalOptions = { json?: boolean; actor?: string; reason?: string };
+export type GlobalOptions = { json?: boolean; output?: "json" | "table"; actor?: string; reason?: string };
 
 /**
  * What one run of the CLI talks to: the process's streams and environment, or a test's. A
@@ -32,6 +33,10 @@ export type CliContext = {
 };
 
 export function createContext(options: GlobalOptions, io: CliIo): CliContext {
+  if (options.json === true && options.output === "table") {
+    throw new CliError("--json and -o table ask for two formats; give one", ExitCode.invalid);
+  }
+  const json = options.json === true || options.output === "json";
   const config = loadConfig(io.env);
   const logger = createLogger(config.logLevel);
   let opened: Promise<Ledger> | undefined;
@@ -39,7 +44,7 @@ export function createContext(options: GlobalOptions, io: CliIo): CliContext {
   return {
     config,
     logger,
-    out: createOutput(options.json === true, io.stdout, io.stderr),
+    out: createOutput(json, io.stdout, io.stderr),
     actor: { kind: "cli", id: actorName, name: actorName },
     reason: options.reason,
     ledger() {

@@ -1,4 +1,5 @@
-import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { readFileSync } from "node:fs";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ConfigError } from "../config.ts";
 import { ConcurrencyError, IdempotencyConflictError } from "../store/errors.ts";
 import { type CliContext, type CliIo, createContext, type GlobalOptions } from "./context.ts";
@@ -37,9 +38,19 @@ export async function invokeCli(argv: readonly string[], io: CliIo): Promise<num
 export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   const program = new Command("plugin-ledger")
     .description("an event-sourced version ledger for the plugins of a trading bot")
-    .option("--json", "print one JSON document on stdout")
+    .version(packageVersion(), "-V, --version", "print the version of plugin-ledger")
+    .option("--json", "print one JSON document on stdout (the same as -o json)")
+    .addOption(
+      new Option(
+        "-o, --output <format>",
+        "json: one JSON document on stdout; table: lines for a person",
+      ).choices(["json", "table"]),
+    )
     .option("--actor <name>", "who is acting (default cli:<os user>)")
     .option("--reason <text>", "why (recorded on every change)")
+    // Every verb's --help lists these too, as kubectl's and helm's do.
+    .configureHelp({ showGlobalOptions: true })
+    .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
@@ -77,6 +88,12 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   registerAdminVerbs(program, run);
   registerBotVerb(program, run);
   return program;
+}
+
+/** The version in package.json, read when `--version` is built (the CLI runs from the source tree). */
+function packageVersion(): string {
+  const text = readFileSync(new URL("../../package.json", import.meta.url), "utf8");
+  return (JSON.parse(text) as { version: string }).version;
 }
 
 function createContextOrExit(options: GlobalOptions, io: CliIo, setExitCode: (code: number) => void) {

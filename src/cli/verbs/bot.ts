@@ -48,9 +48,19 @@ export async function serveBot(ctx: CliContext): Promise<void> {
     await bot.stopped;
   } catch (error) {
     await bot.stop("failed").catch(() => {});
-    throw error;
+    throw rejectedToken(error) ?? error;
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
+}
+
+/** Telegram's 401 means the token is wrong or revoked: a configuration error (exit 2), not a crash. */
+function rejectedToken(error: unknown): CliError | undefined {
+  const e = error as { code?: unknown; response?: { error_code?: unknown } } | null;
+  if (e?.response?.error_code !== 401 && e?.code !== 401) return undefined;
+  return new CliError(
+    "TELEGRAM_BOT_TOKEN was rejected by Telegram (401): check the token with BotFather (/token, /revoke)",
+    ExitCode.invalid,
+  );
 }

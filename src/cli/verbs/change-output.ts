@@ -1,4 +1,4 @@
-import { formatPercent } from "../../domain/index.ts";
+import { formatPercent, type Violation } from "../../domain/index.ts";
 import type { ExecuteResult } from "../../ledger-execute.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
@@ -8,6 +8,7 @@ import { CliError, ExitCode } from "../exit-codes.ts";
  * its exit code: 2 when every violation is INVALID_INPUT, 4 for a conflict, 3 otherwise.
  */
 export function reportChange(ctx: CliContext, result: ExecuteResult): void {
+  if (!result.ok) result = { ...result, violations: result.violations.map(inCliWords) };
   if (!result.ok) {
     // The violations are the error, so stderr gets them, one line each, for a pipeline that
     // keeps only stderr; with --json stdout still holds the whole document.
@@ -57,6 +58,26 @@ export function reportChange(ctx: CliContext, result: ExecuteResult): void {
         ...overridesLine(result.overrides),
       ].join("\n"),
   );
+}
+
+/**
+ * The rules speak of the library's options (allowMajor, basis points); a CLI user typed flags
+ * and percentages, so the CLI says it in those words. The domain stays free of flag names.
+ */
+const CLI_WORDS: Array<[RegExp, (...groups: string[]) => string]> = [
+  [/\ballow it with allowMajor\b/g, () => "allow it with --allow-major"],
+  [
+    /\bmust be a whole number of basis points from 1 to 9999 \(0\.01% to 99\.99%\), not (-?\d+)\./g,
+    (_, bp) => `must be between 0.01 and 99.99 percent, not ${Number(bp) / 100}.`,
+  ],
+  [/^A forced command needs a reason\b/, () => "--force needs --reason"],
+];
+
+function inCliWords(violation: Violation): Violation {
+  let message = violation.message;
+  for (const [pattern, say] of CLI_WORDS)
+    message = message.replace(pattern, (...m) => say(...(m as string[])));
+  return { ...violation, message };
 }
 
 /** A person reads the first lines of a long answer (an import of 60,000 releases); --json has it all. */
