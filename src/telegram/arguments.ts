@@ -62,7 +62,10 @@ export const limitArg = (max: number) =>
 export const pointArg = z.string({ error: missing("the time or position") }).transform((value, ctx) => {
   const point = parsePoint(value);
   if (point !== null) return point;
-  ctx.addIssue({ code: "custom", message: `${quote(value)} is not ${POINT_FORMS}` });
+  ctx.addIssue({
+    code: "custom",
+    message: `${quote(value)} is neither a position nor an ISO-8601 time: expected ${POINT_FORMS}`,
+  });
   return z.NEVER;
 });
 
