@@ -2,6 +2,7 @@ import os from "node:os";
 import { type Config, loadConfig } from "../config.ts";
 import { type Ledger, openLedger } from "../ledger.ts";
 import { createLogger, type Logger } from "../log.ts";
+import { readSigningKey } from "../signing-key.ts";
 import { CliError, ExitCode } from "./exit-codes.ts";
 import { type CliStream, createOutput, type Output } from "./output.ts";
 
@@ -50,13 +51,17 @@ export function createContext(options: GlobalOptions, io: CliIo): CliContext {
     ledger() {
       opened ??= io.ledger
         ? Promise.resolve(io.ledger)
-        : openLedger({
-            databaseUrl: config.databaseUrl,
-            dataDir: config.dataDir,
-            schema: config.schema,
-            poolSize: config.poolSize,
-            logger,
-          });
+        : Promise.resolve().then(() =>
+            openLedger({
+              databaseUrl: config.databaseUrl,
+              dataDir: config.dataDir,
+              schema: config.schema,
+              poolSize: config.poolSize,
+              logger,
+              origin: config.origin,
+              signer: config.signingKeyFile ? readSigningKey(config.signingKeyFile) : undefined,
+            }),
+          );
       return opened;
     },
     async close() {

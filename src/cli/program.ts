@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ConfigError } from "../config.ts";
+import { SigningKeyError, TransparencyError } from "../index.ts";
 import { ConcurrencyError, IdempotencyConflictError } from "../store/errors.ts";
 import { type CliContext, type CliIo, createContext, type GlobalOptions } from "./context.ts";
 import { CliError, ExitCode } from "./exit-codes.ts";
@@ -9,9 +10,11 @@ import { registerAbTestVerbs } from "./verbs/abtest.ts";
 import { registerAdminVerbs } from "./verbs/admin.ts";
 import { registerBotVerb } from "./verbs/bot.ts";
 import { registerChangeVerbs } from "./verbs/changes.ts";
+import { registerDiffVerb } from "./verbs/diff.ts";
 import { registerQueryVerbs } from "./verbs/queries.ts";
 import { registerStartVerb } from "./verbs/start.ts";
 import { registerTimelineVerb } from "./verbs/timeline.ts";
+import { registerTransparencyVerbs } from "./verbs/transparency.ts";
 
 /**
  * Runs `plugin-ledger <argv>` against the given streams and environment and returns the exit
@@ -84,8 +87,10 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   registerChangeVerbs(program, run);
   registerAbTestVerbs(program, run);
   registerQueryVerbs(program, run);
+  registerDiffVerb(program, run);
   registerTimelineVerb(program, run);
   registerAdminVerbs(program, run);
+  registerTransparencyVerbs(program, run);
   registerBotVerb(program, run);
   return program;
 }
@@ -134,7 +139,11 @@ export function report(error: unknown, io: { stderr: CliStream; env: NodeJS.Proc
     say(error.message);
     return error.exitCode;
   }
-  if (error instanceof ConfigError) {
+  if (
+    error instanceof ConfigError ||
+    error instanceof SigningKeyError ||
+    error instanceof TransparencyError
+  ) {
     say(error.message);
     return ExitCode.invalid;
   }

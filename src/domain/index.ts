@@ -80,11 +80,20 @@ export {
   type PluginState,
   PREVIOUS_LIMIT,
   pluginOf,
+  previousOf,
   type ReleaseInfo,
   type VersionState,
   versionOf,
 } from "./state.ts";
 export { isStorableText, unstorableTextViolations } from "./storable-text.ts";
+export {
+  type CompatibilityChange,
+  type DiffResult,
+  type RequirementChange,
+  type VersionDiff,
+  type VersionInBetween,
+  versionDiff,
+} from "./version-diff.ts";
 export {
   COMMIT_HASH_PATTERN,
   compareVersions,
