@@ -89,6 +89,11 @@ describe("CLI conventions", () => {
       ["rebuild"],
       ["migrate"],
       ["bot"],
+      ["diff"],
+      ["keygen"],
+      ["checkpoint"],
+      ["prove"],
+      ["verify-proof"],
     ];
     for (const verb of verbs) {
       let help = "";

@@ -142,6 +142,10 @@ const VERBS: Array<[string[], number, Record<string, boolean>]> = [
   [["events"], 0, { "--from": true }],
   [["verify"], 0, {}],
   [["migrate"], 0, {}],
+  [["diff"], 3, {}],
+  [["checkpoint"], 0, {}],
+  [["prove"], 1, { "--size": true }],
+  [["verify-proof"], 1, { "--key": true, "--origin": true }],
   [["bot"], 0, {}],
   [[], 1, {}],
 ];
