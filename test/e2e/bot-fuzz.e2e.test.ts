@@ -75,6 +75,8 @@ const COMMANDS = [
   "/whoami",
   "/help",
   "/start",
+  "/diff",
+  "/timeline",
   "/nope",
 ];
 
