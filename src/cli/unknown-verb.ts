@@ -7,7 +7,24 @@ import { CliError, ExitCode } from "./exit-codes.ts";
  * "unknown command 'statu' (did you mean status?)", instead of "too many arguments".
  */
 export function unknownVerb(program: Command, word: string): CliError {
-  const verbs = program.commands.map((c) => c.name()).filter((name) => name !== "start");
+  // `start` is the hidden default verb, never a suggestion.
+  return unknownCommand(program, word, "plugin-ledger", ["start"]);
+}
+
+/**
+ * `plugin-ledger abtest` alone or with a word that is none of its commands: one line naming
+ * them, where commander would print the whole help on stderr.
+ */
+export function missingSubcommand(group: Command, word: string | undefined): CliError {
+  const path = `plugin-ledger ${group.name()}`;
+  if (word !== undefined) return unknownCommand(group, word, path);
+  const names = group.commands.map((c) => c.name());
+  const list = `${names.slice(0, -1).join(", ")} or ${names.at(-1)}`;
+  return new CliError(`${group.name()} needs a command: ${list}; see ${path} --help`, ExitCode.invalid);
+}
+
+function unknownCommand(parent: Command, word: string, path: string, hidden: string[] = []): CliError {
+  const verbs = parent.commands.map((c) => c.name()).filter((name) => !hidden.includes(name));
   const near = verbs
     .map((verb) => ({ verb, distance: editDistance(word.toLowerCase(), verb) }))
     .filter(({ verb, distance }) => distance <= Math.max(1, Math.floor(verb.length / 3)))
@@ -15,7 +32,7 @@ export function unknownVerb(program: Command, word: string): CliError {
     .map(({ verb }) => verb);
   const hint = near.length > 0 ? ` (did you mean ${near.slice(0, 2).join(" or ")}?)` : "";
   const shown = word.length > 40 ? quote(word) : `'${word}'`;
-  return new CliError(`unknown command ${shown}${hint}; see plugin-ledger --help`, ExitCode.invalid);
+  return new CliError(`unknown command ${shown}${hint}; see ${path} --help`, ExitCode.invalid);
 }
 
 /** Levenshtein distance, with a transposition counting as one edit (statsu -> status). */

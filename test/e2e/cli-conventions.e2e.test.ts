@@ -54,6 +54,16 @@ describe("CLI conventions", () => {
     expect(run.stderr).toBe(
       "plugin-ledger: unknown command 'statu' (did you mean status?); see plugin-ledger --help\n",
     );
+    const group = await cli("abtest", "strat", "conv");
+    expect(group.code).toBe(2);
+    expect(group.stderr).toBe(
+      "plugin-ledger: unknown command 'strat' (did you mean start?); see plugin-ledger abtest --help\n",
+    );
+    const bare = await cli("abtest");
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toBe(
+      "plugin-ledger: abtest needs a command: start, weight, promote, abort or assign; see plugin-ledger abtest --help\n",
+    );
     const far = await cli("frobnicate", "now");
     expect(far.code).toBe(2);
     expect(far.stderr).toBe("plugin-ledger: unknown command 'frobnicate'; see plugin-ledger --help\n");

@@ -249,10 +249,7 @@ describe("CLI fuzz", () => {
     expect(run.stderr, context).not.toMatch(/\n\s+at |unexpected error|Error:/);
     const helpAsked = argv.some((a) => a === "--help" || a === "-h");
     const lines = run.stderr.split("\n").filter(Boolean);
-    // A group verb without its subcommand (`abtest`) answers with its usage, as git does.
-    if (!run.stderr.startsWith("Usage:")) {
-      for (const line of lines) expect(line, context).toMatch(/^plugin-ledger: /);
-    }
+    for (const line of lines) expect(line, context).toMatch(/^plugin-ledger: /);
     if (run.code !== 0) expect(lines.length, context).toBeGreaterThan(0);
     if (run.code === 0 && argv.includes("--json") && !helpAsked && run.stdout !== "") {
       for (const line of run.stdout.split("\n").filter(Boolean))
@@ -351,5 +348,5 @@ describe("CLI fuzz", () => {
       if (run.code !== 0 || argv.includes("--dry-run"))
         expect(await eventCount(), JSON.stringify(argv)).toBe(before);
     }
-  });
+  }, 600_000); // 27 processes of about 1.5 s each, slower on a loaded machine
 });

@@ -1,6 +1,7 @@
 import { type Command, InvalidArgumentError } from "commander";
 import { parsePercent } from "../../domain/index.ts";
 import type { Assignment } from "../../queries/assignment.ts";
+import { missingSubcommand } from "../unknown-verb.ts";
 import { pluginIdArg, pointInLedger, requireKnownPlugins } from "./arguments.ts";
 import { type ChangeOptions, execute, mutating } from "./changes.ts";
 import type { Run } from "./run.ts";
@@ -23,7 +24,15 @@ export function percentArg(value: string): number {
 export function registerAbTestVerbs(program: Command, run: Run): void {
   const abtest = program
     .command("abtest")
-    .description("A/B tests: start one, change its split, promote or abort it, and assign units");
+    .description("A/B tests: start one, change its split, promote or abort it, and assign units")
+    .usage("<command> [options]")
+    // Only reached without a known command: answered in one line (see missingSubcommand).
+    .argument("[words...]")
+    .action(
+      run(async (_ctx, words: string[]) => {
+        throw missingSubcommand(abtest, words[0]);
+      }),
+    );
 
   mutating(
     abtest
