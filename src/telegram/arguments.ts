@@ -2,7 +2,7 @@ import { z } from "zod";
 import { isPluginId, isVersion, parsePercent } from "../domain/index.ts";
 
 /** The options a change command takes, written anywhere among its words. */
-export const FLAGS = ["force", "allow-major"] as const;
+export const FLAGS = ["force", "allow-major", "to-position"] as const;
 export type Flag = (typeof FLAGS)[number];
 
 export type Words = { words: string[]; flags: ReadonlySet<Flag> };
@@ -48,6 +48,14 @@ export const percentArg = z.string({ error: missing("the percentage") }).transfo
   });
   return z.NEVER;
 });
+
+/** A ledger position: a whole number from 1 (as `/rollback <plugin> position 42` names it). */
+export const positionArg = z
+  .string({ error: missing("the position") })
+  .refine((value) => /^\d+$/.test(value) && Number.isSafeInteger(Number(value)) && Number(value) >= 1, {
+    message: "the position must be a whole number from 1",
+  })
+  .transform(Number);
 
 export const reasonArg = z.string().max(500, "the reason is longer than 500 characters").optional();
 

@@ -73,6 +73,14 @@ const command: fc.Arbitrary<CommandRequest> = fc.oneof(
       { requiredKeys: ["kind", "pluginId"] },
     ),
   },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("rollback" as const),
+      pluginId: id,
+      toPosition: fc.integer({ min: 0, max: 60 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("deprecate" as const), pluginId: id, version }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("deactivate" as const), pluginId: id }) },
   {
@@ -118,6 +126,21 @@ function asDecided(command: CommandRequest, result: ExecuteResult): Command {
   const started = result.ok ? result.events.find((e) => e.type === "AbTestStarted") : undefined;
   const drawn = started?.type === "AbTestStarted" ? started.data : { testId: "t", salt: "s" };
   return { ...command, testId: drawn.testId, salt: drawn.salt };
+}
+
+/** A rollback to a position, as the ledger decides it: with the version that ran there (by as-of). */
+async function withRanAtPosition(
+  command: Command,
+  asOf: (position: number) => Promise<{ plugins: { pluginId: string; version: string }[] }>,
+  head: number,
+): Promise<Command> {
+  if (command.kind !== "rollback" || command.toPosition === undefined) return command;
+  const { toPosition } = command;
+  const ran =
+    toPosition < 1 || toPosition > head
+      ? null
+      : ((await asOf(toPosition)).plugins.find((p) => p.pluginId === command.pluginId)?.version ?? null);
+  return { ...command, ranAtPosition: ran };
 }
 
 /**
@@ -195,7 +218,12 @@ describe("ledger properties (random command sequences on PostgreSQL)", () => {
               const command = aimed(generated, aim, state);
               const before = await f.eventCount();
               const result = await f.run(command, { force, reason, dryRun });
-              const expected = decide({ ...asDecided(command, result), force }, state);
+              const decided = await withRanAtPosition(
+                asDecided(command, result),
+                (p) => f.ledger.asOf(p),
+                before,
+              );
+              const expected = decide({ ...decided, force }, state);
               const after = await f.eventCount();
               if (force && reason === undefined) {
                 expect(result).toMatchObject({ ok: false, violations: [{ code: "INVALID_INPUT" }] });
