@@ -40,6 +40,8 @@ const envSchema = z.object({
   TELEGRAM_ADMINS: telegramUserIds.default([]),
   TELEGRAM_OPERATORS: telegramUserIds.default([]),
   TELEGRAM_VIEWERS: telegramUserIds.default([]),
+  // The shell's idea of the terminal width, for tables; a stray value is ignored, not fatal.
+  COLUMNS: z.coerce.number().int().positive().optional().catch(undefined),
 });
 
 /** The Telegram bot's settings; the token is absent when the bot is not configured. */
@@ -60,6 +62,8 @@ export type Config = {
   schema: string;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   poolSize: number;
+  /** COLUMNS: how wide the CLI's tables may be, when set. */
+  columns: number | undefined;
   telegram: TelegramConfig;
 };
 
@@ -85,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     schema: e.LEDGER_SCHEMA,
     logLevel: e.LOG_LEVEL,
     poolSize: e.DATABASE_POOL_SIZE,
+    columns: e.COLUMNS,
     telegram: {
       token: e.TELEGRAM_BOT_TOKEN,
       apiRoot: e.TELEGRAM_API_ROOT,

@@ -28,7 +28,7 @@ export function createContext(options: GlobalOptions): CliContext {
   return {
     config,
     logger,
-    out: createOutput(options.json === true),
+    out: createOutput(options.json === true, config.columns),
     actor: { kind: "cli", id: actorName, name: actorName },
     reason: options.reason,
     ledger() {

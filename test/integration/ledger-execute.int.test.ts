@@ -177,7 +177,7 @@ describe("ledger.execute on PostgreSQL", () => {
     await f.ok({ kind: "rollback", pluginId: "momentum" }, { reason: "slippage" });
     await f.ok({ kind: "deactivate", pluginId: "momentum" });
     const history = await f.ledger.history("momentum");
-    expect(history.map((h) => [h.version, h.action, h.fromPosition, h.toPosition, h.closedBy])).toEqual([
+    expect(history.map((h) => [h.version, h.action, h.fromPosition, h.toPosition, h.endedBy])).toEqual([
       ["1.0.0", "rolled_back", 5, 6, "deactivated"],
       ["1.1.0", "upgraded", 4, 5, "rolled_back"],
       ["1.0.0", "registered", 3, 4, "upgraded"],
