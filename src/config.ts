@@ -44,6 +44,9 @@ const envSchema = z.object({
   COLUMNS: z.coerce.number().int().positive().optional().catch(undefined),
 });
 
+/** Every variable the configuration reads, for whoever must pass them on (docker-compose.yml). */
+export const CONFIG_VARIABLES = Object.keys(envSchema.shape) as readonly (keyof typeof envSchema.shape)[];
+
 /** The Telegram bot's settings; the token is absent when the bot is not configured. */
 export type TelegramConfig = {
   token: string | undefined;
