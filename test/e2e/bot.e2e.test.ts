@@ -435,4 +435,13 @@ describe("Telegram bot", () => {
       "PluginRolledBack",
     ]);
   });
+
+  it("flags a running version that is deprecated in /version", async () => {
+    await plugin("sigma", ["1.0.0", "1.1.0"], "1.0.0");
+    await plugin("tau", ["2.0.0"], "2.0.0");
+    await run({ kind: "deprecate", pluginId: "sigma", version: "1.0.0", reason: "leaks <memory>" });
+    const [version] = await ask(viewer, "/version");
+    expect(version).toContain("<b>sigma</b> <code>1.0.0</code> ⚠️ <b>deprecated</b> (leaks &lt;memory&gt;)");
+    expect(version).toContain("<b>tau</b> <code>2.0.0</code> since");
+  });
 });
