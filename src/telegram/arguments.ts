@@ -29,7 +29,7 @@ export function rest(words: string[], from: number): string | undefined {
 }
 
 const missing = (what: string) => (issue: { input?: unknown }) =>
-  issue.input === undefined ? `${what} is missing` : `${what} is not valid`;
+  issue.input === undefined || issue.input === null ? `${what} is missing` : `${what} is not valid`;
 
 export const pluginIdArg = z
   .string({ error: missing("the plugin") })
