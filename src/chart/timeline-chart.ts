@@ -17,6 +17,11 @@ export type TimelineChartOptions = {
   /** Total width of the picture in pixels, axes and legends included. */
   width?: number;
   title?: string;
+  /**
+   * The window's start was not asked for by a person (Telegram's default of the last 30 days):
+   * draw from where the data starts, as when no window is given, not from the window's start.
+   */
+  fitToData?: boolean;
 };
 
 export type TimelineChart = { spec: TopLevelSpec; width: number; height: number };
@@ -92,7 +97,7 @@ const MARKERS = [
 export function timelineChart(view: TimelineView, options: TimelineChartOptions): TimelineChart {
   const plugins = [...new Set(options.plugins)];
   const lane = new Map(plugins.map((p, i) => [p, i]));
-  const { start, end } = timeWindow(view);
+  const { start, end } = timeWindow(view, options.fitToData === true);
   const width = options.width ?? 1200;
   const nameChars = Math.max(...plugins.map((p) => p.length), 6);
   const plotPx = width - 40 - nameChars * BAR_CHAR_PX;
@@ -334,18 +339,22 @@ function dateFormat(spanMs: number): string {
 }
 
 /**
- * The time axis. A window given (`--from`) is drawn as it is; without one, the data's extent
+ * The time axis. A window given (`--from`) is drawn as it is; without one (or with one nobody
+ * asked for, `fitToData`), the data's extent
  * from its first interval, with a margin of 2% before it so the first change is not on the
  * axis. The end is the window's end (now, or `--to`): a running version is drawn up to it and
  * the axis never runs into the future. A short history stays short (four minutes fill the
  * width); a window of no length gets a minute before its end.
  */
-export function timeWindow(view: TimelineView): { start: number; end: number } {
+export function timeWindow(view: TimelineView, fitToData = false): { start: number; end: number } {
   const end = view.to.at.getTime();
-  const from = (view.from?.at ?? earliest(view.items) ?? view.to.at).getTime();
+  const given = fitToData ? null : view.from;
+  const from = (given?.at ?? earliest(view.items) ?? view.from?.at ?? view.to.at).getTime();
   const span = end - from;
   if (span <= 0) return { start: end - 60_000, end };
-  return { start: view.from ? from : from - span * 0.02, end };
+  if (given) return { start: from, end };
+  // Never before the window itself: a stretch clipped at its start begins at the window.
+  return { start: Math.max(from - span * 0.02, view.from?.at.getTime() ?? -Infinity), end };
 }
 
 /**

@@ -139,6 +139,9 @@ describe("timeline chart spec", () => {
     it("keeps a window that was given, and gives a window of no length a minute", () => {
       const given = { ...short, from: { position: 3, at: minute(1) } };
       expect(timeWindow(given)).toEqual({ start: minute(1).getTime(), end: minute(4).getTime() });
+      // Telegram's default of 30 days was nobody's choice: the data's extent, within the window.
+      const month = { ...short, from: { position: 0, at: new Date(minute(0).getTime() - 30 * 86_400_000) } };
+      expect(timeWindow(month, true).start).toBe(timeWindow(short).start);
       const point = { from: { position: 3, at: minute(4) }, to: { position: 3, at: minute(4) }, items: [] };
       expect(timeWindow(point)).toEqual({ start: minute(3).getTime(), end: minute(4).getTime() });
     });
