@@ -3,8 +3,9 @@ import { activations } from "./activations.ts";
 import { catalog } from "./catalog.ts";
 import { host } from "./host.ts";
 import type { LedgerProjection } from "./ledger-projection.ts";
+import { merkle } from "./merkle.ts";
 
 export type { LedgerProjection } from "./ledger-projection.ts";
 
 /** Every projection, applied inline in each append's transaction and by `rebuild`. */
-export const projections: readonly LedgerProjection[] = [catalog, activations, host, abTests];
+export const projections: readonly LedgerProjection[] = [catalog, activations, host, abTests, merkle];

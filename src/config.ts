@@ -26,6 +26,18 @@ const envSchema = z.object({
   LEDGER_SCHEMA: schemaName.default("ledger"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  LEDGER_ORIGIN: z
+    .string()
+    .regex(/^[^\s+]{1,256}$/, "must be one word of at most 256 characters, without spaces or +")
+    .optional(),
+  LEDGER_SIGNING_KEY_FILE: z.string().min(1).optional(),
+  LEDGER_CHECKPOINT_EVERY: z
+    .string()
+    .regex(
+      /^(\d+|\d+m|\d+,\d+m)$/,
+      'must be a number of events ("1000"), of minutes ("10m"), or both ("1000,10m")',
+    )
+    .optional(),
   TELEGRAM_BOT_TOKEN: z
     .string()
     .regex(/^\d+:[A-Za-z0-9_-]+$/, "must be a bot token from BotFather (123456:ABC-...)")
@@ -59,6 +71,9 @@ export type TelegramConfig = {
   viewers: number[];
 };
 
+/** When the signer signs a checkpoint: after so many events, or so many minutes with new events. */
+export type CheckpointEvery = { events: number | undefined; minutes: number | undefined };
+
 export type Config = {
   databaseUrl: string | undefined;
   dataDir: string;
@@ -67,6 +82,11 @@ export type Config = {
   poolSize: number;
   /** COLUMNS: how wide the CLI's tables may be, when set. */
   columns: number | undefined;
+  /** The checkpoints' origin line: `LEDGER_ORIGIN`, else `plugin-ledger/<schema>`. */
+  origin: string;
+  signingKeyFile: string | undefined;
+  /** Unset: checkpoints are signed only on request. */
+  checkpointEvery: CheckpointEvery | undefined;
   telegram: TelegramConfig;
 };
 
@@ -93,6 +113,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     poolSize: e.DATABASE_POOL_SIZE,
     columns: e.COLUMNS,
+    origin: e.LEDGER_ORIGIN ?? `plugin-ledger/${e.LEDGER_SCHEMA}`,
+    signingKeyFile: e.LEDGER_SIGNING_KEY_FILE,
+    checkpointEvery: e.LEDGER_CHECKPOINT_EVERY ? checkpointEveryOf(e.LEDGER_CHECKPOINT_EVERY) : undefined,
     telegram: {
       token: e.TELEGRAM_BOT_TOKEN,
       apiRoot: e.TELEGRAM_API_ROOT,
@@ -105,4 +128,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       viewers: e.TELEGRAM_VIEWERS,
     },
   };
+}
+
+function checkpointEveryOf(text: string): CheckpointEvery {
+  let events: number | undefined;
+  let minutes: number | undefined;
+  for (const part of text.split(",")) {
+    if (part.endsWith("m")) minutes = Number(part.slice(0, -1));
+    else events = Number(part);
+  }
+  if (events === 0 || minutes === 0) {
+    throw new ConfigError("invalid configuration: LEDGER_CHECKPOINT_EVERY counts from 1");
+  }
+  return { events, minutes };
 }

@@ -3,6 +3,9 @@
  * Everything goes through a Ledger; nothing here knows a transport.
  */
 
+export type { CheckpointAudit, ConsistencyCheck } from "./checkpoint-audit.ts";
+export { type CheckpointSigner, startCheckpointSigner } from "./checkpoint-signer.ts";
+export type { SignedCheckpoint } from "./checkpoints.ts";
 export { type Config, ConfigError, loadConfig } from "./config.ts";
 export type * from "./domain/index.ts";
 export {
@@ -18,11 +21,27 @@ export {
   satisfiesRange,
   UNFORCEABLE_CODES,
 } from "./domain/index.ts";
-export { createLedger, type Ledger, type LedgerOptions, openLedger, type Progress } from "./ledger.ts";
+export {
+  formatVerifierKey,
+  NoteError,
+  parseVerifierKey,
+  type Signer,
+  type Verifier,
+} from "./domain/signed-note.ts";
+export {
+  createLedger,
+  type Ledger,
+  type LedgerOptions,
+  openLedger,
+  type Progress,
+  type Proof,
+  TransparencyError,
+} from "./ledger.ts";
 export type { ExecuteContext, ExecuteResult } from "./ledger-execute.ts";
 export { ProjectionsBehindError } from "./ledger-state-loader.ts";
 export { createLogger, type Logger } from "./log.ts";
 export type { RebuildResult } from "./projection-rebuild.ts";
+export { type ProofCheck, verifyProofFile } from "./proof-file.ts";
 export type { Assignment } from "./queries/assignment.ts";
 export type { CatalogEntry, MatrixItem, MatrixView } from "./queries/catalog.ts";
 export type { AuditEntry, HistoryInterval } from "./queries/history.ts";
@@ -36,4 +55,6 @@ export type {
   TimelineInterval,
 } from "./queries/timeline-pieces.ts";
 export type { RecordedEvent } from "./recorded-event.ts";
-export type { ActorKind, Metadata, VerifyResult } from "./store/index.ts";
+export { generateSigningKey, readSigningKey, SigningKeyError, writeSigningKey } from "./signing-key.ts";
+export type { ActorKind, ChainBreak, Metadata, VerifyResult } from "./store/index.ts";
+export { ChainTamperedError } from "./store/index.ts";

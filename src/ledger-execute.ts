@@ -50,10 +50,23 @@ export type ExecuteResult =
 /** A conflict is retried this many times in all, each time deciding again on fresh state. */
 const MAX_ATTEMPTS = 3;
 
+/**
+ * Work that must commit or roll back with the change: it runs in the append's transaction, under
+ * the head lock, before anything is decided. It throws to refuse (the whole attempt is rolled
+ * back and the error reaches the caller); a dry run skips it.
+ */
+export type Claim = (session: AppendSession) => Promise<void>;
+
+export type ExecuteOptions = { claim?: Claim };
+
 type Deps = { store: EventStore; projections: readonly string[]; clock: () => Date; logger: Logger };
 
 export function createExecute(deps: Deps) {
-  return async function execute(command: CommandRequest, context: ExecuteContext): Promise<ExecuteResult> {
+  return async function execute(
+    command: CommandRequest,
+    context: ExecuteContext,
+    options: ExecuteOptions = {},
+  ): Promise<ExecuteResult> {
     const parsed = ExecuteContextSchema.safeParse(context);
     if (!parsed.success) return invalid(`The request context is invalid: ${z.prettifyError(parsed.error)}`);
     const ctx = parsed.data;
@@ -87,6 +100,7 @@ export function createExecute(deps: Deps) {
     for (let attempt = 1; ; attempt++) {
       try {
         return await deps.store.transact(async (session) => {
+          if (options.claim && !dryRun) await options.claim(session);
           if (idempotency && !dryRun) {
             const earlier = await session.findIdempotent(idempotency);
             if (earlier) return replayed(earlier);

@@ -10,6 +10,7 @@ import {
   PREVIOUS_LIMIT,
   pluginOf,
   pluginStream,
+  previousOf,
 } from "./domain/index.ts";
 import { CATALOG_ROW_JSON, type CatalogRow, versionStateOf } from "./queries/catalog.ts";
 import type { AppendSession } from "./store/index.ts";
@@ -35,7 +36,7 @@ type Loaded = {
   tests: RunningTestRow[];
   catalog: CatalogRow[];
   keyed: CatalogRow[];
-  previous: string[];
+  stops: string[];
   checkpoints: Record<string, number>;
   streams: Record<string, number>;
 };
@@ -99,15 +100,13 @@ export async function loadState(
               AS k(plugin_id, major, minor, patch, prerelease)
          JOIN ${v} v ON v.plugin_id = k.plugin_id AND v.major = k.major AND v.minor = k.minor
                     AND v.patch = k.patch AND v.prerelease IS NOT DISTINCT FROM k.prerelease) AS keyed,
-      -- Distinct versions by when they last stopped running, newest first, without the running
-      -- one: the order in which evolve remembers them. It reads the plugin's whole history, so
-      -- only a rollback asks for it.
-      (SELECT coalesce(json_agg(version ORDER BY stopped DESC), '[]') FROM (
-         SELECT version, max(to_position) AS stopped FROM ${tables.q("version_history")}
+      -- The versions the plugin's last stops ended, newest first: its last closed intervals,
+      -- as many as evolve keeps. Intervals of a plugin follow one another, so the primary key
+      -- (plugin_id, from_position) read backwards gives them in the order of their ends.
+      (SELECT coalesce(json_agg(version ORDER BY from_position DESC), '[]') FROM (
+         SELECT version, from_position FROM ${tables.q("version_history")}
           WHERE plugin_id = $7 AND to_position IS NOT NULL
-            AND version IS DISTINCT FROM
-                (SELECT version FROM ${tables.q("active_plugins")} WHERE plugin_id = $7)
-          GROUP BY version ORDER BY stopped DESC LIMIT $8) AS p) AS previous,
+          ORDER BY from_position DESC LIMIT $8) AS p) AS stops,
       (SELECT coalesce(json_object_agg(projection, position), '{}')
          FROM ${tables.checkpoints} WHERE projection = ANY($9::text[])) AS checkpoints,
       (SELECT coalesce(json_object_agg(s, (SELECT coalesce(max(stream_version), 0) FROM ${tables.events}
@@ -162,8 +161,11 @@ function stateOf(loaded: Loaded, needs: Needs): LedgerState {
     testing.abTest = { testId, control, candidate, candidateWeightBp, salt };
     if (test.release) testing.versions[candidate] = versionStateOf(test.release);
   }
-  if (needs.previousOf !== null && loaded.previous.length > 0)
-    plugin(needs.previousOf).previous = loaded.previous;
+  if (needs.previousOf !== null && loaded.stops.length > 0) {
+    const rolling = plugin(needs.previousOf);
+    rolling.stops = loaded.stops;
+    rolling.previous = previousOf(loaded.stops, rolling.active);
+  }
   return state;
 }
 

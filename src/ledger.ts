@@ -1,11 +1,23 @@
 import { projections } from "../projections/index.ts";
-import type { CommandRequest } from "./domain/index.ts";
+import {
+  auditCheckpoint,
+  type CheckpointAudit,
+  type ConsistencyCheck,
+  checkConsistency,
+  readCheckpointNote,
+} from "./checkpoint-audit.ts";
+import { checkpointStore, type SignedCheckpoint } from "./checkpoints.ts";
+import type { CommandRequest, DiffResult } from "./domain/index.ts";
+import type { Signer, Verifier } from "./domain/signed-note.ts";
 import { createExecute, type ExecuteContext, type ExecuteResult } from "./ledger-execute.ts";
 import type { Logger } from "./log.ts";
+import { catchUpMerkle } from "./merkle-catch-up.ts";
+import { inclusionProof, treeRoot } from "./merkle-proofs.ts";
 import { type PendingActions, pendingActions } from "./pending-actions.ts";
 import { type RebuildResult, rebuildProjections } from "./projection-rebuild.ts";
+import { formatProofFile } from "./proof-file.ts";
 import { type Assignment, assignments } from "./queries/assignment.ts";
-import { type CatalogEntry, type MatrixView, matrix, versions } from "./queries/catalog.ts";
+import { type CatalogEntry, diff, type MatrixView, matrix, versions } from "./queries/catalog.ts";
 import { type AuditEntry, audit, type HistoryInterval, history } from "./queries/history.ts";
 import { replayStatus } from "./queries/replay.ts";
 import {
@@ -23,6 +35,7 @@ import {
   type Database,
   migrate,
   openDatabase,
+  type StoredEvent,
   type VerifyResult,
   verifyChain,
 } from "./store/index.ts";
@@ -34,9 +47,25 @@ export type LedgerOptions = {
   schema: string;
   poolSize: number;
   logger: Logger;
-  /** Time of appends and of release defaults; tests pin it. */
+  /**
+   * This process's clock: release defaults ("built now"), the end of a timeline's default window,
+   * and the check that warns when it is far from the database's. `recorded_at` is never from it.
+   */
   clock?: () => Date;
+  /** Tests only: recorded_at pinned instead of the database's clock (see EventStoreOptions). */
+  pinnedTime?: () => Date;
+  /** The checkpoints' origin line; default `plugin-ledger/<schema>`. */
+  origin?: string;
+  /** Signs checkpoints; without it the ledger proves against checkpoints it already holds. */
+  signer?: Signer;
 };
+
+/** A proof file (src/proof-file.ts) and the checkpoint it proves against. */
+export type Proof = { position: number; checkpoint: SignedCheckpoint; file: string };
+
+export class TransparencyError extends Error {
+  override name = "TransparencyError";
+}
 
 export type Progress = (done: number, total: number) => void;
 
@@ -49,6 +78,8 @@ export type Ledger = {
   activeVersion(pluginId: string): Promise<string | null>;
   versions(pluginId: string): Promise<CatalogEntry[]>;
   history(pluginId: string, options?: { limit?: number }): Promise<HistoryInterval[]>;
+  /** What changes from one released version to another: features, requirements, matrix, notes. */
+  diff(pluginId: string, from: string, to: string): Promise<DiffResult>;
   matrix(): Promise<MatrixView>;
   audit(options?: { limit?: number; pluginId?: string }): Promise<AuditEntry[]>;
   /** The status at a position, or at the last event recorded at or before a moment. */
@@ -68,7 +99,31 @@ export type Ledger = {
   /** Events after position `after`, in batches, in position order. */
   events(after?: number): AsyncGenerator<RecordedEvent[]>;
   verify(onProgress?: Progress): Promise<VerifyResult>;
-  rebuild(onProgress?: Progress): Promise<RebuildResult>;
+  /**
+   * Recreates every projection from the events, checking the hash chain as it reads them: a
+   * chain that does not verify throws ChainTamperedError (naming the first bad position) and
+   * changes nothing, unless `force` gives a reason (the result then says it was forced).
+   */
+  rebuild(onProgress?: Progress, options?: { force?: { reason: string } }): Promise<RebuildResult>;
+  /** The origin line of this ledger's checkpoints. */
+  origin: string;
+  /** The Merkle tree's size (the head position) and root, base64. */
+  treeHead(): Promise<{ size: number; rootHash: string }>;
+  /** Signs a checkpoint of the tree at the head, or returns the one stored for that size. */
+  checkpoint(): Promise<SignedCheckpoint>;
+  latestCheckpoint(): Promise<SignedCheckpoint | null>;
+  checkpointAt(size: number): Promise<SignedCheckpoint | null>;
+  checkpoints(): Promise<SignedCheckpoint[]>;
+  /**
+   * A proof file for the event at `position`: its inclusion in the checkpoint of `size` if given
+   * (it must be stored), else in the smallest stored checkpoint that holds it, else in a new
+   * checkpoint of the head (with a signer).
+   */
+  prove(position: number, size?: number): Promise<Proof>;
+  /** Does today's stored tree extend this checkpoint note? A consistency proof, milliseconds. */
+  checkConsistency(note: string, verifier?: Verifier): Promise<ConsistencyCheck>;
+  /** The same held to the events themselves, and every stored checkpoint with it (a pass over the log). */
+  auditCheckpoint(note: string, verifier?: Verifier, onProgress?: Progress): Promise<CheckpointAudit>;
   /** Previews waiting for a Telegram Confirm/Cancel (kept with the ledger, so transports hold no SQL). */
   pendingActions: PendingActions;
   /** Applies pending migrations (opening the ledger already did); the names applied. */
@@ -90,7 +145,20 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
     await database.close();
     throw error;
   }
-  return createLedger(database, { ...options, ownsDatabase: true });
+  const ledger = createLedger(database, { ...options, ownsDatabase: true });
+  try {
+    // Events appended without projections (a bare store, an import by other means) get their
+    // leaves now. A ledger whose events cannot be read as a tree (a deleted row) still opens,
+    // so that `verify` can say what is wrong; the tree's own calls then fail with the reason.
+    const added = await catchUpMerkle(ledger.store);
+    if (added > 0) options.logger.info({ events: added }, "Merkle tree filled from the events");
+  } catch (error) {
+    options.logger.warn(
+      { err: (error as Error).message },
+      "the Merkle tree could not be brought to the head",
+    );
+  }
+  return ledger;
 }
 
 /**
@@ -99,8 +167,16 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
  */
 export function createLedger(
   database: Database,
-  options: { schema: string; logger: Logger; clock?: () => Date; ownsDatabase?: boolean },
-): Ledger {
+  options: {
+    schema: string;
+    logger: Logger;
+    clock?: () => Date;
+    pinnedTime?: () => Date;
+    ownsDatabase?: boolean;
+    origin?: string;
+    signer?: Signer;
+  },
+): Ledger & { store: ReturnType<typeof createEventStore> } {
   const { pool } = database;
   const clock = options.clock ?? (() => new Date());
   const store = createEventStore({
@@ -108,9 +184,25 @@ export function createLedger(
     schema: options.schema,
     projections: [...projections],
     clock,
+    logger: options.logger,
+    pinnedTime: options.pinnedTime,
     prepareStatements: !database.sharedSession,
   });
   const { tables } = store;
+  const origin = options.origin ?? `plugin-ledger/${options.schema}`;
+  const checkpoints = checkpointStore(pool, tables);
+  /** The tree at the head: caught up first if appends without projections left it behind. */
+  async function currentSize(): Promise<number> {
+    await catchUpMerkle(store);
+    return (await store.head()).position;
+  }
+  async function sign(size: number): Promise<SignedCheckpoint> {
+    const stored = await checkpoints.at(size);
+    if (stored) return stored;
+    if (!options.signer)
+      throw new TransparencyError("no signing key: set LEDGER_SIGNING_KEY_FILE (see plugin-ledger keygen)");
+    return checkpoints.sign(options.signer, origin, size);
+  }
   const execute = createExecute({
     store,
     projections: projections.map((p) => p.name),
@@ -119,11 +211,59 @@ export function createLedger(
   });
   return {
     database,
+    store,
     execute,
+    origin,
+    async treeHead() {
+      const size = await currentSize();
+      return { size, rootHash: (await treeRoot(pool, tables, size)).toString("base64") };
+    },
+    async checkpoint() {
+      return sign(await currentSize());
+    },
+    latestCheckpoint: () => checkpoints.latest(),
+    checkpointAt: (size) => checkpoints.at(size),
+    checkpoints: () => checkpoints.all(),
+    async prove(position, size) {
+      const head = await currentSize();
+      if (!Number.isSafeInteger(position) || position < 1 || position > head) {
+        throw new TransparencyError(`no event at position ${position} (the ledger holds ${head})`);
+      }
+      let checkpoint: SignedCheckpoint | null;
+      if (size !== undefined) {
+        checkpoint = await checkpoints.at(size);
+        if (!checkpoint) throw new TransparencyError(`no signed checkpoint of size ${size} is stored`);
+        if (size < position)
+          throw new TransparencyError(`the checkpoint of size ${size} does not hold position ${position}`);
+      } else {
+        checkpoint = (await checkpoints.covering(position - 1)) ?? (options.signer ? await sign(head) : null);
+        if (!checkpoint) {
+          throw new TransparencyError(
+            `no signed checkpoint holds position ${position} yet, and no signing key is set to sign one`,
+          );
+        }
+      }
+      const [event] = await store.readRange(position, position);
+      const { proof, root } = await inclusionProof(pool, tables, position - 1, checkpoint.size);
+      if (root.toString("base64") !== checkpoint.rootHash) {
+        throw new TransparencyError(
+          `the stored tree's root of size ${checkpoint.size} is not the signed one: the tree or the events changed; run verify --checkpoint`,
+        );
+      }
+      return { position, checkpoint, file: formatProofFile(event as StoredEvent, proof, checkpoint.note) };
+    },
+    async checkConsistency(note, verifier) {
+      return checkConsistency(pool, tables, readCheckpointNote(note, origin, verifier), await currentSize());
+    },
+    async auditCheckpoint(note, verifier, onProgress) {
+      const read = readCheckpointNote(note, origin, verifier);
+      return auditCheckpoint(pool, tables, read, await checkpoints.all(), onProgress);
+    },
     status: () => status(pool, tables),
     activeVersion: (pluginId) => activeVersion(pool, tables, pluginId),
     versions: (pluginId) => versions(pool, tables, pluginId),
     history: (pluginId, historyOptions) => history(pool, tables, pluginId, historyOptions),
+    diff: (pluginId, from, to) => diff(pool, tables, pluginId, from, to),
     matrix: () => matrix(pool, tables),
     audit: (auditOptions) => audit(pool, tables, auditOptions),
     asOf: (at) => asOf(pool, tables, at),
@@ -145,9 +285,21 @@ export function createLedger(
       for await (const batch of store.readAllBatches(after)) yield batch.map(recordedEvent);
     },
     verify: (onProgress) => verifyChain(store, onProgress),
-    rebuild: (onProgress) =>
-      rebuildProjections(store, projections, { readThroughPool: !database.sharedSession, onProgress }),
-    pendingActions: pendingActions(pool, options.schema),
+    async rebuild(onProgress, rebuildOptions = {}) {
+      const result = await rebuildProjections(store, projections, {
+        readThroughPool: !database.sharedSession,
+        onProgress,
+        force: rebuildOptions.force,
+      });
+      if (result.forced) {
+        options.logger.warn(
+          { ...result.forced },
+          "rebuilt the projections from a chain that does not verify (forced)",
+        );
+      }
+      return result;
+    },
+    pendingActions: pendingActions(pool, options.schema, execute),
     migrate: () => migrate(pool, options.schema, options.logger),
     async close() {
       if (options.ownsDatabase) await database.close();

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { CommandRequest } from "./domain/index.ts";
-import type { ExecuteContext } from "./ledger-execute.ts";
+import type { ExecuteContext, ExecuteOptions, ExecuteResult } from "./ledger-execute.ts";
 import { tablesIn } from "./store/tables.ts";
 
 /**
@@ -32,26 +32,59 @@ export type PendingAction = {
 
 export type NewPendingAction = Pick<
   PendingAction,
-  "id" | "updateId" | "chatId" | "requesterUserId" | "command" | "ctx" | "createdAt" | "expiresAt"
-> & { state: "pending" | "rejected" };
+  "id" | "updateId" | "chatId" | "requesterUserId" | "command" | "ctx"
+> & {
+  state: "pending" | "rejected";
+  /** How long the buttons work, counted by the database's clock from the moment it is recorded. */
+  ttlMs: number;
+};
+
+/** A press's own part of the execute context: its causation and idempotency key. */
+export type PressContext = Pick<ExecuteContext, "causationId" | "correlationId" | "idempotencyKey">;
+
+export type Press = { userId: number; updateId: number };
 
 export type PendingActions = {
-  /** false: this update was seen before (a redelivery), and nothing was recorded. */
+  /**
+   * Records a preview; false when this update was seen before (a redelivery), and nothing was
+   * recorded. Old rows are pruned on the way (see PRUNE_AFTER).
+   */
   create(action: NewPendingAction): Promise<boolean>;
   attachMessage(id: string, messageId: number): Promise<void>;
   find(id: string): Promise<PendingAction | null>;
   /**
-   * Uses the action for `confirmed` or `cancelled`, if it is still pending and unexpired at `now`
-   * and `userId` asked for it; null otherwise. A Confirm whose update is redelivered gets the
-   * action back again, so that it can finish (the ledger's idempotency key keeps it single).
+   * Uses the preview for its change and executes that change, in one transaction: the preview is
+   * used only if the change is decided (written, or refused by the rules), and a write that fails
+   * leaves it pending for another press. null when it is not usable: unknown, someone else's,
+   * used, or expired by the database's clock. A Confirm whose update is redelivered gets it
+   * again, and the ledger answers from the press's idempotency key instead of writing twice.
    */
-  use(
+  confirm(
     id: string,
-    use: { state: "confirmed" | "cancelled"; userId: number; updateId: number; now: Date },
-  ): Promise<PendingAction | null>;
+    press: Press,
+    context: PressContext,
+  ): Promise<{ action: PendingAction; result: ExecuteResult } | null>;
+  /** Uses the preview for nothing, if it is still pending and unexpired; null otherwise. */
+  cancel(id: string, press: Press): Promise<PendingAction | null>;
 };
 
+type Execute = (
+  command: CommandRequest,
+  context: ExecuteContext,
+  options: ExecuteOptions,
+) => Promise<ExecuteResult>;
+
 const UNIQUE_VIOLATION = "23505";
+
+/**
+ * Used and expired previews are deleted once their buttons have been dead this long: past the
+ * day in which Telegram may redeliver the update that asked for them (a redelivery must still
+ * find its row), and a few rows at a time, so each new preview's share of the work stays small.
+ * No index serves it: pruning keeps the table to about this many days of previews, and the scan
+ * stops at the batch's last match.
+ */
+const PRUNE_AFTER = "2 days";
+const PRUNE_BATCH = 100;
 
 type Row = {
   id: string;
@@ -68,14 +101,41 @@ type Row = {
   used_update_id: string | number | null;
 };
 
-export function pendingActions(pool: pg.Pool, schema: string): PendingActions {
+/** Thrown inside the confirm transaction to roll it back: the preview cannot be used. */
+class PreviewUnusable extends Error {}
+
+export function pendingActions(pool: pg.Pool, schema: string, execute: Execute): PendingActions {
   const table = tablesIn(schema).q("telegram_pending_actions");
+
+  /**
+   * One statement, so two presses racing each other see one winner: the row lock makes the
+   * second wait, and it then re-checks the WHERE against the row the first one left. Expiry is
+   * the database's clock, the same for every bot instance whatever its own clock says.
+   */
+  const useText = `UPDATE ${table}
+        SET state = $2, used_at = coalesce(used_at, clock_timestamp()), used_update_id = coalesce(used_update_id, $4)
+      WHERE id = $1 AND requester_user_id = $3
+        AND ((state = 'pending' AND expires_at > clock_timestamp())
+             OR (state = 'confirmed' AND $2 = 'confirmed' AND used_update_id = $4))
+     RETURNING *`;
+
+  async function find(id: string): Promise<PendingAction | null> {
+    const found = await pool.query<Row>({ text: `SELECT * FROM ${table} WHERE id = $1`, values: [id] });
+    return found.rows[0] ? pendingAction(found.rows[0]) : null;
+  }
+
   return {
     async create(action) {
       try {
         await pool.query({
-          text: `INSERT INTO ${table} (id, update_id, chat_id, requester_user_id, command, ctx, state, created_at, expires_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+          text: `WITH pruned AS (
+                   DELETE FROM ${table} WHERE id IN (
+                     SELECT id FROM ${table} WHERE expires_at < clock_timestamp() - interval '${PRUNE_AFTER}'
+                      LIMIT ${PRUNE_BATCH})
+                 )
+                 INSERT INTO ${table} (id, update_id, chat_id, requester_user_id, command, ctx, state, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, clock_timestamp(),
+                         clock_timestamp() + $8::float8 * interval '1 millisecond')`,
           values: [
             action.id,
             action.updateId,
@@ -84,8 +144,7 @@ export function pendingActions(pool: pg.Pool, schema: string): PendingActions {
             JSON.stringify(action.command),
             JSON.stringify(action.ctx),
             action.state,
-            action.createdAt,
-            action.expiresAt,
+            action.ttlMs,
           ],
         });
         return true;
@@ -104,22 +163,35 @@ export function pendingActions(pool: pg.Pool, schema: string): PendingActions {
       });
     },
 
-    async find(id) {
-      const found = await pool.query<Row>({ text: `SELECT * FROM ${table} WHERE id = $1`, values: [id] });
-      return found.rows[0] ? pendingAction(found.rows[0]) : null;
+    find,
+
+    async confirm(id, press, context) {
+      const asked = await find(id);
+      if (!asked) return null;
+      let used: PendingAction | null = null;
+      // The preview is used in the append's own transaction, under its head lock: it commits
+      // with the change, or rolls back with a failed write and stays pending.
+      const claim = async ({ client }: { client: pg.PoolClient }) => {
+        const found = await client.query<Row>({
+          text: useText,
+          values: [id, "confirmed", press.userId, press.updateId],
+        });
+        if (!found.rows[0]) throw new PreviewUnusable();
+        used = pendingAction(found.rows[0]);
+      };
+      try {
+        const result = await execute(asked.command, { ...asked.ctx, ...context }, { claim });
+        return { action: used ?? asked, result };
+      } catch (error) {
+        if (error instanceof PreviewUnusable) return null;
+        throw error;
+      }
     },
 
-    async use(id, use) {
-      // One statement, so two presses racing each other see one winner: the row lock makes the
-      // second wait, and it then re-checks the WHERE against the row the first one left.
+    async cancel(id, press) {
       const used = await pool.query<Row>({
-        text: `UPDATE ${table}
-                  SET state = $2, used_at = coalesce(used_at, $5), used_update_id = coalesce(used_update_id, $4)
-                WHERE id = $1 AND requester_user_id = $3
-                  AND ((state = 'pending' AND expires_at > $5)
-                       OR (state = 'confirmed' AND $2 = 'confirmed' AND used_update_id = $4))
-               RETURNING *`,
-        values: [id, use.state, use.userId, use.updateId, use.now],
+        text: useText,
+        values: [id, "cancelled", press.userId, press.updateId],
       });
       return used.rows[0] ? pendingAction(used.rows[0]) : null;
     },

@@ -1,9 +1,29 @@
 import type pg from "pg";
 import type { LedgerProjection } from "../projections/index.ts";
 import { ledgerEvents } from "../projections/ledger-projection.ts";
-import { createEventStore, type EventStore, type StoredEvent } from "./store/index.ts";
+import {
+  type ChainBreak,
+  ChainTamperedError,
+  chainChecker,
+  createEventStore,
+  type EventStore,
+  type StoredEvent,
+} from "./store/index.ts";
 
-export type RebuildResult = { events: number; position: number; ms: number };
+export type RebuildResult = {
+  events: number;
+  position: number;
+  ms: number;
+  /** Set when a chain that does not verify was rebuilt anyway, with the reason given for it. */
+  forced: (ChainBreak & { reason: string }) | null;
+};
+
+export type RebuildOptions = {
+  readThroughPool: boolean;
+  onProgress?: ((done: number, total: number) => void) | undefined;
+  /** Rebuild even from a chain that does not verify; the reason is reported with the result. */
+  force?: { reason: string } | undefined;
+};
 
 /**
  * Events per read and per apply. pg materialises a whole fetch before handing it over, and the
@@ -21,11 +41,15 @@ const BATCH_SIZE = 1000;
  * then projection tables, so no deadlock), then TRUNCATE's exclusive lock on the projection
  * tables: readers wait for the rebuilt tables rather than see them half filled. The same lock
  * lets the secondary indexes go while the tables fill (see `withoutSecondaryIndexes`).
+ *
+ * The events are checked against the hash chain as they are read, as `verify` checks them:
+ * projections rebuilt from edited rows would show a history that never happened. A break throws
+ * ChainTamperedError, which rolls everything back, unless `force` is given.
  */
 export async function rebuildProjections(
   store: EventStore,
   projections: readonly LedgerProjection[],
-  options: { readThroughPool: boolean; onProgress?: ((done: number, total: number) => void) | undefined },
+  options: RebuildOptions,
 ): Promise<RebuildResult> {
   const { onProgress } = options;
   const started = performance.now();
@@ -51,9 +75,19 @@ export async function rebuildProjections(
     // are parsed once for all projections (ledgerEvents caches them by batch), and that parse
     // is the largest part of the work here. Statements still run batch after batch, in order.
     let applying: Promise<void> = Promise.resolve();
-    const reading = reader.readAllBatches(0, BATCH_SIZE, head.position, { hashes: false });
+    const reading = reader.readAllBatches(0, BATCH_SIZE, head.position, { hashes: true });
+    const chain = chainChecker();
+    let broken: ChainBreak | null = null;
+    const checkChain = (batch: readonly StoredEvent[]) => {
+      for (const event of batch) {
+        broken ??= chain.check(event);
+        if (broken) break;
+      }
+      if (broken && !options.force) throw new ChainTamperedError(broken);
+    };
     try {
       for await (const batch of readAhead(reading)) {
+        checkChain(batch);
         ledgerEvents(batch);
         await applying;
         applying = apply(batch);
@@ -66,6 +100,14 @@ export async function rebuildProjections(
       await applying.catch(() => {});
     }
     await applying;
+    if (!broken) {
+      const highest = await client.query({
+        text: `SELECT coalesce(max(position), 0) FROM ${tables.events}`,
+        rowMode: "array",
+      });
+      broken = chain.end(head, Number(highest.rows[0]?.[0] ?? 0));
+      if (broken && !options.force) throw new ChainTamperedError(broken);
+    }
     await restoreIndexes();
     await client.query({
       text: `INSERT INTO ${tables.checkpoints} (projection, position, updated_at)
@@ -74,7 +116,9 @@ export async function rebuildProjections(
                SET position = EXCLUDED.position, updated_at = EXCLUDED.updated_at`,
       values: [projections.map((p) => p.name), head.position],
     });
-    return { events: done, position: head.position, ms: Math.round(performance.now() - started) };
+    const forced =
+      broken && options.force ? { ...(broken as ChainBreak), reason: options.force.reason } : null;
+    return { events: done, position: head.position, ms: Math.round(performance.now() - started), forced };
   });
 }
 

@@ -1,8 +1,8 @@
 import { Telegraf } from "telegraf";
-import { createLedger } from "../../src/ledger.ts";
 import { createLogger } from "../../src/log.ts";
 import { createLedgerBot } from "../../src/telegram/bot.ts";
 import { FakeBotApi, type FakeUser } from "../../test/support/fake-bot-api.ts";
+import { openBenchLedger } from "../ledger-schemas.ts";
 import type { Measurement, Scenario, ScenarioContext } from "../scenario.ts";
 
 /** Measured presses (and echoes); a few more first warm connections, plans and JIT. */
@@ -48,7 +48,8 @@ export const botLatency: Scenario = {
 /** Each round: /upgrade (a preview, not timed), then Confirm, timed until the edit arrives. */
 async function confirmLatencies(context: ScenarioContext, api: FakeBotApi): Promise<number[]> {
   const logger = createLogger("warn");
-  const ledger = createLedger(context.db, { schema: context.schema, logger });
+  // A ledger of its own: the run's schema holds bare appends that leave projections behind.
+  const { ledger, schema } = await openBenchLedger(context, "bot");
   const seed = { actor: { kind: "system" as const, id: "bench" } };
   for (const version of ["1.0.0", "1.0.1"]) {
     await ledger.execute(
@@ -68,7 +69,7 @@ async function confirmLatencies(context: ScenarioContext, api: FakeBotApi): Prom
       viewers: [],
     },
     ledger,
-    schema: context.schema,
+    schema,
     logger,
   });
   await bot.start();

@@ -3,10 +3,12 @@ import { abAssignment } from "./ab-assignment.ts";
 import { append } from "./append.ts";
 import { botLatency } from "./bot-latency.ts";
 import { command } from "./command.ts";
+import { merkle } from "./merkle.ts";
 import { queries } from "./queries.ts";
 import { rebuild } from "./rebuild.ts";
 import { replay } from "./replay.ts";
 import { timeline } from "./timeline.ts";
+import { verify } from "./verify.ts";
 
 /**
  * Every scenario, in the order they run (they share the run's schema, so a later one sees the
@@ -18,7 +20,9 @@ export const scenarios: Scenario[] = [
   botLatency,
   command,
   rebuild,
+  verify,
   queries,
   timeline,
   abAssignment,
+  merkle,
 ];

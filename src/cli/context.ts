@@ -2,6 +2,7 @@ import os from "node:os";
 import { type Config, loadConfig } from "../config.ts";
 import { type Ledger, openLedger } from "../ledger.ts";
 import { createLogger, type Logger } from "../log.ts";
+import { readSigningKey } from "../signing-key.ts";
 import { createOutput, type Output } from "./output.ts";
 
 export type GlobalOptions = { json?: boolean; actor?: string; reason?: string };
@@ -32,13 +33,17 @@ export function createContext(options: GlobalOptions): CliContext {
     actor: { kind: "cli", id: actorName, name: actorName },
     reason: options.reason,
     ledger() {
-      opened ??= openLedger({
-        databaseUrl: config.databaseUrl,
-        dataDir: config.dataDir,
-        schema: config.schema,
-        poolSize: config.poolSize,
-        logger,
-      });
+      opened ??= Promise.resolve().then(() =>
+        openLedger({
+          databaseUrl: config.databaseUrl,
+          dataDir: config.dataDir,
+          schema: config.schema,
+          poolSize: config.poolSize,
+          logger,
+          origin: config.origin,
+          signer: config.signingKeyFile ? readSigningKey(config.signingKeyFile) : undefined,
+        }),
+      );
       return opened;
     },
     async close() {

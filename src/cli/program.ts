@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config.ts";
+import { SigningKeyError, TransparencyError } from "../index.ts";
 import { ConcurrencyError, IdempotencyConflictError } from "../store/errors.ts";
 import { type CliContext, createContext, type GlobalOptions } from "./context.ts";
 import { CliError, ExitCode } from "./exit-codes.ts";
@@ -7,9 +8,11 @@ import { registerAbTestVerbs } from "./verbs/abtest.ts";
 import { registerAdminVerbs } from "./verbs/admin.ts";
 import { registerBotVerb } from "./verbs/bot.ts";
 import { registerChangeVerbs } from "./verbs/changes.ts";
+import { registerDiffVerb } from "./verbs/diff.ts";
 import { registerQueryVerbs } from "./verbs/queries.ts";
 import { registerStartVerb } from "./verbs/start.ts";
 import { registerTimelineVerb } from "./verbs/timeline.ts";
+import { registerTransparencyVerbs } from "./verbs/transparency.ts";
 
 /**
  * Builds the `plugin-ledger` program. Each verb module parses its arguments, calls the ledger and
@@ -47,8 +50,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerChangeVerbs(program, run);
   registerAbTestVerbs(program, run);
   registerQueryVerbs(program, run);
+  registerDiffVerb(program, run);
   registerTimelineVerb(program, run);
   registerAdminVerbs(program, run);
+  registerTransparencyVerbs(program, run);
   registerBotVerb(program, run);
   return program;
 }
@@ -69,7 +74,11 @@ export function report(error: unknown): number {
     say(error.message);
     return error.exitCode;
   }
-  if (error instanceof ConfigError) {
+  if (
+    error instanceof ConfigError ||
+    error instanceof SigningKeyError ||
+    error instanceof TransparencyError
+  ) {
     say(error.message);
     return ExitCode.invalid;
   }

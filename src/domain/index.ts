@@ -74,10 +74,19 @@ export {
   type PluginState,
   PREVIOUS_LIMIT,
   pluginOf,
+  previousOf,
   type ReleaseInfo,
   type VersionState,
   versionOf,
 } from "./state.ts";
+export {
+  type CompatibilityChange,
+  type DiffResult,
+  type RequirementChange,
+  type VersionDiff,
+  type VersionInBetween,
+  versionDiff,
+} from "./version-diff.ts";
 export {
   COMMIT_HASH_PATTERN,
   compareVersions,

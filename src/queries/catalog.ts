@@ -2,10 +2,12 @@ import type pg from "pg";
 import { requirementViolations } from "../domain/compatibility.ts";
 import {
   compareVersions,
+  type DiffResult,
   type HostVersions,
   satisfiesRange,
   type VersionState,
   type Violation,
+  versionDiff,
 } from "../domain/index.ts";
 import type { Tables } from "../store/tables.ts";
 import { inSnapshot } from "./snapshot.ts";
@@ -66,7 +68,11 @@ type CatalogDbRow = CatalogRow & {
 };
 
 /** A plugin's releases in ascending semver precedence. */
-export async function versions(pool: pg.Pool, tables: Tables, pluginId: string): Promise<CatalogEntry[]> {
+export async function versions(
+  pool: pg.Pool | pg.PoolClient,
+  tables: Tables,
+  pluginId: string,
+): Promise<CatalogEntry[]> {
   // SQL orders by the numeric parts; semver then settles prereleases of one MAJOR.MINOR.PATCH,
   // whose numeric identifiers ("rc.10" after "rc.9") SQL cannot compare.
   const found = await pool.query<CatalogDbRow>({
@@ -83,6 +89,25 @@ export async function versions(pool: pg.Pool, tables: Tables, pluginId: string):
       deprecatedAt: row.deprecated_at,
     }))
     .sort((a, b) => compareVersions(a.version, b.version));
+}
+
+/** What changes from one released version of a plugin to another, against the declared host. */
+export function diff(
+  pool: pg.Pool,
+  tables: Tables,
+  pluginId: string,
+  from: string,
+  to: string,
+): Promise<DiffResult> {
+  return inSnapshot(pool, async (client) => {
+    const entries = await versions(client, tables, pluginId);
+    const found = await client.query<{ api_version: string; db_schema_version: string }>(
+      `SELECT api_version, db_schema_version FROM ${tables.q("host")}`,
+    );
+    const row = found.rows[0];
+    const host = row ? { apiVersion: row.api_version, dbSchemaVersion: row.db_schema_version } : null;
+    return versionDiff(pluginId, from, to, entries, host);
+  });
 }
 
 /** One declared `compatibleWith` range of one release, against what runs now. */

@@ -1,7 +1,8 @@
 import { createHash, randomUUID } from "node:crypto";
 import type pg from "pg";
+import type { Logger } from "../log.ts";
 import { asConflict, ConcurrencyError, IdempotencyConflictError } from "./errors.ts";
-import { canonicalJson, eventHashOfJson, GENESIS_HASH } from "./hash-chain.ts";
+import { canonicalJson, eventHashOfJson, GENESIS_HASH, type HashedText } from "./hash-chain.ts";
 import { type Tables, tablesIn } from "./tables.ts";
 
 export type ActorKind = "telegram" | "cli" | "http" | "system";
@@ -67,11 +68,18 @@ export type StatementNamer = (name: string) => { name?: string };
 
 export type Head = { position: number; hash: Buffer; recordedAt: Date | null };
 
+/** A writer whose clock is further than this from the database's is warned about. */
+export const CLOCK_SKEW_WARNING_MS = 60_000;
+/** ... and then no more than once an hour per store, however many appends it makes. */
+const SKEW_WARNING_INTERVAL_MS = 3_600_000;
+
 /** What a caller may do while it holds the head lock (see `EventStore.transact`). */
 export type AppendSession = {
   client: pg.PoolClient;
   tables: Tables;
   head: Head;
+  /** The database server's clock_timestamp(), read once the head lock was granted. */
+  databaseTime: Date;
   named: StatementNamer;
   /**
    * Stream versions as of now, by stream id. `streamVersion` fills it and `write` keeps it
@@ -89,7 +97,18 @@ export type EventStoreOptions = {
   pool: pg.Pool;
   schema: string;
   projections?: InlineProjection[];
+  /**
+   * This process's own clock. It decides nothing that is recorded: each append compares it with
+   * the database's, and warns (to `logger`) when they are more than a minute apart.
+   */
   clock?: () => Date;
+  logger?: Logger;
+  /**
+   * Tests only: `recorded_at` from this instead of the database's clock, for histories that must
+   * span days or years (timelines, as-of queries, A/B segments, projection dumps compared across
+   * two ledgers) in a test that runs for seconds. Still never goes backwards along positions.
+   */
+  pinnedTime?: () => Date;
   /**
    * Name (prepare once per connection) the statements of the append path. Only on a PostgreSQL
    * server: through PGlite's socket every connection shares one backend, so a second connection
@@ -117,6 +136,7 @@ export function createEventStore(options: EventStoreOptions) {
   const tables = tablesIn(options.schema);
   const projections = options.projections ?? [];
   const clock = options.clock ?? (() => new Date());
+  let skewWarnedAt: number | null = null;
   const named: StatementNamer = (name) =>
     options.prepareStatements ? { name: `ledger-${name}-${tables.schema}` } : {};
 
@@ -128,15 +148,20 @@ export function createEventStore(options: EventStoreOptions) {
   async function transact<T>(work: (session: AppendSession) => Promise<T>): Promise<T> {
     const client = await pool.connect();
     try {
-      // Two statements in one simple query: one round trip instead of two, before every append.
+      // Three statements in one simple query: one round trip before every append. The time is
+      // read by a statement of its own after the lock: in the locking SELECT itself the target
+      // list may be evaluated before the wait for the lock, and an append that waited would then
+      // record a moment earlier than the one it follows.
       const results = (await client.query({
-        text: `BEGIN; SELECT position, hash, recorded_at FROM ${tables.head} FOR UPDATE`,
+        text: `BEGIN; SELECT position, hash, recorded_at FROM ${tables.head} FOR UPDATE; SELECT clock_timestamp()`,
         rowMode: "array",
       })) as unknown as pg.QueryResult[];
       const [position, hash, recordedAt] = results[1]?.rows[0] ?? [];
       if (position === undefined)
         throw new Error(`the ledger in schema "${tables.schema}" has no head row; run migrate`);
-      const session = createSession(client, { position, hash, recordedAt });
+      const databaseTime = results[2]?.rows[0]?.[0] as Date;
+      warnOfSkew(databaseTime);
+      const session = createSession(client, { position, hash, recordedAt }, databaseTime);
       const result = await work(session);
       await client.query("COMMIT");
       return result;
@@ -148,11 +173,25 @@ export function createEventStore(options: EventStoreOptions) {
     }
   }
 
-  function createSession(client: pg.PoolClient, head: Head): AppendSession {
+  /** One clock for recorded_at is the database's; a writer far from it is told, not obeyed. */
+  function warnOfSkew(databaseTime: Date): void {
+    const skewMs = clock().getTime() - databaseTime.getTime();
+    if (Math.abs(skewMs) <= CLOCK_SKEW_WARNING_MS) return;
+    const now = performance.now();
+    if (skewWarnedAt !== null && now - skewWarnedAt < SKEW_WARNING_INTERVAL_MS) return;
+    skewWarnedAt = now;
+    options.logger?.warn(
+      { skewMs, databaseTime: databaseTime.toISOString(), processTime: clock().toISOString() },
+      "this process's clock differs from the database's by more than a minute; events are recorded at the database's time",
+    );
+  }
+
+  function createSession(client: pg.PoolClient, head: Head, databaseTime: Date): AppendSession {
     const session: AppendSession = {
       client,
       tables,
       head,
+      databaseTime,
       named,
       knownVersions: new Map(),
       async findIdempotent({ key, request }) {
@@ -207,9 +246,10 @@ export function createEventStore(options: EventStoreOptions) {
 
   async function buildRows(session: AppendSession, appends: StreamAppend[], metadata: Metadata) {
     if (appends.every((a) => a.events.length === 0)) throw new Error("an append needs at least one event");
-    // recorded_at never goes backwards along positions, even if the clock does: as-of-time reads
+    // recorded_at is the database's clock, read under the head lock, and never goes backwards
+    // along positions even if that clock does (a server's clock set back): as-of-time reads
     // rely on it.
-    const now = clock();
+    const now = options.pinnedTime?.() ?? session.databaseTime;
     const recordedAt =
       session.head.recordedAt && session.head.recordedAt > now ? session.head.recordedAt : now;
     const unknown = [...new Set(appends.map((a) => a.streamId))].filter(
@@ -358,6 +398,10 @@ export function createEventStore(options: EventStoreOptions) {
 
     readAll,
     readAllBatches,
+    readChainBatches,
+
+    /** Events from position `from` to `to`, both included. */
+    readRange: (from: number, to: number) => readRange(pool, from, to),
 
     async head(): Promise<Head> {
       const found = await pool.query({
@@ -421,6 +465,35 @@ export function createEventStore(options: EventStoreOptions) {
     }
   }
 
+  /**
+   * The chain as `verify` reads it: every hashed column in the text form the hash is taken over,
+   * so nothing is parsed into a Date or a Buffer. recorded_at is cut to milliseconds as pg's
+   * Date parsing cuts it (the chain hashes the Date the writer held); jsonb comes as text, for
+   * the verifier to parse and write canonically.
+   */
+  async function* readChainBatches(fromPosition = 0, batchSize = READ_BATCH): AsyncGenerator<ChainRow[]> {
+    const text = `SELECT position, stream_id, stream_version, event_id, type, schema_version,
+                         data::text, metadata::text,
+                         to_char(date_trunc('milliseconds', recorded_at) AT TIME ZONE 'UTC',
+                                 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                         encode(prev_hash, 'hex'), encode(hash, 'hex')
+                    FROM ${tables.events} WHERE position > $1 ORDER BY position LIMIT $2`;
+    const fetch = (after: number) =>
+      pool.query({ ...named("read-chain"), text, values: [after, batchSize], rowMode: "array" });
+    // The next batch is asked for before this one is handed over, so the server reads it while
+    // the caller hashes: the two work on different cores.
+    let next: Promise<pg.QueryResult> | undefined = fetch(fromPosition);
+    while (next) {
+      const found: pg.QueryResult = await next;
+      const batch: ChainRow[] = found.rows.map(toChainRow);
+      const last: ChainRow | undefined = batch[batch.length - 1];
+      next = last && batch.length === batchSize ? fetch(last.position) : undefined;
+      // A caller that stops early leaves a prefetch behind: its failure must not go unhandled.
+      next?.catch(() => {});
+      if (batch.length > 0) yield batch;
+    }
+  }
+
   async function* readAll(fromPosition = 0, batchSize = READ_BATCH): AsyncGenerator<StoredEvent> {
     for await (const batch of readAllBatches(fromPosition, batchSize)) yield* batch;
   }
@@ -437,6 +510,25 @@ function stableMetadata(metadata: Metadata) {
 
 export function requestHash(request: unknown): Buffer {
   return createHash("sha256").update(canonicalJson(request)).digest();
+}
+
+/** An event row as `readChainBatches` reads it: the hashed fields as text. */
+export type ChainRow = HashedText & { dataJson: string; metadataJson: string; hash: string };
+
+function toChainRow(row: unknown[]): ChainRow {
+  return {
+    position: row[0] as number,
+    streamId: row[1] as string,
+    streamVersion: row[2] as number,
+    eventId: row[3] as string,
+    type: row[4] as string,
+    schemaVersion: row[5] as number,
+    dataJson: row[6] as string,
+    metadataJson: row[7] as string,
+    recordedAt: row[8] as string,
+    prevHash: row[9] as string,
+    hash: row[10] as string,
+  };
 }
 
 function toEvent(row: unknown[]): StoredEvent {

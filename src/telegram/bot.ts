@@ -1,7 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type MiddlewareFn, Telegraf } from "telegraf";
+import { type MiddlewareFn, Telegraf, TelegramError } from "telegraf";
 import type { TelegramConfig } from "../config.ts";
 import type { Ledger } from "../ledger.ts";
 import type { Logger } from "../log.ts";
@@ -15,8 +15,15 @@ import { historyFeature } from "./features/history.ts";
 import { statusFeature } from "./features/status.ts";
 import { timelineFeature } from "./features/timeline.ts";
 import { publishMenus } from "./menus.ts";
-
 import { accessList } from "./roles.ts";
+import {
+  type Backoff,
+  DEFAULT_BACKOFF,
+  delayOf,
+  isTransient,
+  tokenRejection,
+  withStartupRetry,
+} from "./startup-retry.ts";
 
 /** The path the webhook server accepts when TELEGRAM_WEBHOOK_URL has none of its own. */
 export const WEBHOOK_PATH = "/telegram/webhook";
@@ -28,21 +35,30 @@ export type LedgerBotOptions = {
   /** The ledger's schema, which also holds the pending previews. */
   schema: string;
   logger: Logger;
-  /** Expiry of previews; tests pin it. */
+  /** The end of /timeline's default window; previews expire by the database's clock, not this one. */
   clock?: () => Date;
   /** How long Confirm/Cancel work (default two minutes). */
   confirmTtlMs?: number;
   /** A 429's retry_after is waited at most this long (default 30 s). */
   maxFloodWaitSeconds?: number;
+  /** How start-up calls, and polling after a 409 Conflict, are retried (default DEFAULT_BACKOFF). */
+  startupBackoff?: Backoff;
 };
 
 export type LedgerBot = {
   bot: Telegraf<BotContext>;
-  /** Resolves once updates flow: menus set, then long polling, or the webhook set and listening. */
+  /**
+   * Resolves once updates flow: menus set, then long polling, or the webhook set and listening.
+   * Start-up calls are retried with backoff; rejects with BotTokenRejectedError for a token
+   * Telegram refuses, TelegramUnreachableError when the attempts run out.
+   */
   start(): Promise<void>;
   /** Stops taking updates, finishes those in hand, and resolves; the ledger stays open (its owner closes it). */
   stop(reason?: string): Promise<void>;
-  /** Settles when the bot has stopped; rejects if polling failed for good (a revoked token). */
+  /**
+   * Settles when the bot has stopped; rejects if polling failed for good (a revoked token). A
+   * 409 Conflict (another instance polls with this token) is waited out, not a failure.
+   */
   stopped: Promise<void>;
   /** The webhook server's address once it listens; null in polling mode. */
   webhookAddress(): AddressInfo | null;
@@ -124,20 +140,37 @@ export function createLedgerBot(options: LedgerBotOptions): LedgerBot {
   // Nobody may be listening yet; the failure is also logged where it happens.
   stopped.catch(() => {});
 
+  const backoff = options.startupBackoff ?? DEFAULT_BACKOFF;
+  const retrying = { backoff, logger, signal: lifetime.signal };
+
   async function start(): Promise<void> {
-    bot.botInfo ??= await bot.telegram.getMe();
+    try {
+      await begin();
+    } catch (error) {
+      // A stop during start-up ends its waits; that is a stop, not a failure.
+      if (!stopping) throw error;
+    }
+  }
+
+  async function begin(): Promise<void> {
+    bot.botInfo ??= await withStartupRetry("getMe", () => bot.telegram.getMe(), retrying);
     logger.info(
       { bot: bot.botInfo.username, mode: config.webhook ? "webhook" : "polling" },
       "starting the bot",
     );
-    await publishMenus(bot.telegram, access, logger).catch((error) =>
-      logger.warn({ err: error }, "could not set the command menus; the commands work without them"),
+    await withStartupRetry("setMyCommands", () => publishMenus(bot.telegram, access, logger), retrying).catch(
+      (error) =>
+        logger.warn({ err: error }, "could not set the command menus; the commands work without them"),
     );
+    if (stopping) return;
     if (config.webhook) {
-      server = await listenForWebhook(bot, config.webhook, logger);
+      const { webhook } = config;
+      server = await listenForWebhook(bot, webhook, logger, (set) =>
+        withStartupRetry("setWebhook", set, retrying),
+      );
       server.on("close", () => markStopped({}));
     } else {
-      polling = bot.launch({ allowedUpdates: ALLOWED_UPDATES });
+      polling = pollThroughConflicts();
       polling.then(
         () => markStopped({}),
         (error) => {
@@ -145,6 +178,45 @@ export function createLedgerBot(options: LedgerBotOptions): LedgerBot {
           markStopped({ error });
         },
       );
+    }
+  }
+
+  /**
+   * Long polling (telegraf's launch: deleteWebhook, then getUpdates until stopped), launched
+   * again after a 409 Conflict (another instance polls with this token: it may be a deploy's
+   * old instance on its way out) with growing waits that never stop trying; a transient failure
+   * of deleteWebhook counts against the start-up attempts. A refused token ends it.
+   */
+  async function pollThroughConflicts(): Promise<void> {
+    let attempt = 0;
+    for (;;) {
+      const began = performance.now();
+      try {
+        await bot.launch({ allowedUpdates: ALLOWED_UPDATES });
+        return;
+      } catch (error) {
+        if (stopping) return;
+        const rejected = tokenRejection(error, "getUpdates");
+        if (rejected) throw rejected;
+        const conflict = error instanceof TelegramError && error.code === 409;
+        if (!conflict && !isTransient(error)) throw error;
+        // Polling that ran longer than the longest wait starts the backoff over.
+        if (performance.now() - began > backoff.maxDelayMs) attempt = 0;
+        attempt += 1;
+        if (!conflict && attempt >= backoff.attempts) throw error;
+        const delayMs = delayOf(backoff, attempt);
+        logger.warn(
+          { err: error, attempt, delayMs },
+          conflict
+            ? "another instance polls with this token (409 Conflict); waiting, then polling again"
+            : "could not start long polling; trying again",
+        );
+        try {
+          await sleep(delayMs, undefined, { signal: lifetime.signal });
+        } catch {
+          return;
+        }
+      }
     }
   }
 
@@ -175,8 +247,9 @@ export function createLedgerBot(options: LedgerBotOptions): LedgerBot {
 }
 
 /**
- * telegraf refuses `stop` until polling has begun (after its deleteWebhook call), so a stop
- * that comes very early waits for that moment.
+ * telegraf refuses `stop` until polling has begun (after its deleteWebhook call), and polling
+ * launched again after a conflict may begin after a first stop: so stop is asked again until
+ * the polling has ended.
  */
 async function stopPolling(bot: Telegraf<BotContext>, polling: Promise<void>, reason: string): Promise<void> {
   let settled = false;
@@ -191,10 +264,10 @@ async function stopPolling(bot: Telegraf<BotContext>, polling: Promise<void>, re
   while (!settled) {
     try {
       bot.stop(reason);
-      return;
     } catch {
-      await sleep(20);
+      // Not polling yet.
     }
+    await sleep(20);
   }
 }
 
@@ -207,6 +280,7 @@ async function listenForWebhook(
   bot: Telegraf<BotContext>,
   webhook: NonNullable<TelegramConfig["webhook"]>,
   logger: Logger,
+  retried: (call: () => Promise<true>) => Promise<true>,
 ): Promise<http.Server> {
   const url = new URL(webhook.url);
   if (url.pathname === "/" || url.pathname === "") url.pathname = WEBHOOK_PATH;
@@ -225,10 +299,17 @@ async function listenForWebhook(
       resolve();
     });
   });
-  await bot.telegram.setWebhook(url.toString(), {
-    secret_token: webhook.secret,
-    allowed_updates: ALLOWED_UPDATES,
-  });
+  try {
+    await retried(() =>
+      bot.telegram.setWebhook(url.toString(), {
+        secret_token: webhook.secret,
+        allowed_updates: ALLOWED_UPDATES,
+      }),
+    );
+  } catch (error) {
+    server.close();
+    throw error;
+  }
   logger.info({ url: url.toString(), port: (server.address() as AddressInfo).port }, "webhook set");
   return server;
 }

@@ -31,6 +31,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     permission: "read",
   },
   {
+    name: "diff",
+    usage: "/diff <plugin> <from> <to>",
+    description: "what changes between two versions: features, requirements, matrix, notes",
+    permission: "read",
+  },
+  {
     name: "matrix",
     usage: "/matrix",
     description: "declared compatibility, and whether it holds",

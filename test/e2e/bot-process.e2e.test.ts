@@ -75,6 +75,22 @@ describe("the bot as a process, and by webhook", () => {
     });
   }
 
+  it("exits 2 with one line naming TELEGRAM_BOT_TOKEN when Telegram refuses the token, without retrying", async () => {
+    const api = await FakeBotApi.start();
+    onTestFinished(() => api.close());
+    api.failNext("getMe", 1, { ok: false, error_code: 401, description: "Unauthorized" });
+    const cli = startCli(api, ["bot"]);
+    expect(await cli.exited).toBe(2);
+    const errors = cli
+      .output()
+      .split("\n")
+      .filter((line) => line.startsWith("plugin-ledger:"));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/TELEGRAM_BOT_TOKEN/);
+    expect(api.calls.filter((c) => c.method === "getMe")).toHaveLength(1);
+    expect(cli.output()).not.toContain(api.token);
+  });
+
   describe("webhook mode", () => {
     let api: FakeBotApi;
     let bot: LedgerBot;

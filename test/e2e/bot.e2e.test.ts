@@ -20,7 +20,7 @@ describe("Telegram bot", () => {
   let ledger: Ledger;
   let api: FakeBotApi;
   let bot: LedgerBot;
-  /** Moves the bot's clock, for expiry. */
+  /** Moves the bot's clock, which must not matter to expiry. */
   let clockOffsetMs = 0;
   /** Makes the next /matrix fail inside the ledger. */
   let failMatrix = false;
@@ -208,8 +208,15 @@ describe("Telegram bot", () => {
     await press(admin, foreign.confirm, operator);
     expect(api.callsOf("answerCallbackQuery").at(-1)?.payload.text).toMatch(/Only the person who asked/);
 
-    clockOffsetMs = 121_000;
+    // The bot's clock a year behind changes nothing: expiry is the database's. Its clock passes
+    // the expiry here (the row's lifetime cut to a millisecond).
+    clockOffsetMs = -365 * 86_400_000;
     try {
+      await database.db.pool.query(
+        `UPDATE "${database.schema}".telegram_pending_actions
+            SET expires_at = created_at + interval '1 millisecond' WHERE id = $1`,
+        [foreign.confirm.split(":")[1]],
+      );
       await press(operator, foreign.confirm);
     } finally {
       clockOffsetMs = 0;
@@ -247,6 +254,39 @@ describe("Telegram bot", () => {
     await press(operator, preview.confirm, operator, 50_003);
     expect(api.callsOf("answerCallbackQuery").at(-1)?.payload.text).toBe("Already confirmed.");
     expect(await events("gamma")).toHaveLength(before + 1);
+  });
+
+  it("keeps a preview usable when Confirm meets a failing write, and writes once when pressed again", async () => {
+    await plugin("stranded", ["1.0.0", "1.1.0"], "1.0.0");
+    const before = (await events("stranded")).length;
+    await ask(operator, "/upgrade stranded 1.1.0 retry me");
+    const preview = lastPreview(operator);
+    const q = `"${database.schema}"`;
+    await database.db.pool.query(`
+      CREATE FUNCTION ${q}.refuse_appends() RETURNS trigger LANGUAGE plpgsql AS
+        $$ BEGIN RAISE EXCEPTION 'appends are broken (a test fault)'; END $$;
+      CREATE TRIGGER refuse_appends BEFORE INSERT ON ${q}.events
+        FOR EACH STATEMENT EXECUTE FUNCTION ${q}.refuse_appends();`);
+    try {
+      await press(operator, preview.confirm);
+    } finally {
+      await database.db.pool.query(
+        `DROP TRIGGER refuse_appends ON ${q}.events; DROP FUNCTION ${q}.refuse_appends();`,
+      );
+    }
+    expect(api.callsOf("answerCallbackQuery").at(-1)?.payload.text).toMatch(
+      /^Not recorded: .*Press Confirm again/,
+    );
+    expect(await events("stranded")).toHaveLength(before);
+
+    const pressId = await press(operator, preview.confirm);
+    expect(api.callsOf("answerCallbackQuery").at(-1)?.payload.text).toBe("Done.");
+    const written = (await events("stranded")).slice(before);
+    expect(written).toHaveLength(1);
+    expect(written[0]?.metadata.idempotencyKey).toBe(`tg:${pressId}`);
+    await press(operator, preview.cancel);
+    expect(api.callsOf("answerCallbackQuery").at(-1)?.payload.text).toBe("Already confirmed.");
+    expect(await events("stranded")).toHaveLength(before + 1);
   });
 
   it("lets an admin force past a rule with a reason, but not an operator", async () => {
@@ -314,6 +354,35 @@ describe("Telegram bot", () => {
     expect(versions).not.toContain("<b>bold</b>");
     const [status] = await ask(viewer, "/version");
     expect(status).toContain("features: a&lt;b, c&amp;d");
+  });
+
+  it("answers /diff with what changes between two versions, escaped", async () => {
+    await run({
+      kind: "release",
+      pluginId: "diffed",
+      version: "1.0.0",
+      buildDate: "2025-01-02",
+      author: "ci",
+      features: ["old"],
+    });
+    await run({
+      kind: "release",
+      pluginId: "diffed",
+      version: "1.1.0",
+      buildDate: "2025-01-03",
+      author: "A & B",
+      features: ["new<x>"],
+      releaseNotes: "<i>faster</i>",
+    });
+    const [answer] = await ask(viewer, "/diff diffed 1.0.0 1.1.0");
+    expect(answer).toContain("+ feature new&lt;x&gt;");
+    expect(answer).toContain("− feature old");
+    expect(answer).toContain("&lt;i&gt;faster&lt;/i&gt;");
+    expect(answer).toContain("A &amp; B");
+    const [missing] = await ask(viewer, "/diff diffed 1.0.0 9.0.0");
+    expect(missing).toContain("9.0.0 of diffed is not released");
+    const [usage] = await ask(viewer, "/diff diffed 1.0.0");
+    expect(usage).toContain("/diff &lt;plugin&gt; &lt;from&gt; &lt;to&gt;");
   });
 
   it("splits a history of 300 intervals into messages under 4096 characters", async () => {

@@ -128,7 +128,7 @@ describe.each(backends)("event store on $name", ({ open }) => {
     const past = createEventStore({
       pool: ledger.db.pool,
       schema: ledger.schema,
-      clock: () => new Date("2001-01-01T00:00:00Z"),
+      pinnedTime: () => new Date("2001-01-01T00:00:00Z"),
     });
     const { events } = await past.append("plugin-clock", "any", [{ type: "Late", data: {} }], actor);
     const head = await store.head();

@@ -25,7 +25,9 @@ export async function openFixture(
   clock?: () => Date,
 ): Promise<LedgerFixture> {
   const test = await open();
-  const ledger = createLedger(test.db, { schema: test.schema, logger: testLogger, clock });
+  // A test clock is this process's clock and also pins recorded_at, so that a history can span
+  // days in a test that runs for seconds.
+  const ledger = createLedger(test.db, { schema: test.schema, logger: testLogger, clock, pinnedTime: clock });
   const run = (command: CommandRequest, context: Partial<ExecuteContext> = {}) =>
     ledger.execute(command, { actor: operator, ...context });
   return {

@@ -99,7 +99,7 @@ describe("projections", () => {
         pool: one.db.pool,
         schema: one.schema,
         projections: [...projections],
-        clock,
+        pinnedTime: clock,
       });
       for (const event of events) {
         await single.append(streamIdOf(event), "any", [event], metadata);
@@ -108,7 +108,7 @@ describe("projections", () => {
         pool: many.db.pool,
         schema: many.schema,
         projections: [...projections],
-        clock,
+        pinnedTime: clock,
       });
       await bulk.appendMany(appendsOf(events), metadata);
       const dump = await dumpProjections(one);

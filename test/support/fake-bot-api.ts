@@ -6,7 +6,8 @@ import type { Update } from "telegraf/types";
  * A Telegram Bot API server on loopback, enough for a telegraf bot to run against it offline:
  * getMe, getUpdates (long polling), sendMessage, editMessageText, answerCallbackQuery,
  * setMyCommands, deleteWebhook, setWebhook, and sendPhoto / sendDocument as multipart uploads.
- * It records every call, and can be told to fail the next calls of a method (a 429 by default).
+ * It records every call, and can be told to fail the next calls of a method (a 429 by default)
+ * or to cut their connections.
  *
  * Every pushed update is handed out exactly once, by the next getUpdates; pushing the same
  * update again is a redelivery, as Telegram does when a bot did not confirm it.
@@ -67,6 +68,7 @@ export class FakeBotApi {
   /** deliver() callers: resolved by the first poll after the one that handed their update out. */
   private handled: Array<{ update: Update; handedIn?: number; resolve: () => void }> = [];
   private failures = new Map<string, ApiError[]>();
+  private drops = new Map<string, number>();
   private waiters: Waiter[] = [];
   private nextMessageId = 1;
   private nextUpdateId = 1;
@@ -97,6 +99,14 @@ export class FakeBotApi {
   /** The next `times` calls of `method` are answered with `error` instead of a result. */
   failNext(method: string, times = 1, error: ApiError = TOO_MANY_REQUESTS): void {
     this.failures.set(method, [...(this.failures.get(method) ?? []), ...Array(times).fill(error)]);
+  }
+
+  /**
+   * The next `times` calls of `method` get no answer at all: the connection is cut, as a network
+   * blip would. Recorded as failed with error_code 0.
+   */
+  dropNext(method: string, times = 1): void {
+    this.drops.set(method, (this.drops.get(method) ?? 0) + times);
   }
 
   /** Queues an update for the next getUpdates. */
@@ -205,6 +215,13 @@ export class FakeBotApi {
       ? multipart(body, boundary)
       : { payload: body.length > 0 ? JSON.parse(body.toString("utf8")) : {}, files: undefined };
     const call: ApiCall = { method, payload, at: performance.now(), ...(files ? { files } : {}) };
+    const drops = this.drops.get(method) ?? 0;
+    if (drops > 0) {
+      this.drops.set(method, drops - 1);
+      this.calls.push({ ...call, failed: { ok: false, error_code: 0, description: "connection cut" } });
+      req.socket.destroy();
+      return;
+    }
     const failure = this.failures.get(method)?.shift();
     if (failure) {
       this.calls.push({ ...call, failed: failure });

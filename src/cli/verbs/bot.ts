@@ -1,5 +1,7 @@
 import type { Command } from "commander";
+import { startCheckpointSigner } from "../../checkpoint-signer.ts";
 import { createLedgerBot } from "../../telegram/bot.ts";
+import { BotTokenRejectedError, TelegramUnreachableError } from "../../telegram/startup-retry.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
 import type { Run } from "./run.ts";
@@ -26,6 +28,12 @@ export async function serveBot(ctx: CliContext): Promise<void> {
     );
   }
   const ledger = await ctx.ledger();
+  // With a signing key and a rule, the bot's process also signs checkpoints as the log grows.
+  const { checkpointEvery, signingKeyFile } = ctx.config;
+  const signer =
+    checkpointEvery && signingKeyFile
+      ? startCheckpointSigner(ledger, checkpointEvery, ctx.logger)
+      : undefined;
   const bot = createLedgerBot({
     config: { ...ctx.config.telegram, token },
     ledger,
@@ -48,8 +56,11 @@ export async function serveBot(ctx: CliContext): Promise<void> {
     await bot.stopped;
   } catch (error) {
     await bot.stop("failed").catch(() => {});
+    if (error instanceof BotTokenRejectedError) throw new CliError(error.message, ExitCode.invalid);
+    if (error instanceof TelegramUnreachableError) throw new CliError(error.message, ExitCode.unexpected);
     throw error;
   } finally {
+    await signer?.stop();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }

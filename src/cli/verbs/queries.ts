@@ -1,7 +1,15 @@
 import { type Command, InvalidArgumentError } from "commander";
 import { eventSummary, formatPercent } from "../../domain/index.ts";
-import type { AbTestStatus, MatrixItem, MatrixView, StatusView } from "../../index.ts";
+import {
+  type AbTestStatus,
+  ChainTamperedError,
+  type MatrixItem,
+  type MatrixView,
+  type RebuildResult,
+  type StatusView,
+} from "../../index.ts";
 import type { CliContext } from "../context.ts";
+import { CliError, ExitCode } from "../exit-codes.ts";
 import { endProgress } from "../output.ts";
 import { fitTable, tableTime, wrap } from "../table.ts";
 import { positiveInt } from "./arguments.ts";
@@ -222,17 +230,47 @@ export function registerQueryVerbs(program: Command, run: Run): void {
 
   program
     .command("rebuild")
-    .description("recreate every projection from the events")
+    .description(
+      "recreate every projection from the events (exit 5 if the chain does not verify, unless --force --reason)",
+    )
+    .option("--force", "rebuild even from a chain that does not verify (needs --reason)")
     .action(
-      run(async (ctx) => {
+      run(async (ctx, o: { force?: boolean }) => {
+        const reason = ctx.reason?.trim();
+        if (o.force && !reason) {
+          throw new CliError(
+            "rebuild --force needs --reason: why rebuild from a tampered chain",
+            ExitCode.invalid,
+          );
+        }
         const started = Date.now();
-        const result = await (await ctx.ledger()).rebuild((done, total) => {
-          if (Date.now() - started > 1000) ctx.out.progress(`rebuilt ${done}/${total} events`);
-        });
+        const ledger = await ctx.ledger();
+        let result: RebuildResult;
+        try {
+          result = await ledger.rebuild(
+            (done, total) => {
+              if (Date.now() - started > 1000) ctx.out.progress(`rebuilt ${done}/${total} events`);
+            },
+            o.force && reason ? { force: { reason } } : {},
+          );
+        } catch (error) {
+          endProgress();
+          if (!(error instanceof ChainTamperedError)) throw error;
+          ctx.out.result(
+            { ok: false, firstBadPosition: error.broken.position, problem: error.broken.problem },
+            () => `TAMPERED at position ${error.broken.position}: ${error.broken.problem}`,
+          );
+          throw new CliError(
+            `refusing to rebuild: the chain does not verify at position ${error.broken.position}; nothing was changed (--force --reason TEXT rebuilds anyway)`,
+            ExitCode.tampered,
+          );
+        }
         endProgress();
-        ctx.out.result(
-          { ok: true, ...result },
-          () => `rebuilt the projections from ${result.events} events in ${result.ms} ms`,
+        const { forced } = result;
+        ctx.out.result({ ok: true, ...result }, () =>
+          forced
+            ? `FORCED: rebuilt the projections from ${result.events} events although the chain does not verify at position ${forced.position} (${forced.problem}); reason: ${forced.reason}`
+            : `rebuilt the projections from ${result.events} events in ${result.ms} ms`,
         );
       }),
     );

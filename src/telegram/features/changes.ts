@@ -215,7 +215,7 @@ export function changesFeature(services: BotServices): Composer<BotContext> {
 
 async function showPreview(
   ctx: BotContext,
-  { ledger, pending, clock, confirmTtlMs }: BotServices,
+  { ledger, pending, confirmTtlMs }: BotServices,
   asked: Asked,
   options: { force: boolean; allowMajor: boolean; text: string },
 ): Promise<void> {
@@ -229,7 +229,6 @@ async function showPreview(
   const dryRun = await ledger.execute(asked.command, { ...previewed, dryRun: true });
   const running = "pluginId" in asked.command ? await ledger.activeVersion(asked.command.pluginId) : null;
 
-  const now = clock();
   const id = randomUUID();
   const recorded = await pending.create({
     id,
@@ -239,8 +238,7 @@ async function showPreview(
     command: asked.command,
     ctx: previewed,
     state: dryRun.ok ? "pending" : "rejected",
-    createdAt: now,
-    expiresAt: new Date(now.getTime() + confirmTtlMs),
+    ttlMs: confirmTtlMs,
   });
   if (!recorded) {
     ctx.log.info("this command was delivered before; its preview stands");

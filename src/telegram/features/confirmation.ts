@@ -11,9 +11,11 @@ const BUTTON = /^(confirm|cancel):([0-9a-f-]{36})$/;
  * only for the person who asked, and only if their role still allows the change; the preview
  * message is then edited into the outcome. The ledger write carries the press's update id as
  * causation and `tg:<update id>` as idempotency key, so a redelivered press writes nothing new.
+ * A Confirm uses the preview in the write's own transaction: when the write fails, the press
+ * says so and the preview stays open for another press.
  */
 export function confirmationFeature(services: BotServices): Composer<BotContext> {
-  const { ledger, pending, clock } = services;
+  const { pending } = services;
   const feature = new Composer<BotContext>();
 
   feature.action(BUTTON, async (ctx) => {
@@ -41,29 +43,42 @@ export function confirmationFeature(services: BotServices): Composer<BotContext>
       return;
     }
 
-    const used = await pending.use(id, {
-      state: choice === "confirm" ? "confirmed" : "cancelled",
-      userId: requester.id,
-      updateId,
-      now: clock(),
-    });
-    if (!used) {
-      await explainUnusable(ctx, await pending.find(id));
-      return;
-    }
+    const press = { userId: requester.id, updateId };
     if (choice === "cancel") {
+      const cancelled = await pending.cancel(id, press);
+      if (!cancelled) {
+        await explainUnusable(ctx, await pending.find(id));
+        return;
+      }
       log.info("cancelled");
       await ctx.answerCbQuery("Cancelled; nothing was recorded.");
-      await ctx.editMessageText(cancelledMessage(used.command, requester.name), { parse_mode: "HTML" });
+      await ctx.editMessageText(cancelledMessage(cancelled.command, requester.name), { parse_mode: "HTML" });
       return;
     }
 
-    const result = await ledger.execute(used.command, {
-      ...used.ctx,
-      causationId: String(updateId),
-      correlationId: `tg-preview:${used.id}`,
-      idempotencyKey: `tg:${updateId}`,
-    });
+    let confirmed: Awaited<ReturnType<typeof pending.confirm>>;
+    try {
+      confirmed = await pending.confirm(id, press, {
+        causationId: String(updateId),
+        correlationId: `tg-preview:${id}`,
+        idempotencyKey: `tg:${updateId}`,
+      });
+    } catch (error) {
+      // The preview was used in the write's transaction, so it rolled back with it: still pending.
+      log.error({ err: error }, "confirmed, but the ledger could not record it; the preview stays open");
+      await ctx.answerCbQuery(
+        "Not recorded: the ledger failed (it is logged). Press Confirm again to retry.",
+        {
+          show_alert: true,
+        },
+      );
+      return;
+    }
+    if (!confirmed) {
+      await explainUnusable(ctx, await pending.find(id));
+      return;
+    }
+    const { action: used, result } = confirmed;
     if (result.ok) {
       log.info(
         { positions: result.dryRun ? [] : result.events.map((e) => e.position) },

@@ -1,0 +1,100 @@
+import type pg from "pg";
+import { appendLeaves, type Frontier, leafHash } from "../src/domain/merkle-tree.ts";
+import { insertNodes, readFrontier, storedOf } from "../src/merkle-store.ts";
+import type { StatementNamer, StoredEvent } from "../src/store/index.ts";
+import type { Tables } from "../src/store/tables.ts";
+import type { LedgerProjection } from "./ledger-projection.ts";
+
+/**
+ * The Merkle tree over the events' hashes (`merkle_nodes`, see its migration): each batch's
+ * leaves are added to the tree's right edge, and the subtrees of 16 leaves and more they complete
+ * are inserted in one statement; most single-event appends complete none and write nothing.
+ *
+ * The right edge of the last tree this process saw is kept per schema, so that an append does
+ * not read it back. It is used only for a batch that chains onto it: the batch's first event
+ * names the hash of the event before it, and the hash chain makes that hash stand for every
+ * leaf before it. After an append by another process, a rolled-back one or a rewrite, it does
+ * not match and the edge is read from the table (one statement).
+ */
+type Edge = { size: number; lastLeaf: Buffer; frontier: Frontier };
+const edges = new Map<string, Edge>();
+
+export const merkle: LedgerProjection = {
+  name: "merkle",
+  tables: ["merkle_nodes"],
+  async apply(client, events, tables, named) {
+    const first = events[0];
+    if (!first) return;
+    const { before, hashes } = await chainOf(client, tables, events);
+    await growTree(client, tables, named, first.position - 1, before, hashes);
+  },
+};
+
+/**
+ * Adds the event hashes that follow the first `size` events (`before` being the hash of the
+ * last of those) to the tree, and inserts the stored subtrees they complete.
+ */
+export async function growTree(
+  client: pg.PoolClient,
+  tables: Tables,
+  named: StatementNamer,
+  size: number,
+  before: Buffer,
+  hashes: readonly Buffer[],
+): Promise<void> {
+  const last = hashes[hashes.length - 1];
+  if (last === undefined) return;
+  const known = edges.get(tables.schema);
+  const frontier =
+    size === 0
+      ? []
+      : known && known.size === size && known.lastLeaf.equals(before)
+        ? known.frontier
+        : await readFrontier(client, tables, size);
+  const grown = appendLeaves(frontier, size, hashes.map(leafHash));
+  await insertNodes(client, tables, storedOf(grown.completed), named);
+  edges.set(tables.schema, { size: size + hashes.length, lastLeaf: last, frontier: grown.frontier });
+}
+
+/**
+ * The batch's event hashes and the hash before them. A rebuild reads events without their hash
+ * columns (they cost a sixth of a read); then this reads them.
+ */
+async function chainOf(
+  client: pg.PoolClient,
+  tables: Tables,
+  events: StoredEvent[],
+): Promise<{ before: Buffer; hashes: Buffer[] }> {
+  const first = events[0] as StoredEvent;
+  if (first.hash.length === 32) return { before: first.prevHash, hashes: events.map((e) => e.hash) };
+  const last = events[events.length - 1] as StoredEvent;
+  return readHashes(client, tables, first.position - 1, last.position);
+}
+
+/**
+ * The hashes of the events after position `after` up to `to`, and the hash at `after` (zeros
+ * for 0): one bytea for the whole range, the cheapest way to read many of them.
+ */
+export async function readHashes(
+  client: pg.PoolClient,
+  tables: Tables,
+  after: number,
+  to: number,
+): Promise<{ before: Buffer; hashes: Buffer[] }> {
+  const found = await client.query({
+    text: `SELECT string_agg(hash, ''::bytea ORDER BY position) FROM ${tables.events}
+            WHERE position BETWEEN $1 AND $2`,
+    values: [after, to],
+    rowMode: "array",
+  });
+  const joined = (found.rows[0]?.[0] as Buffer | null) ?? Buffer.alloc(0);
+  const count = to - after;
+  const offset = joined.length - count * 32;
+  if (offset !== (after === 0 ? 0 : 32)) {
+    throw new Error(`positions ${after + 1}..${to} are not all in the events table`);
+  }
+  const hashes = Array.from({ length: count }, (_, i) =>
+    joined.subarray(offset + i * 32, offset + (i + 1) * 32),
+  );
+  return { before: offset === 32 ? joined.subarray(0, 32) : Buffer.alloc(32), hashes };
+}

@@ -1,0 +1,258 @@
+import { createHash } from "node:crypto";
+
+/**
+ * The Merkle tree of RFC 6962 / RFC 9162 (section 2.1) over the events, and its proofs. Pure:
+ * the store hands in the hashes it read, and nothing here knows where they came from.
+ *
+ * Leaves are indexed from 0 (the event at position p is leaf p - 1). Sizes and indexes are plain
+ * numbers, exact below 2^53; no bitwise operator is used on them, since those cut to 32 bits.
+ */
+export type Hash = Buffer;
+
+const LEAF_PREFIX = Buffer.from([0x00]);
+const NODE_PREFIX = Buffer.from([0x01]);
+
+/** MTH of the empty tree: SHA-256 of nothing. */
+export const EMPTY_ROOT: Hash = createHash("sha256").digest();
+
+export function leafHash(leaf: Uint8Array): Hash {
+  return createHash("sha256").update(LEAF_PREFIX).update(leaf).digest();
+}
+
+export function nodeHash(left: Uint8Array, right: Uint8Array): Hash {
+  return createHash("sha256").update(NODE_PREFIX).update(left).update(right).digest();
+}
+
+/** A half-open range of leaves [start, end). */
+export type LeafRange = { start: number; end: number };
+
+/** A perfect subtree: 2^level leaves from index * 2^level. */
+export type Subtree = { level: number; index: number };
+
+export type StoredNode = Subtree & { hash: Hash };
+
+/** The largest power of two strictly below n (n >= 2). */
+export function splitPoint(n: number): number {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+
+function isPowerOfTwo(n: number): boolean {
+  let k = 1;
+  while (k < n) k *= 2;
+  return k === n;
+}
+
+function log2(n: number): number {
+  let level = 0;
+  for (let k = 1; k < n; k *= 2) level += 1;
+  return level;
+}
+
+/**
+ * The perfect subtrees whose hashes make MTH(D[start:end]), left to right, for a range that is a
+ * node of some tree (its start aligned as RFC 6962's split leaves it): a perfect one stands for
+ * itself, any other splits at the largest power of two below its length.
+ */
+export function subtreesOf(range: LeafRange): Subtree[] {
+  const length = range.end - range.start;
+  if (length <= 0) return [];
+  if (isPowerOfTwo(length) && range.start % length === 0) {
+    return [{ level: log2(length), index: range.start / length }];
+  }
+  const k = splitPoint(length);
+  return [
+    ...subtreesOf({ start: range.start, end: range.start + k }),
+    ...subtreesOf({ start: range.start + k, end: range.end }),
+  ];
+}
+
+/** MTH(D[start:end]) from the hashes of its perfect subtrees (see `subtreesOf`). */
+export function rangeHash(range: LeafRange, subtree: (node: Subtree) => Hash): Hash {
+  const length = range.end - range.start;
+  if (length <= 0) return EMPTY_ROOT;
+  if (isPowerOfTwo(length) && range.start % length === 0) {
+    return subtree({ level: log2(length), index: range.start / length });
+  }
+  const k = splitPoint(length);
+  return nodeHash(
+    rangeHash({ start: range.start, end: range.start + k }, subtree),
+    rangeHash({ start: range.start + k, end: range.end }, subtree),
+  );
+}
+
+/** The ranges whose hashes are the inclusion proof of leaf `index` in a tree of `size` (RFC 6962 PATH), leaf first. */
+export function inclusionRanges(index: number, size: number): LeafRange[] {
+  if (!(index >= 0 && index < size)) throw new RangeError(`leaf ${index} is not in a tree of size ${size}`);
+  const path: LeafRange[] = [];
+  let start = 0;
+  let end = size;
+  let m = index;
+  while (end - start > 1) {
+    const k = splitPoint(end - start);
+    if (m < k) {
+      path.push({ start: start + k, end });
+      end = start + k;
+    } else {
+      path.push({ start, end: start + k });
+      start += k;
+      m -= k;
+    }
+  }
+  return path.reverse();
+}
+
+/** The ranges whose hashes are the consistency proof from size `from` to size `to` (RFC 6962 PROOF). */
+export function consistencyRanges(from: number, to: number): LeafRange[] {
+  if (!(from >= 0 && from <= to)) throw new RangeError(`no consistency proof from size ${from} to ${to}`);
+  if (from === 0 || from === to) return [];
+  const proof: LeafRange[] = [];
+  let start = 0;
+  let end = to;
+  let m = from;
+  let whole = true;
+  while (m !== end - start) {
+    const k = splitPoint(end - start);
+    if (m <= k) {
+      proof.push({ start: start + k, end });
+      end = start + k;
+    } else {
+      proof.push({ start, end: start + k });
+      start += k;
+      m -= k;
+      whole = false;
+    }
+  }
+  if (!whole) proof.push({ start, end });
+  return proof.reverse();
+}
+
+const odd = (n: number) => n % 2 === 1;
+const half = (n: number) => Math.floor(n / 2);
+
+/** The root an inclusion proof leads to (RFC 9162 2.1.3.2), or null if the proof has the wrong shape. */
+export function rootFromInclusion(
+  index: number,
+  size: number,
+  leaf: Hash,
+  proof: readonly Hash[],
+): Hash | null {
+  if (!(index >= 0 && index < size)) return null;
+  let fn = index;
+  let sn = size - 1;
+  let r = leaf;
+  for (const p of proof) {
+    if (sn === 0) return null;
+    if (odd(fn) || fn === sn) {
+      r = nodeHash(p, r);
+      if (!odd(fn)) {
+        while (!odd(fn) && fn !== 0) {
+          fn = half(fn);
+          sn = half(sn);
+        }
+      }
+    } else {
+      r = nodeHash(r, p);
+    }
+    fn = half(fn);
+    sn = half(sn);
+  }
+  return sn === 0 ? r : null;
+}
+
+export function verifyInclusion(
+  index: number,
+  size: number,
+  leaf: Hash,
+  proof: readonly Hash[],
+  root: Hash,
+): boolean {
+  const computed = rootFromInclusion(index, size, leaf, proof);
+  return computed?.equals(root) === true;
+}
+
+/** RFC 9162 2.1.4.2: does the tree of size `to` and root `toRoot` extend the one of size `from`? */
+export function verifyConsistency(
+  from: number,
+  to: number,
+  fromRoot: Hash,
+  toRoot: Hash,
+  proof: readonly Hash[],
+): boolean {
+  if (!(from >= 0 && from <= to)) return false;
+  if (from === to) return proof.length === 0 && fromRoot.equals(toRoot);
+  if (from === 0) return proof.length === 0;
+  if (proof.length === 0) return false;
+  const path = isPowerOfTwo(from) ? [fromRoot, ...proof] : [...proof];
+  let fn = from - 1;
+  let sn = to - 1;
+  while (odd(fn)) {
+    fn = half(fn);
+    sn = half(sn);
+  }
+  let fr = path[0] as Hash;
+  let sr = path[0] as Hash;
+  for (const c of path.slice(1)) {
+    if (sn === 0) return false;
+    if (odd(fn) || fn === sn) {
+      fr = nodeHash(c, fr);
+      sr = nodeHash(c, sr);
+      if (!odd(fn)) {
+        while (!odd(fn) && fn !== 0) {
+          fn = half(fn);
+          sn = half(sn);
+        }
+      }
+    } else {
+      sr = nodeHash(sr, c);
+    }
+    fn = half(fn);
+    sn = half(sn);
+  }
+  return sn === 0 && fr.equals(fromRoot) && sr.equals(toRoot);
+}
+
+/**
+ * The right edge of a tree: its perfect subtrees left to right (one per set bit of its size,
+ * largest first). Enough to append leaves and to compute the root, without the rest of the tree.
+ */
+export type Frontier = StoredNode[];
+
+/**
+ * Appends leaf hashes to a tree of `size` leaves with this frontier. Returns the new frontier and
+ * every perfect subtree the leaves completed (each leaf is one; about two nodes a leaf in all).
+ */
+export function appendLeaves(
+  frontier: Frontier,
+  size: number,
+  leaves: readonly Hash[],
+): { frontier: Frontier; completed: StoredNode[] } {
+  const next = [...frontier];
+  const completed: StoredNode[] = [];
+  let index = size;
+  for (const leaf of leaves) {
+    let node: StoredNode = { level: 0, index, hash: leaf };
+    completed.push(node);
+    let last = next[next.length - 1];
+    while (last !== undefined && last.level === node.level) {
+      next.pop();
+      node = { level: node.level + 1, index: last.index / 2, hash: nodeHash(last.hash, node.hash) };
+      completed.push(node);
+      last = next[next.length - 1];
+    }
+    next.push(node);
+    index += 1;
+  }
+  return { frontier: next, completed };
+}
+
+/** MTH of the whole tree, from its frontier. */
+export function rootOfFrontier(frontier: Frontier): Hash {
+  let root: Hash | undefined;
+  for (let i = frontier.length - 1; i >= 0; i--) {
+    const node = (frontier[i] as StoredNode).hash;
+    root = root === undefined ? node : nodeHash(node, root);
+  }
+  return root ?? EMPTY_ROOT;
+}

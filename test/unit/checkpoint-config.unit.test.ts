@@ -1,0 +1,47 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config.ts";
+
+describe("checkpoint settings", () => {
+  it("default the origin to the schema and leave signing off", () => {
+    expect(loadConfig({ LEDGER_SCHEMA: "books" })).toMatchObject({
+      origin: "plugin-ledger/books",
+      signingKeyFile: undefined,
+      checkpointEvery: undefined,
+    });
+  });
+
+  it.each([
+    ["1000", { events: 1000, minutes: undefined }],
+    ["10m", { events: undefined, minutes: 10 }],
+    ["500,5m", { events: 500, minutes: 5 }],
+  ])("read LEDGER_CHECKPOINT_EVERY=%s", (value, expected) => {
+    expect(loadConfig({ LEDGER_CHECKPOINT_EVERY: value }).checkpointEvery).toEqual(expected);
+  });
+
+  it.each(["0", "0m", "10 m", "5m,500", "ten", "-1", "1h"])(
+    "refuse LEDGER_CHECKPOINT_EVERY=%s in one line",
+    (value) => {
+      expect(() => loadConfig({ LEDGER_CHECKPOINT_EVERY: value })).toThrow(ConfigError);
+    },
+  );
+
+  it("answer any value of the three with a configuration or a ConfigError", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom("LEDGER_CHECKPOINT_EVERY", "LEDGER_ORIGIN", "LEDGER_SIGNING_KEY_FILE"),
+        fc.string(),
+        (name, value) => {
+          try {
+            const config = loadConfig({ [name]: value });
+            if (name === "LEDGER_ORIGIN" && value !== "") expect(config.origin).toBe(value);
+          } catch (error) {
+            expect(error).toBeInstanceOf(ConfigError);
+            expect((error as Error).message).not.toContain("\n");
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
