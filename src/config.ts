@@ -117,7 +117,12 @@ const envSchema = z.object({
   TELEGRAM_ADMINS: telegramUserIds.default([]),
   TELEGRAM_OPERATORS: telegramUserIds.default([]),
   TELEGRAM_VIEWERS: telegramUserIds.default([]),
+  // The shell's idea of the terminal width, for tables; a stray value is ignored, not fatal.
+  COLUMNS: z.coerce.number().int().positive().optional().catch(undefined),
 });
+
+/** Every variable the configuration reads, for whoever must pass them on (docker-compose.yml). */
+export const CONFIG_VARIABLES = Object.keys(envSchema.shape) as readonly (keyof typeof envSchema.shape)[];
 
 /** The Telegram bot's settings; the token is absent when the bot is not configured. */
 export type TelegramConfig = {
@@ -151,6 +156,8 @@ export type Config = {
   poolSize: number;
   /** Connect, statement and retry bounds of every database call. */
   timeouts: DatabaseTimeouts;
+  /** COLUMNS: how wide the CLI's tables may be, when set. */
+  columns: number | undefined;
   /** The checkpoints' origin line: `LEDGER_ORIGIN`, else `plugin-ledger/<schema>`. */
   origin: string;
   signingKeyFile: string | undefined;
@@ -200,6 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       statementMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
       retryMs: e.DATABASE_RETRY_MS,
     },
+    columns: e.COLUMNS,
     origin: e.LEDGER_ORIGIN ?? `plugin-ledger/${e.LEDGER_SCHEMA}`,
     signingKeyFile: e.LEDGER_SIGNING_KEY_FILE,
     checkpointEvery: e.LEDGER_CHECKPOINT_EVERY ? checkpointEveryOf(e.LEDGER_CHECKPOINT_EVERY) : undefined,

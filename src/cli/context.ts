@@ -45,7 +45,7 @@ export function createContext(options: GlobalOptions, io: CliIo): CliContext {
   return {
     config,
     logger,
-    out: createOutput(json, io.stdout, io.stderr),
+    out: createOutput(json, io.stdout, io.stderr, config.columns),
     actor: { kind: "cli", id: actorName, name: actorName },
     reason: options.reason,
     ledger() {

@@ -1,3 +1,5 @@
+import { tableWidth } from "./table.ts";
+
 /** A stream the CLI writes to: the process's own, or a test's. */
 export type CliStream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 
@@ -9,6 +11,8 @@ export type Output = {
   json: boolean;
   stdout: CliStream;
   stderr: CliStream;
+  /** How wide a table may be (see `tableWidth`). */
+  width: number;
   result(document: unknown, human: () => string): void;
   /**
    * A chunk of a long answer (`events`, a chart), waiting while the reader is behind, so a
@@ -25,7 +29,7 @@ export type Output = {
  * An early-closed stdout (EPIPE) is the reader saying it has enough: it ends the answer
  * quietly, never the process with an unhandled 'error' event.
  */
-export function createOutput(json: boolean, stdout: CliStream, stderr: CliStream): Output {
+export function createOutput(json: boolean, stdout: CliStream, stderr: CliStream, columns?: number): Output {
   let closed = false;
   stdout.on("error", (error: NodeJS.ErrnoException) => {
     closed = true;
@@ -39,6 +43,7 @@ export function createOutput(json: boolean, stdout: CliStream, stderr: CliStream
     json,
     stdout,
     stderr,
+    width: tableWidth(stdout, columns),
     get closed() {
       return closed;
     },
@@ -70,26 +75,4 @@ export function createOutput(json: boolean, stdout: CliStream, stderr: CliStream
     },
   };
   return output;
-}
-
-/** A fixed-width table that fits the terminal: the widest column is cut with an ellipsis. */
-export function table(headers: string[], rows: string[][], width = process.stdout.columns || 120): string {
-  // Loops, not Math.max(...): a catalog of 100,000 versions must not overflow the stack.
-  const widths = headers.map((h, i) => rows.reduce((w, r) => Math.max(w, (r[i] ?? "").length), h.length));
-  const total = () => widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1);
-  while (total() > width) {
-    const widest = widths.indexOf(widths.reduce((a, b) => Math.max(a, b), 0));
-    if ((widths[widest] ?? 0) <= 8) break;
-    widths[widest] = (widths[widest] ?? 0) - 1;
-  }
-  const cell = (text: string, i: number) => {
-    const w = widths[i] ?? 0;
-    return text.length > w ? `${text.slice(0, Math.max(0, w - 1))}…` : text.padEnd(w);
-  };
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => cell(c, i))
-      .join("  ")
-      .trimEnd();
-  return [line(headers), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }

@@ -152,11 +152,15 @@ function planUpgrade(command: UpgradeCommand, state: LedgerState): Plan {
   return { violations, events: endTestThen(pluginId, plugin, upgrade) };
 }
 
-/** Only downwards; without a version the target comes from `rollback-target.ts`. */
+/**
+ * An undo, as `helm rollback` is: to a version that ran before, higher or lower. Without a
+ * target `rollback-target.ts` picks one; a named version must be in the plugin's history;
+ * `toPosition` goes to the version the ledger found running there. Every target either ran
+ * before or keeps the MAJOR, so no MAJOR check applies; the rest of an upgrade's checks do.
+ */
 function planRollback(command: RollbackCommand, state: LedgerState): Plan {
-  const { pluginId, version } = command;
-  const target = version === undefined ? [] : say.checkVersion(version, "rollback target");
-  const input = [...say.checkPluginId(pluginId), ...target];
+  const { pluginId, version, toPosition } = command;
+  const input = [...say.checkPluginId(pluginId), ...rollbackTargetInput(command)];
   if (input.length > 0) return rejected(input);
   const plugin = pluginOf(state, pluginId);
   const from = plugin?.active ?? null;
@@ -164,23 +168,40 @@ function planRollback(command: RollbackCommand, state: LedgerState): Plan {
   const violations = plugin.abTest === null ? [] : [say.abTestRunning(pluginId, plugin.abTest)];
 
   let to: string;
-  if (version === undefined) {
+  if (version === undefined && toPosition === undefined) {
     const choice = chooseRollbackTarget(pluginId, plugin, state);
     if (choice.version === null) return rejected([say.noRollbackTarget(choice.message), ...violations]);
     to = choice.version;
   } else {
-    const release = versionOf(plugin, version);
-    if (release === undefined) return rejected([say.notReleased(pluginId, version), ...violations]);
-    if (version === from) return rejected([say.alreadyActive(pluginId, version)]);
-    if (!isLower(version, from)) return rejected([say.rollbackGoesUp(pluginId, from, version)]);
-    if (majorOf(from) !== majorOf(version) && command.allowMajor !== true) {
-      violations.push(say.majorMismatch(pluginId, "rollback", from, version));
+    const named = version ?? command.ranAtPosition;
+    if (named === null || named === undefined) {
+      return rejected([say.notRunningAt(pluginId, toPosition ?? 0), ...violations]);
+    }
+    if (named === from) return rejected([say.alreadyActive(pluginId, named)]);
+    const release = versionOf(plugin, named);
+    if (release === undefined) return rejected([say.notReleased(pluginId, named), ...violations]);
+    // A position names what ran there; a version must be found in the history (the last
+    // PREVIOUS_LIMIT versions that ran), or the rollback would be an upgrade in disguise.
+    if (version !== undefined && !plugin.previous.includes(version)) {
+      return rejected([say.neverRan(pluginId, version, from), ...violations]);
     }
     pushAll(violations, targetViolations(pluginId, release, state));
-    to = version;
+    to = named;
   }
   const rollback: LedgerEvent = { type: "PluginRolledBack", data: { pluginId, from, to } };
   return { violations, events: endTestThen(pluginId, plugin, rollback) };
+}
+
+/** A version or a position, not both; a position is a whole number from 1. */
+function rollbackTargetInput(command: RollbackCommand): Violation[] {
+  const { version, toPosition, ranAtPosition } = command;
+  if (version !== undefined && toPosition !== undefined) return [say.rollbackTargetTwice()];
+  if (version !== undefined) return say.checkVersion(version, "rollback target");
+  if (toPosition === undefined) return [];
+  if (!Number.isSafeInteger(toPosition) || toPosition < 1) return [say.badPosition(toPosition)];
+  if (ranAtPosition !== null && typeof ranAtPosition !== "string")
+    return [say.positionUnresolved(toPosition)];
+  return [];
 }
 
 function planDeactivate(command: DeactivateCommand, state: LedgerState): Plan {

@@ -37,6 +37,7 @@ export type {
   UpgradeCommand,
 } from "./commands.ts";
 export { decide } from "./decide.ts";
+export { eventSummary } from "./event-summary.ts";
 export {
   type AbTestAbortedData,
   type AbTestPromotedData,

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { isPluginId, isVersion, POINT_FORMS, parsePercent, parsePoint, quote } from "../domain/index.ts";
 
 /** The options a change command takes, written anywhere among its words. */
-export const FLAGS = ["force", "allow-major"] as const;
+export const FLAGS = ["force", "allow-major", "to-position"] as const;
 export type Flag = (typeof FLAGS)[number];
 
 export type Words = { words: string[]; flags: ReadonlySet<Flag> };
@@ -29,7 +29,7 @@ export function rest(words: string[], from: number): string | undefined {
 }
 
 const missing = (what: string) => (issue: { input?: unknown }) =>
-  issue.input === undefined ? `${what} is missing` : `${what} is not valid`;
+  issue.input === undefined || issue.input === null ? `${what} is missing` : `${what} is not valid`;
 
 export const pluginIdArg = z
   .string({ error: missing("the plugin") })
@@ -48,6 +48,14 @@ export const percentArg = z.string({ error: missing("the percentage") }).transfo
   });
   return z.NEVER;
 });
+
+/** A ledger position: a whole number from 1 (as `/rollback <plugin> position 42` names it). */
+export const positionArg = z
+  .string({ error: missing("the position") })
+  .refine((value) => /^\d+$/.test(value) && Number.isSafeInteger(Number(value)) && Number(value) >= 1, {
+    message: "the position must be a whole number from 1",
+  })
+  .transform(Number);
 
 export const reasonArg = z.string().max(500, "the reason is longer than 500 characters").optional();
 

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { isPluginId, type RecordedEvent, startWebhooks } from "../../index.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
-import { table } from "../output.ts";
+import { fitTable, tableTime } from "../table.ts";
 import { nonNegativeInt } from "./arguments.ts";
 import { describe } from "./change-output.ts";
 import type { Run } from "./run.ts";
@@ -18,17 +18,26 @@ export function registerFeedVerbs(program: Command, run: Run): void {
         ctx.out.result({ items }, () =>
           items.length === 0
             ? "no subscribers yet"
-            : table(
-                ["subscriber", "running", "position", "lag", "last run", "failures", "last error"],
+            : fitTable(
+                [
+                  { header: "subscriber", keep: true },
+                  { header: "running", rank: 3 },
+                  { header: "position", keep: true },
+                  { header: "lag", keep: true },
+                  { header: "last run (UTC)", keep: true },
+                  { header: "failures", rank: 2 },
+                  { header: "last error", rank: 1, optional: true },
+                ],
                 items.map((s) => [
                   s.name,
                   s.running ? "yes" : "no",
                   String(s.position),
                   String(s.lag),
-                  s.lastRunAt?.toISOString() ?? "never",
+                  s.lastRunAt ? tableTime(s.lastRunAt) : "never",
                   String(s.consecutiveFailures),
-                  s.lastError ? `${s.lastErrorAt?.toISOString()} ${s.lastError}` : "",
+                  s.lastError ? `${tableTime(s.lastErrorAt)} ${s.lastError}` : "",
                 ]),
+                ctx.out.width,
               ),
         );
       }),
