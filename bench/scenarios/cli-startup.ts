@@ -11,6 +11,8 @@ import type { Measurement, Scenario } from "../scenario.ts";
 
 const BIN = fileURLToPath(new URL("../../bin/plugin-ledger.js", import.meta.url));
 const RUNS = 20;
+// A quick pass (BENCH_SECONDS below 5, as CI's) only shows that the scenario runs.
+const QUICK_RUNS = 5;
 const HOLDER_WAIT_MS = 60_000;
 // One more run of each command, untimed, reports its peak RSS from inside the process.
 const REPORT_RSS = `--import=data:text/javascript,process.on("exit",()=>process.stderr.write("maxrss-kb "+process.resourceUsage().maxRSS+"\\n"))`;
@@ -37,8 +39,9 @@ export const cliStartup: Scenario = {
     const server = { ...base, DATABASE_URL: context.databaseUrl, LEDGER_SCHEMA: schema };
     const unheld = { ...base, LEDGER_DATA_DIR: path.join(folder, "unheld") };
     const held = { ...base, LEDGER_DATA_DIR: path.join(folder, "held") };
+    const runs = context.settings.seconds < 5 ? QUICK_RUNS : RUNS;
     const measure = (metric: string, args: string[], env: Record<string, string>, below?: number) =>
-      timed(metric, args, env, below, folder, signal, progress);
+      timed(metric, args, env, { runs, below, cwd: folder, signal, progress });
     let holder: ChildProcess | undefined;
     try {
       const rows: Measurement[] = [];
@@ -67,19 +70,24 @@ export const cliStartup: Scenario = {
   },
 };
 
+type Timing = {
+  runs: number;
+  below: number | undefined;
+  cwd: string;
+  signal: AbortSignal;
+  progress: (message: string) => void;
+};
+
 async function timed(
   metric: string,
   args: string[],
   env: Record<string, string>,
-  below: number | undefined,
-  cwd: string,
-  signal: AbortSignal,
-  progress: (message: string) => void,
+  { runs, below, cwd, signal, progress }: Timing,
 ): Promise<Measurement> {
   progress(`cli-startup: ${metric}`);
   const command: number[] = [];
   const bare: number[] = [];
-  for (let i = 0; i < RUNS && !signal.aborted; i++) {
+  for (let i = 0; i < runs && !signal.aborted; i++) {
     bare.push((await runOnce(["-e", "0"], env, cwd, signal, false)).ms);
     command.push((await runOnce(args, env, cwd, signal)).ms);
   }
@@ -87,7 +95,7 @@ async function timed(
   const maxRssKb = Number(/maxrss-kb (\d+)/.exec(rss.stderr)?.[1] ?? Number.NaN);
   const round = (ms: number) => Math.round(ms);
   return {
-    metric: `${metric} (median of ${RUNS} processes)`,
+    metric: `${metric} (median of ${runs} processes)`,
     unit: "ms",
     value: round(median(command)),
     baseline: round(median(bare)),
