@@ -1,5 +1,14 @@
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,13 +25,14 @@ export const DIST = path.join(ROOT, "dist");
 const STAMP = path.join(DIST, ".built");
 // Built aside, then swapped in, so a CLI started during a build never sees half a dist.
 const NEXT = path.join(ROOT, ".dist-next");
-// What the build is made of. Migrations are copied: the compiled code reads them from dist/migrations.
+// What the build is made of. The compiled code reads the migrations and the version from dist/.
 const INPUTS = [
   "src",
   "projections",
   "migrations",
   "tsconfig.json",
   "tsconfig.build.json",
+  "package.json",
   "scripts/build.ts",
 ];
 
@@ -40,6 +50,11 @@ export function build(): void {
     throw new Error(`tsc failed (exit ${compiled.status ?? compiled.signal}); dist/ left as it was`);
   }
   cpSync(path.join(ROOT, "migrations"), path.join(NEXT, "migrations"), { recursive: true });
+  // `--version` reads the version from the package.json two folders above the CLI's module.
+  const { version } = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+    version: string;
+  };
+  writeFileSync(path.join(NEXT, "package.json"), `${JSON.stringify({ version, type: "module" }, null, 2)}\n`);
   writeFileSync(path.join(NEXT, ".built"), `${new Date().toISOString()}\n`);
   rmSync(DIST, { recursive: true, force: true });
   renameSync(NEXT, DIST);

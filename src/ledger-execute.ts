@@ -6,6 +6,7 @@ import {
   decide,
   EVENT_SCHEMA_VERSION,
   type PlannedEvent,
+  unstorableTextViolations,
   type Violation,
   type ViolationCode,
 } from "./domain/index.ts";
@@ -82,6 +83,8 @@ export function createExecute(deps: Deps) {
     const parsed = ExecuteContextSchema.safeParse(context);
     if (!parsed.success) return invalid(`The request context is invalid: ${z.prettifyError(parsed.error)}`);
     const ctx = parsed.data;
+    const unstorable = unstorableTextViolations({ command, context: ctx });
+    if (unstorable.length > 0) return { ok: false, violations: unstorable };
     const force = ctx.force === true || command.force === true;
     const dryRun = ctx.dryRun === true || command.dryRun === true;
     if (force && (ctx.reason === undefined || ctx.reason.trim() === "")) {

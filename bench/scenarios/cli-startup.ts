@@ -155,7 +155,8 @@ async function holdFolder(env: Record<string, string>, cwd: string, signal: Abor
   const deadline = Date.now() + HOLDER_WAIT_MS;
   for (;;) {
     const lock = path.join(dir, "ledger.lock");
-    const holds = existsSync(lock) && readFileSync(lock, "utf8").trim() === String(child.pid);
+    // The lock's first line is its holder's pid.
+    const holds = existsSync(lock) && readFileSync(lock, "utf8").split("\n")[0]?.trim() === String(child.pid);
     if (holds && existsSync(path.join(dir, ".s.PGSQL.5432"))) return child;
     if (child.exitCode !== null)
       throw new Error(`plugin-ledger watch exited ${child.exitCode} before it held the folder`);

@@ -95,7 +95,7 @@ export function timelineChart(view: TimelineView, options: TimelineChartOptions)
   // A window of no length still gets an axis: an hour after its start.
   const end = Math.max(view.to.at.getTime(), start + 3_600_000);
   const width = options.width ?? 1200;
-  const nameChars = Math.max(...plugins.map((p) => p.length), 6);
+  const nameChars = plugins.reduce((n, p) => Math.max(n, p.length), 6);
   const plotPx = width - 40 - nameChars * BAR_CHAR_PX;
   const px = (ms: number) => (ms / (end - start)) * plotPx;
 
@@ -158,7 +158,7 @@ export function timelineChart(view: TimelineView, options: TimelineChartOptions)
   const colour = new Map(keys.map((k, n) => [k, PALETTE[n % PALETTE.length] as string]));
   for (const b of bars) b.ink = inkOn(colour.get(b.key) ?? "#ffffff");
   // As many legend columns as the longest label leaves room for.
-  const keyChars = Math.max(...keys.map((k) => k.length), 5);
+  const keyChars = keys.reduce((n, k) => Math.max(n, k.length), 5);
   const legendColumns = Math.max(1, Math.min(LEGEND_COLUMNS, Math.floor((width - 40) / (keyChars * 7 + 40))));
   const legendRows = Math.ceil(keys.length / legendColumns) + 1 + (markers.length > 0 ? 2 : 0);
   const height = HEADER_PX + plugins.length * LANE_PX + AXIS_PX + 30 + legendRows * LEGEND_ROW_PX;

@@ -62,6 +62,13 @@ export {
   type VersionReleasedData,
 } from "./events.ts";
 export {
+  type LedgerPoint,
+  POINT_FORMS,
+  parseIsoTime,
+  parsePoint,
+  parsePosition,
+} from "./points.ts";
+export {
   type AbTest,
   emptyPluginState,
   evolve,
@@ -78,6 +85,7 @@ export {
   type VersionState,
   versionOf,
 } from "./state.ts";
+export { isStorableText, unstorableTextViolations } from "./storable-text.ts";
 export {
   type CompatibilityChange,
   type DiffResult,
@@ -99,6 +107,7 @@ export {
 export {
   type Decision,
   type PlannedEvent,
+  quote,
   RULE_CODES,
   type RuleCode,
   UNFORCEABLE_CODES,

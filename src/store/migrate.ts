@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import type pg from "pg";
 import type { Logger } from "../log.ts";
 import { withCheckedOut } from "./checked-out.ts";
-import { tablesIn } from "./tables.ts";
+import { isConnectionLost } from "./connection-errors.ts";
 
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../migrations");
 
@@ -23,26 +23,62 @@ const ATTEMPTS = 5;
  * migration rolled back) looks again and finds nothing pending.
  */
 export async function migrate(pool: pg.Pool, schema: string, logger: Logger): Promise<string[]> {
-  // Nearly every start finds nothing to apply, and node-pg-migrate alone takes a third of a second
-  // to import: one query says whether it is needed at all.
-  if (await upToDate(pool, schema)) return [];
+  if (await nothingPending(pool, schema)) return [];
   for (let attempt = 1; ; attempt++) {
+    // The runner warns about the ROLLBACK of a race it lost; that is no news once we look again.
+    const warnings: string[] = [];
     try {
-      return await migrateOnce(pool, schema, logger);
+      const applied = await migrateOnce(pool, schema, logger, warnings);
+      for (const warning of warnings) logger.warn(warning);
+      return applied;
     } catch (error) {
       const code = (error as { code?: string }).code;
-      if (attempt >= ATTEMPTS || !code || !(LOST_RACE.has(code) || code === STATEMENT_TIMEOUT)) throw error;
+      const lostRace =
+        attempt < ATTEMPTS && code !== undefined && (LOST_RACE.has(code) || code === STATEMENT_TIMEOUT);
+      for (const warning of warnings) lostRace ? logger.debug(warning) : logger.warn(warning);
+      if (!lostRace) throw error;
       logger.debug({ attempt, code }, "another process migrated meanwhile, or holds the lock; looking again");
     }
   }
 }
 
+/**
+ * Every migration file already recorded: the common case at every start, answered with one
+ * query and without loading the runner (a process that only reads starts faster). Any doubt (no
+ * schema yet, no table) leaves the decision to the runner.
+ */
+async function nothingPending(pool: pg.Pool, schema: string): Promise<boolean> {
+  const files = readdirSync(MIGRATIONS_DIR)
+    .filter((file) => /\.(sql|js|ts)$/.test(file))
+    .map((file) => file.replace(/\.[^.]+$/, ""));
+  try {
+    // `schema` is a checked SQL identifier (config.ts), so it may be spliced in.
+    const found = await pool.query<{ name: string }>(`SELECT name FROM "${schema}".pgmigrations`);
+    const applied = new Set(found.rows.map((row) => row.name));
+    return files.every((name) => applied.has(name));
+  } catch (error) {
+    if (isConnectionLost(error)) throw error;
+    return false;
+  }
+}
+
 /** The migrations use unqualified names: the runner sets search_path to the schema on its connection. */
-async function migrateOnce(pool: pg.Pool, schema: string, logger: Logger): Promise<string[]> {
+async function migrateOnce(
+  pool: pg.Pool,
+  schema: string,
+  logger: Logger,
+  warnings: string[],
+): Promise<string[]> {
   const { runner } = await import("node-pg-migrate");
   return withCheckedOut(
     pool,
     async (client) => {
+      // Through PGlite's socket, every process shares one session: a SET search_path of one
+      // runner applies to all of them, and the runner's advisory lock excludes nobody. One
+      // transaction around the whole run is exclusive there (the socket server queues everybody
+      // else until it ends), so each runner sees the migrations all applied or none.
+      const shared = await isSharedSession(client);
+      if (shared) await client.query("BEGIN");
       const applied = await runner({
         dbClient: client,
         dir: MIGRATIONS_DIR,
@@ -53,17 +89,21 @@ async function migrateOnce(pool: pg.Pool, schema: string, logger: Logger): Promi
         createSchema: true,
         createMigrationsSchema: true,
         checkOrder: true,
+        // Inside our transaction on a shared session; its own BEGIN and COMMIT then enclose all.
+        singleTransaction: shared,
         // Another process (or test file) migrating another schema of this database: wait our turn.
         advisoryLockMode: "wait",
         log: (message) => logger.debug(message),
         logger: {
           debug: () => {},
           info: (m) => logger.debug(m),
-          warn: (m) => logger.warn(m),
+          warn: (m) => warnings.push(m),
           // A lost race is retried above; the caller reports failures that remain.
           error: (m) => logger.debug(m),
         },
       });
+      // With nothing to run the runner did not commit: our transaction still holds its schema and table.
+      if (shared) await client.query("COMMIT");
       // The runner changed search_path on this connection; do not hand it back to the pool like that.
       await client.query("RESET search_path");
       return applied.map((m) => m.name);
@@ -77,32 +117,7 @@ async function migrateOnce(pool: pg.Pool, schema: string, logger: Logger): Promi
   );
 }
 
-// The schema or its migrations table does not exist yet.
-const NOT_MIGRATED = new Set(["3F000", "42P01"]);
-
-/**
- * True when every migration file is applied, in file order, and nothing else is: exactly when the
- * runner would find nothing to do. Anything else (a pending file, an unknown or reordered row) is
- * left to the runner, which applies it or says what is wrong. Each migration commits its row with
- * its DDL, so a runner still at work elsewhere shows here as pending.
- */
-async function upToDate(pool: pg.Pool, schema: string): Promise<boolean> {
-  try {
-    const { rows } = await pool.query<{ name: string }>(
-      `SELECT name FROM ${tablesIn(schema).q("pgmigrations")} ORDER BY run_on, id`,
-    );
-    const files = migrationNames();
-    return rows.length === files.length && rows.every((row, i) => row.name === files[i]);
-  } catch (error) {
-    if (NOT_MIGRATED.has((error as { code?: string }).code ?? "")) return false;
-    throw error;
-  }
-}
-
-/** The names node-pg-migrate gives the files: without extension, hidden files skipped, by numeric prefix. */
-function migrationNames(): string[] {
-  return readdirSync(MIGRATIONS_DIR)
-    .filter((file) => !file.startsWith("."))
-    .map((file) => file.replace(/\.[^.]+$/, ""))
-    .sort((a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10) || a.localeCompare(b));
+async function isSharedSession(client: pg.PoolClient): Promise<boolean> {
+  const found = await client.query<{ version: string }>("SELECT version() AS version");
+  return /PGlite/i.test(found.rows[0]?.version ?? "");
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isPluginId, isVersion, parsePercent } from "../domain/index.ts";
+import { isPluginId, isVersion, POINT_FORMS, parsePercent, parsePoint, quote } from "../domain/index.ts";
 
 /** The options a change command takes, written anywhere among its words. */
 export const FLAGS = ["force", "allow-major"] as const;
@@ -58,12 +58,14 @@ export const limitArg = (max: number) =>
     .min(1, "the limit must be at least 1")
     .max(max, `the limit is at most ${max}`);
 
-/** `/asof`: a position (a whole number) or an ISO-8601 time such as 2025-01-31T12:00Z. */
+/** `/asof`: a position or an ISO-8601 time, read as every CLI verb reads one. */
 export const pointArg = z.string({ error: missing("the time or position") }).transform((value, ctx) => {
-  if (/^\d+$/.test(value) && Number.isSafeInteger(Number(value))) return Number(value);
-  const at = /^\d{4}-\d{2}-\d{2}/.test(value) ? new Date(value) : undefined;
-  if (at && !Number.isNaN(at.getTime())) return at;
-  ctx.addIssue({ code: "custom", message: `"${value}" is neither a position nor an ISO-8601 time` });
+  const point = parsePoint(value);
+  if (point !== null) return point;
+  ctx.addIssue({
+    code: "custom",
+    message: `${quote(value)} is neither a position nor an ISO-8601 time: expected ${POINT_FORMS}`,
+  });
   return z.NEVER;
 });
 

@@ -54,14 +54,15 @@ async function watch(ctx: CliContext, options: { from?: number; plugin?: string 
   const after = options.from ?? (await ledger.status()).position;
   const stream = options.plugin === undefined ? undefined : `plugin-${options.plugin}`;
   const format = ctx.out.json ? (e: RecordedEvent) => JSON.stringify(e) : line;
-  await untilStopped(ctx, async (signal) => {
+  await untilStopped(ctx, async (signal, stop) => {
     const tail = ledger.tail(
       after,
       async (events) => {
         const lines = events.filter((e) => stream === undefined || e.streamId === stream).map(format);
         if (lines.length === 0 || signal.aborted) return;
-        // A slow reader (a pipe into another program) slows the tail rather than filling memory.
-        if (!process.stdout.write(`${lines.join("\n")}\n`)) await drained(signal);
+        // A slow reader (a pipe into another program) slows the tail rather than filling memory;
+        // a reader that went away ends the watch.
+        if (!(await ctx.out.write(`${lines.join("\n")}\n`))) stop();
       },
       { signal },
     );
@@ -76,23 +77,14 @@ function line(e: RecordedEvent): string {
   return `#${e.position} ${e.recordedAt.toISOString()} ${e.type} ${describe(e.data)} by ${who}${why}`;
 }
 
-function drained(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      process.stdout.off("drain", done);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    process.stdout.once("drain", done);
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
-
 /**
  * Runs `work` until SIGINT, SIGTERM or a closed stdout (the reader of a pipe went away), which all
  * end it cleanly with exit 0. A second signal exits at once.
  */
-export async function untilStopped(ctx: CliContext, work: (signal: AbortSignal) => Promise<void>) {
+export async function untilStopped(
+  ctx: CliContext,
+  work: (signal: AbortSignal, stop: () => void) => Promise<void>,
+) {
   const controller = new AbortController();
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -103,19 +95,17 @@ export async function untilStopped(ctx: CliContext, work: (signal: AbortSignal) 
     signalled = true;
     controller.abort();
   };
-  const onStdoutError = (error: NodeJS.ErrnoException) => {
-    if (error.code !== "EPIPE") ctx.logger.warn({ err: error }, "stdout failed; stopping");
-    controller.abort();
-  };
+  // The output says when its reader has gone (an EPIPE it already handles quietly).
+  const onStdoutError = () => controller.abort();
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  process.stdout.on("error", onStdoutError);
+  ctx.out.stdout.on("error", onStdoutError);
   try {
-    await work(controller.signal);
+    await work(controller.signal, () => controller.abort());
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
-    process.stdout.off("error", onStdoutError);
+    ctx.out.stdout.off("error", onStdoutError);
   }
 }
 

@@ -1,23 +1,16 @@
-import { type Command, InvalidArgumentError } from "commander";
+import type { Command } from "commander";
 import { formatPercent } from "../../domain/index.ts";
 import { ChainTamperedError, type RebuildResult } from "../../index.ts";
 import { itemsDocument, statusDocument } from "../../ledger-views.ts";
 import type { AbTestStatus, StatusView } from "../../queries/status.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
-import { endProgress, table } from "../output.ts";
-import { positiveInt } from "./arguments.ts";
+import { table } from "../output.ts";
+import { pluginIdArg, pointInLedger, positiveInt, requireKnownPlugins } from "./arguments.ts";
 import type { Run } from "./run.ts";
 
-/** `asof` and `replay --to` take a position (a whole number) or an ISO-8601 time. */
-export function pointInLedger(value: string): number | Date {
-  if (/^\d+$/.test(value)) return Number(value);
-  if (/^\d{4}-\d{2}-\d{2}/.test(value)) {
-    const at = new Date(value);
-    if (!Number.isNaN(at.getTime())) return at;
-  }
-  throw new InvalidArgumentError(`expected a position or an ISO-8601 time, got "${value}"`);
-}
+// Kept here too, where the verbs that take a point first imported it from.
+export { pointInLedger } from "./arguments.ts";
 
 const iso = (at: Date | null | undefined) => (at ? at.toISOString() : "");
 const who = (actor: { id: string; name?: string } | null | undefined) =>
@@ -65,11 +58,13 @@ export function registerQueryVerbs(program: Command, run: Run): void {
     );
 
   program
-    .command("versions <plugin>")
+    .command("versions")
+    .argument("<plugin>", "a plugin id", pluginIdArg)
     .description("the released versions of a plugin, in version order")
     .action(
       run(async (ctx, pluginId: string) => {
         const items = await (await ctx.ledger()).versions(pluginId);
+        if (items.length === 0) await requireKnownPlugins(ctx, [pluginId]);
         ctx.out.result(itemsDocument(items), () =>
           items.length === 0
             ? `no released versions of ${pluginId}`
@@ -91,12 +86,14 @@ export function registerQueryVerbs(program: Command, run: Run): void {
     );
 
   program
-    .command("history <plugin>")
+    .command("history")
+    .argument("<plugin>", "a plugin id", pluginIdArg)
     .description("which version of a plugin ran when, newest first")
     .option("--limit <n>", "at most this many intervals", positiveInt, 100)
     .action(
       run(async (ctx, pluginId: string, o: { limit: number }) => {
         const items = await (await ctx.ledger()).history(pluginId, { limit: o.limit });
+        if (items.length === 0) await requireKnownPlugins(ctx, [pluginId]);
         ctx.out.result(itemsDocument(items), () =>
           items.length === 0
             ? `${pluginId} has never run`
@@ -149,9 +146,10 @@ export function registerQueryVerbs(program: Command, run: Run): void {
     .command("audit")
     .description("who changed what, when and why: the latest events first")
     .option("--limit <n>", "at most this many events", positiveInt, 20)
-    .option("--plugin <plugin>", "only this plugin's events")
+    .option("--plugin <plugin>", "only this plugin's events", pluginIdArg)
     .action(
       run(async (ctx, o: { limit: number; plugin?: string }) => {
+        if (o.plugin !== undefined) await requireKnownPlugins(ctx, [o.plugin]);
         const items = await (await ctx.ledger()).audit({ limit: o.limit, pluginId: o.plugin });
         ctx.out.result(itemsDocument(items), () =>
           table(
@@ -171,11 +169,11 @@ export function registerQueryVerbs(program: Command, run: Run): void {
     );
 
   program
-    .command("asof <point>")
+    .command("asof")
+    .argument("<point>", "a position or an ISO-8601 time", pointInLedger)
     .description("what ran at a position or an ISO-8601 time (indexed, not a replay)")
     .action(
-      run(async (ctx, point: string) => {
-        const at = pointInLedger(point);
+      run(async (ctx, at: number | Date) => {
         const view = await (await ctx.ledger()).asOf(at);
         await printStatus(ctx, view, `as of position ${view.position}`);
       }),
@@ -218,7 +216,7 @@ export function registerQueryVerbs(program: Command, run: Run): void {
             o.force && reason ? { force: { reason } } : {},
           );
         } catch (error) {
-          endProgress();
+          ctx.out.endProgress();
           if (!(error instanceof ChainTamperedError)) throw error;
           ctx.out.result(
             { ok: false, firstBadPosition: error.broken.position, problem: error.broken.problem },
@@ -229,7 +227,7 @@ export function registerQueryVerbs(program: Command, run: Run): void {
             ExitCode.tampered,
           );
         }
-        endProgress();
+        ctx.out.endProgress();
         const { forced } = result;
         ctx.out.result({ ok: true, ...result }, () =>
           forced

@@ -47,9 +47,7 @@ export async function serveHttp(
   const ledger = await ctx.ledger();
   const api = await serveApi({ ledger, http: { ...ctx.config.http, ...where }, logger: ctx.logger });
   // One line on stdout a script can wait for (the port may have been 0).
-  process.stdout.write(
-    `${ctx.out.json ? JSON.stringify({ listening: api.url }) : `listening on ${api.url}`}\n`,
-  );
+  ctx.out.result({ listening: api.url }, () => `listening on ${api.url}`);
   try {
     if (alongside) await alongside();
     else await untilSignal();

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { unknownVerb } from "../unknown-verb.ts";
 import { serveBot } from "./bot.ts";
 import { serveWebhooks } from "./feed.ts";
 import type { Run } from "./run.ts";
@@ -14,8 +15,11 @@ export function registerStartVerb(program: Command, run: Run): void {
   program
     .command("start", { isDefault: true, hidden: true })
     .description("apply migrations and report where the ledger lives, its size and its chain")
+    // An unknown verb lands here as the default verb's argument.
+    .argument("[words...]")
     .action(
-      run(async (ctx) => {
+      run(async (ctx, words: string[]) => {
+        if (words[0] !== undefined) throw unknownVerb(program, words[0]);
         const ledger = await ctx.ledger();
         const check = await ledger.verify();
         const { database } = ledger;

@@ -11,7 +11,7 @@ import { timelineCsv } from "../../timeline-csv.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
 import { table } from "../output.ts";
-import { pointInLedger } from "./queries.ts";
+import { pointInLedger, requireKnownPlugins } from "./arguments.ts";
 import type { Run } from "./run.ts";
 
 const Options = z.object({
@@ -48,21 +48,22 @@ export function registerTimelineVerb(program: Command, run: Run): void {
       run(async (ctx, plugins: string[], raw: Raw) => {
         const options = parse(ctx, plugins, raw);
         const format = options.format ?? (options.json ? "json" : "table");
-        if (format === "png" && options.out === undefined && process.stdout.isTTY) {
+        if (format === "png" && options.out === undefined && ctx.out.stdout.isTTY) {
           throw new CliError(
             "a PNG goes to --out FILE or into a pipe, not to the terminal",
             ExitCode.invalid,
           );
         }
+        await requireKnownPlugins(ctx, options.plugins);
         const view = await timelineOf(ctx, options);
         const body = await formatted(view, options.plugins, format, options.width);
         if (options.out === undefined) {
-          process.stdout.write(body);
+          await ctx.out.write(body);
           return;
         }
         await writeFile(options.out, body);
         const size = typeof body === "string" ? Buffer.byteLength(body) : body.length;
-        process.stderr.write(
+        ctx.out.stderr.write(
           `wrote ${options.out}: ${view.items.length} intervals, ${format}, ${size} bytes\n`,
         );
       }),
