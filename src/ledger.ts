@@ -379,7 +379,7 @@ export function createLedger(
       }
       return result;
     },
-    pendingActions: pendingActions(pool, options.schema, execute),
+    pendingActions: pendingActions(pool, options.schema, execute, retry),
     migrate: () => retry("migrate", () => migrate(pool, options.schema, options.logger)),
     async close() {
       await closeFeed();
