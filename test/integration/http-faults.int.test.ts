@@ -56,7 +56,7 @@ describe.skipIf(inject("serverKind") !== "postgres")("HTTP API while the databas
     expect((await get("/v1/status")).statusCode).toBe(200);
     await fault(proxy);
     try {
-      for (const url of ["/v1/status", "/v1/plugins/momentum/versions"]) {
+      for (const url of ["/v1/status", "/v1/plugins/momentum/diff?from=1.0.0&to=1.1.0", "/v1/checkpoint"]) {
         expectUnavailable(await get(url));
       }
       expect((await api.app.inject({ method: "GET", url: "/readyz" })).statusCode).toBe(503);
