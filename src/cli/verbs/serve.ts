@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { serveApi } from "../../http/serve.ts";
+import { type Background, startBackground } from "../background.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
 import type { Run } from "./run.ts";
@@ -28,14 +29,15 @@ function portOf(text: string): number {
 }
 
 /**
- * Serves the API until SIGINT or SIGTERM, or next to `alongside` (the bot, the webhooks), which
- * then owns the signals, until it returns: then the change streams end, requests in hand
- * finish, and the verb's wrapper closes the ledger.
+ * Serves the API until SIGINT or SIGTERM, or next to `alongside` (the bot), which then owns the
+ * signals, until it returns: then the change streams end, requests in hand finish, and the verb's
+ * wrapper closes the ledger. With `background` (the default; `npm start` starts it once for the
+ * whole process instead) it also signs checkpoints and delivers webhooks, when configured.
  */
 export async function serveHttp(
   ctx: CliContext,
   where: { port: number; host: string },
-  alongside?: () => Promise<void>,
+  options: { alongside?: () => Promise<void>; background?: boolean } = {},
 ): Promise<void> {
   if (ctx.config.http.tokens.length === 0) {
     throw new CliError(
@@ -49,15 +51,18 @@ export async function serveHttp(
   process.stdout.write(
     `${ctx.out.json ? JSON.stringify({ listening: api.url }) : `listening on ${api.url}`}\n`,
   );
+  let background: Background | undefined;
   try {
-    if (alongside) await alongside();
+    if (options.background !== false) background = await startBackground(ctx);
+    if (options.alongside) await options.alongside();
     else await untilSignal();
   } finally {
+    await background?.stop();
     await api.close();
   }
 }
 
-function untilSignal(): Promise<void> {
+export function untilSignal(): Promise<void> {
   return new Promise((resolve) => {
     const onSignal = () => {
       process.off("SIGINT", onSignal);

@@ -1,14 +1,15 @@
 import type { Command } from "commander";
+import { startBackground } from "../background.ts";
 import { serveBot } from "./bot.ts";
-import { serveWebhooks } from "./feed.ts";
 import type { Run } from "./run.ts";
-import { serveHttp } from "./serve.ts";
+import { serveHttp, untilSignal } from "./serve.ts";
 
 /**
  * `npm start` with no verb: apply migrations, then say where the ledger lives and whether it
  * holds; then, until SIGINT/SIGTERM, the HTTP API when HTTP_PORT is set, the bot when
- * TELEGRAM_BOT_TOKEN is (it delivers the webhooks too), else the webhooks when
- * LEDGER_WEBHOOK_URLS are set: all in one process when several are configured.
+ * TELEGRAM_BOT_TOKEN is, the webhooks when LEDGER_WEBHOOK_URLS are, and the checkpoint signer
+ * when LEDGER_SIGNING_KEY_FILE and LEDGER_CHECKPOINT_EVERY are: all in one process when several
+ * are configured, the webhooks and the signer started once for it.
  */
 export function registerStartVerb(program: Command, run: Run): void {
   program
@@ -37,14 +38,17 @@ export function registerStartVerb(program: Command, run: Run): void {
               : `chain: TAMPERED at position ${check.firstBadPosition}: ${check.problem}`,
           ].join("\n"),
         );
-        const { http, telegram, webhooks } = ctx.config;
-        const alongside = telegram.token
-          ? () => serveBot(ctx)
-          : webhooks.urls.length > 0
-            ? () => serveWebhooks(ctx)
-            : undefined;
-        if (http.port !== undefined) await serveHttp(ctx, { port: http.port, host: http.host }, alongside);
-        else if (alongside) await alongside();
+        const { http, telegram } = ctx.config;
+        const background = await startBackground(ctx);
+        try {
+          const bot = telegram.token ? () => serveBot(ctx, { background: false }) : undefined;
+          if (http.port !== undefined) {
+            await serveHttp(ctx, { port: http.port, host: http.host }, { alongside: bot, background: false });
+          } else if (bot) await bot();
+          else if (background.running.length > 0) await untilSignal();
+        } finally {
+          await background.stop();
+        }
       }),
     );
 }
