@@ -127,8 +127,11 @@ export type Ledger = LedgerFeed & {
   origin: string;
   /** The Merkle tree's size (the head position) and root, base64. */
   treeHead(): Promise<{ size: number; rootHash: string }>;
-  /** Signs a checkpoint of the tree at the head, or returns the one stored for that size. */
-  checkpoint(): Promise<SignedCheckpoint>;
+  /**
+   * Signs a checkpoint of the tree at the head (or of its first `size` leaves, at most the head),
+   * or returns the one stored for that size: never two different checkpoints for one size.
+   */
+  checkpoint(size?: number): Promise<SignedCheckpoint>;
   latestCheckpoint(): Promise<SignedCheckpoint | null>;
   checkpointAt(size: number): Promise<SignedCheckpoint | null>;
   checkpoints(): Promise<SignedCheckpoint[]>;
@@ -295,7 +298,15 @@ export function createLedger(
         return { size, rootHash: (await treeRoot(pool, tables, size)).toString("base64") };
       }),
     // Signing again after a lost commit finds the checkpoint stored for that size and returns it.
-    checkpoint: () => retry("checkpoint", async () => sign(await currentSize())),
+    checkpoint: (size) =>
+      retry("checkpoint", async () => {
+        const head = await currentSize();
+        if (size === undefined) return sign(head);
+        if (!Number.isSafeInteger(size) || size < 1 || size > head) {
+          throw new TransparencyError(`cannot sign a tree of size ${size}: the ledger holds ${head} events`);
+        }
+        return sign(size);
+      }),
     latestCheckpoint: () => retry("latestCheckpoint", () => checkpoints.latest()),
     checkpointAt: (size) => retry("checkpointAt", () => checkpoints.at(size)),
     checkpoints: () => retry("checkpoints", () => checkpoints.all()),
@@ -379,7 +390,7 @@ export function createLedger(
       }
       return result;
     },
-    pendingActions: pendingActions(pool, options.schema, execute),
+    pendingActions: pendingActions(pool, options.schema, execute, retry),
     migrate: () => retry("migrate", () => migrate(pool, options.schema, options.logger)),
     async close() {
       await closeFeed();

@@ -1,6 +1,7 @@
 import type pg from "pg";
 import type { CommandRequest } from "./domain/index.ts";
 import type { ExecuteContext, ExecuteOptions, ExecuteResult } from "./ledger-execute.ts";
+import type { Reconnect } from "./ledger-reconnect.ts";
 import { tablesIn } from "./store/tables.ts";
 
 /**
@@ -104,63 +105,82 @@ type Row = {
 /** Thrown inside the confirm transaction to roll it back: the preview cannot be used. */
 class PreviewUnusable extends Error {}
 
-export function pendingActions(pool: pg.Pool, schema: string, execute: Execute): PendingActions {
+/**
+ * `retry` runs a statement again on a new connection when its connection is lost, as every ledger
+ * call does; each statement here is written so that a second run after a lost COMMIT answer gives
+ * the first run's outcome (see `create` and `useText`). `confirm` goes through `execute`, which
+ * retries the whole append itself.
+ */
+export function pendingActions(
+  pool: pg.Pool,
+  schema: string,
+  execute: Execute,
+  retry: Reconnect = (_operation, attempt) => attempt(),
+): PendingActions {
   const table = tablesIn(schema).q("telegram_pending_actions");
 
   /**
    * One statement, so two presses racing each other see one winner: the row lock makes the
    * second wait, and it then re-checks the WHERE against the row the first one left. Expiry is
-   * the database's clock, the same for every bot instance whatever its own clock says.
+   * the database's clock, the same for every bot instance whatever its own clock says. The
+   * second branch accepts the same press again (same state asked, same update): a redelivered
+   * update, or this statement run again after its COMMIT's answer was lost, gets the row it used.
    */
   const useText = `UPDATE ${table}
         SET state = $2, used_at = coalesce(used_at, clock_timestamp()), used_update_id = coalesce(used_update_id, $4)
       WHERE id = $1 AND requester_user_id = $3
         AND ((state = 'pending' AND expires_at > clock_timestamp())
-             OR (state = 'confirmed' AND $2 = 'confirmed' AND used_update_id = $4))
+             OR (state = $2 AND used_update_id = $4))
      RETURNING *`;
 
-  async function find(id: string): Promise<PendingAction | null> {
+  async function findOnce(id: string): Promise<PendingAction | null> {
     const found = await pool.query<Row>({ text: `SELECT * FROM ${table} WHERE id = $1`, values: [id] });
     return found.rows[0] ? pendingAction(found.rows[0]) : null;
   }
+  const find = (id: string) => retry("pendingActions.find", () => findOnce(id));
+
+  async function createOnce(action: NewPendingAction): Promise<boolean> {
+    try {
+      await pool.query({
+        text: `WITH pruned AS (
+                 DELETE FROM ${table} WHERE id IN (
+                   SELECT id FROM ${table} WHERE expires_at < clock_timestamp() - interval '${PRUNE_AFTER}'
+                    LIMIT ${PRUNE_BATCH})
+               )
+               INSERT INTO ${table} (id, update_id, chat_id, requester_user_id, command, ctx, state, created_at, expires_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, clock_timestamp(),
+                       clock_timestamp() + $8::float8 * interval '1 millisecond')`,
+        values: [
+          action.id,
+          action.updateId,
+          action.chatId,
+          action.requesterUserId,
+          JSON.stringify(action.command),
+          JSON.stringify(action.ctx),
+          action.state,
+          action.ttlMs,
+        ],
+      });
+      return true;
+    } catch (error) {
+      if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+      // Our own row, committed by a first run whose answer was lost: recorded, not a redelivery.
+      // (The id is new for every preview, so no other update holds it.)
+      const stored = await findOnce(action.id);
+      if (stored !== null && stored.updateId === action.updateId) return true;
+      // The unique update id is how a redelivered command is recognised: not an error here.
+      if ((error as { constraint?: string }).constraint?.endsWith("update_id_key")) return false;
+      throw error;
+    }
+  }
 
   return {
-    async create(action) {
-      try {
-        await pool.query({
-          text: `WITH pruned AS (
-                   DELETE FROM ${table} WHERE id IN (
-                     SELECT id FROM ${table} WHERE expires_at < clock_timestamp() - interval '${PRUNE_AFTER}'
-                      LIMIT ${PRUNE_BATCH})
-                 )
-                 INSERT INTO ${table} (id, update_id, chat_id, requester_user_id, command, ctx, state, created_at, expires_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, clock_timestamp(),
-                         clock_timestamp() + $8::float8 * interval '1 millisecond')`,
-          values: [
-            action.id,
-            action.updateId,
-            action.chatId,
-            action.requesterUserId,
-            JSON.stringify(action.command),
-            JSON.stringify(action.ctx),
-            action.state,
-            action.ttlMs,
-          ],
-        });
-        return true;
-      } catch (error) {
-        // The unique update id is how a redelivered command is recognised: not an error here.
-        const pgError = error as { code?: string; constraint?: string };
-        if (pgError.code === UNIQUE_VIOLATION && pgError.constraint?.endsWith("update_id_key")) return false;
-        throw error;
-      }
-    },
+    create: (action) => retry("pendingActions.create", () => createOnce(action)),
 
     async attachMessage(id, messageId) {
-      await pool.query({
-        text: `UPDATE ${table} SET message_id = $2 WHERE id = $1`,
-        values: [id, messageId],
-      });
+      await retry("pendingActions.attachMessage", () =>
+        pool.query({ text: `UPDATE ${table} SET message_id = $2 WHERE id = $1`, values: [id, messageId] }),
+      );
     },
 
     find,
@@ -189,10 +209,9 @@ export function pendingActions(pool: pg.Pool, schema: string, execute: Execute):
     },
 
     async cancel(id, press) {
-      const used = await pool.query<Row>({
-        text: useText,
-        values: [id, "cancelled", press.userId, press.updateId],
-      });
+      const used = await retry("pendingActions.cancel", () =>
+        pool.query<Row>({ text: useText, values: [id, "cancelled", press.userId, press.updateId] }),
+      );
       return used.rows[0] ? pendingAction(used.rows[0]) : null;
     },
   };

@@ -21,6 +21,7 @@ import { type ChangeHub, createChangeHub } from "./change-hub.ts";
 import { classify, installErrorHandlers } from "./errors.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { changeRoutes } from "./routes/changes.ts";
+import { checkpointRoutes } from "./routes/checkpoints.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { pluginRoutes } from "./routes/plugins.ts";
 import { statusRoutes } from "./routes/status.ts";
@@ -87,7 +88,14 @@ export async function buildApi(options: ApiOptions): Promise<LedgerApi> {
 
   const context: ApiContext = { ledger, deadlineMs: options.deadlineMs ?? 10_000, hub };
   await app.register(healthRoutes, context);
-  for (const routes of [statusRoutes, pluginRoutes, timelineRoutes, auditRoutes, changeRoutes]) {
+  for (const routes of [
+    statusRoutes,
+    pluginRoutes,
+    timelineRoutes,
+    auditRoutes,
+    changeRoutes,
+    checkpointRoutes,
+  ]) {
     await app.register(routes, { ...context, prefix: "/v1" });
   }
   app.get("/v1/openapi.json", { schema: { hide: true } }, async () => app.swagger());

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
+import { DatabaseUnavailableError, isConnectionLost } from "../index.ts";
 import type { Logger } from "../log.ts";
 
 /** The one shape of every error the API answers: `{"error": {"code", "message"}}`. */
@@ -19,30 +20,29 @@ export class ApiError extends Error {
 /** A ledger call that took longer than the API waits (DESIGN.md: every database call is bounded). */
 export class DeadlineError extends Error {}
 
+/** What a 503 asks a client to wait: about the time a restarted server takes to take connections. */
+const RETRY_AFTER_S = 5;
+
 export function errorBody(code: string, message: string): ErrorBody {
   return { error: { code, message } };
 }
 
-/** Errors of pg and of sockets that mean "the database is not there right now". */
-const UNREACHABLE = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EPIPE",
-  "ENOTFOUND",
-  "57P01",
-  "57P03",
-]);
-
 /**
  * The API's one error handler: what a client did wrong is a 4xx with a sentence about it; the
- * database being away is a 503; anything else a 500 that says nothing of the inside (the log
+ * database being away (a lost connection, or the ledger's retries given up) is a 503 with
+ * `Retry-After`; anything else a 500 that says nothing of the inside (the log
  * has it). Never a stack trace in a response.
  */
 export function installErrorHandlers(app: FastifyInstance, logger: Logger): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const [status, body] = classify(error);
-    if (status >= 500) logger.error({ err: error, url: request.url }, "request failed");
+    if (status === 503) {
+      logger.warn(
+        { err: error, url: pathOf(request.url) },
+        "request answered 503: the ledger is unavailable",
+      );
+      void reply.header("retry-after", String(RETRY_AFTER_S));
+    } else if (status >= 500) logger.error({ err: error, url: request.url }, "request failed");
     void reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
@@ -64,9 +64,12 @@ export function classify(error: unknown): [number, ErrorBody] {
     return [400, errorBody("INVALID_INPUT", firstLine(error.message))];
   }
   if (error instanceof DeadlineError) return [503, errorBody("UNAVAILABLE", error.message)];
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === "string" && UNREACHABLE.has(code)) {
-    return [503, errorBody("UNAVAILABLE", "the ledger's database is not reachable; try again")];
+  // The ledger retried its call for DATABASE_RETRY_MS and gave up, or a call that is not retried
+  // (the probes) lost its connection: either way the client may try again later. The message
+  // names no host or URL: those are the operator's to read in the log.
+  const code = typeof error === "object" && error !== null ? (error as { code?: unknown }).code : undefined;
+  if (error instanceof DatabaseUnavailableError || isConnectionLost(error) || code === "ENOTFOUND") {
+    return [503, errorBody("UNAVAILABLE", "the ledger's database is not reachable; try again later")];
   }
   const status = (error as { statusCode?: unknown }).statusCode;
   if (typeof status === "number" && status >= 400 && status < 500) {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { PLUGIN_ID_PATTERN } from "../domain/index.ts";
+import { isVersion, PLUGIN_ID_PATTERN } from "../domain/index.ts";
 
 /**
  * The zod schemas the routes validate their parameters with; the OpenAPI document is generated
@@ -15,6 +15,13 @@ export const pluginParams = z.strictObject({ id: pluginId });
 
 /** A route that takes no query parameters still refuses them: `?verbose=1` is a mistake to hear of. */
 export const noQuery = z.strictObject({});
+
+/** A released version's text: strict MAJOR.MINOR.PATCH[-pre][+build], as the ledger stores it. */
+export const version = z
+  .string()
+  .max(256, "is too long for a version")
+  .refine(isVersion, "is not a MAJOR.MINOR.PATCH version")
+  .describe("a version, MAJOR.MINOR.PATCH");
 
 /** A whole number as text, at most 15 digits (below 2^53), within [min, max]. */
 export const wholeNumber = (min: number, max: number) =>

@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateSigningKey, writeSigningKey } from "../../src/index.ts";
 import { runCli } from "../support/cli.ts";
 import { openServerLedger, type TestDatabase } from "../support/databases.ts";
 import { type ServeProcess, startServe } from "../support/serve-process.ts";
@@ -12,8 +16,13 @@ describe("HTTP API contract with the CLI's --json", () => {
   let serve: ServeProcess;
   let head = 0;
   let midTime = "";
+  // The CLI and `serve` share a signing key: checkpoints signed by one are served by the other.
+  const keyDir = mkdtempSync(path.join(tmpdir(), "pl-contract-"));
+  const keyFile = path.join(keyDir, "signing.key");
+  writeSigningKey(keyFile, generateSigningKey("plugin-ledger/contract").privateKey);
+  const env = () => ({ ...ledger.env, LEDGER_SIGNING_KEY_FILE: keyFile });
   const cli = async (...args: string[]) => {
-    const run = await runCli(args, ledger.env);
+    const run = await runCli(args, env());
     if (run.code !== 0) throw new Error(`plugin-ledger ${args.join(" ")} exited ${run.code}: ${run.stderr}`);
     return run.stdout;
   };
@@ -34,11 +43,12 @@ describe("HTTP API contract with the CLI's --json", () => {
     await cli("upgrade", "momentum", "1.1.0", "--reason", "better fills");
     await cli("abtest", "start", "momentum", "1.2.0", "--weight", "25");
     head = Number(JSON.parse(await cli("status", "--json")).position);
-    serve = await startServe(ledger.env);
+    serve = await startServe(env());
   });
   afterAll(async () => {
     if (serve) expect(await serve.stop()).toBe(0);
     await ledger?.close();
+    rmSync(keyDir, { recursive: true, force: true });
   });
 
   const units = ["BTCUSDT", "ETHUSDT", "acct:42", "SOLUSDT", "Ünit"];
@@ -68,6 +78,8 @@ describe("HTTP API contract with the CLI's --json", () => {
     ],
     ["/v1/audit?limit=4", () => ["audit", "--limit", "4"], (d) => d],
     ["/v1/audit?plugin=grid_bot", () => ["audit", "--plugin", "grid_bot"], (d) => d],
+    ["/v1/plugins/momentum/diff?from=1.0.0&to=1.2.0", () => ["diff", "momentum", "1.0.0", "1.2.0"], (d) => d],
+    ["/v1/plugins/momentum/diff?from=1.2.0&to=1.0.0", () => ["diff", "momentum", "1.2.0", "1.0.0"], (d) => d],
     [
       `/v1/timeline?plugin=momentum&plugin=grid_bot&to=${head}`,
       () => ["timeline", "momentum", "grid_bot", "--to", String(head)],
@@ -103,5 +115,29 @@ describe("HTTP API contract with the CLI's --json", () => {
       cli("timeline", "momentum", "--format", "csv", "--to", String(head)),
     ]);
     expect(csv.body).toBe(printedCsv);
+  });
+
+  it("serves the checkpoint `plugin-ledger checkpoint` signed, byte for byte, and its --json", async () => {
+    const none = await serve.get("/v1/checkpoint");
+    expect(none.status).toBe(404);
+    expect(JSON.parse(none.body).error.code).toBe("NOT_FOUND");
+    const printed = await cli("checkpoint");
+    const signed = JSON.parse(await cli("checkpoint", "--json"));
+    expect(signed.size).toBe(head);
+    // The text verb prints the note (the same size signed again answers the stored note).
+    expect(printed).toBe(signed.note);
+    const stored = await ledger.db.pool.query(
+      `SELECT note FROM "${ledger.schema}".signed_checkpoints WHERE tree_size = $1`,
+      [head],
+    );
+    expect(stored.rows[0].note).toBe(signed.note);
+
+    for (const route of ["/v1/checkpoint", `/v1/checkpoints/${head}`]) {
+      const note = await serve.get(route);
+      expect(note.status, route).toBe(200);
+      expect(note.body, route).toBe(signed.note);
+      const { ok: _ok, ...document } = signed;
+      expect(JSON.parse((await serve.get(`${route}?format=json`)).body), route).toEqual(document);
+    }
   });
 });

@@ -1,4 +1,11 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openNote, parseVerifierKey } from "../../src/domain/signed-note.ts";
+import { generateSigningKey, writeSigningKey } from "../../src/index.ts";
 import { runCli } from "../support/cli.ts";
 import { openServerLedger, type TestDatabase } from "../support/databases.ts";
 import { TOKEN } from "../support/http-api.ts";
@@ -33,5 +40,64 @@ describe("serving the HTTP API as a process", () => {
     const portOnly = await runCli(["status"], { ...ledger.env, HTTP_PORT: "8080" });
     expect(portOnly.code).toBe(2);
     expect(portOnly.stderr).toMatch(/HTTP_TOKENS is required with HTTP_PORT/);
+  });
+
+  // `serve` and `npm start` are long-running: each signs checkpoints (with a key and a rule) and
+  // delivers the webhooks (when configured) besides answering.
+  it.each([
+    ["serve", ["serve", "--port", "0"], {}],
+    ["npm start", [], { HTTP_PORT: "0" }],
+  ])("%s signs a checkpoint every N events and delivers the webhooks", async (_name, args, extra) => {
+    const fresh = await openServerLedger();
+    const dir = mkdtempSync(path.join(tmpdir(), "pl-serve-key-"));
+    const keyFile = path.join(dir, "signing.key");
+    const key = generateSigningKey("plugin-ledger/serve-test");
+    writeSigningKey(keyFile, key.privateKey);
+    const positions: number[] = [];
+    const receiver = createServer((request, response) => {
+      positions.push(Number(request.headers["x-ledger-position"]));
+      request.resume();
+      request.on("end", () => response.writeHead(200).end());
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    const env = {
+      ...fresh.env,
+      ...extra,
+      LEDGER_SIGNING_KEY_FILE: keyFile,
+      LEDGER_CHECKPOINT_EVERY: "2",
+      LEDGER_WEBHOOK_URLS: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`,
+      LEDGER_WEBHOOK_SECRET: "a-secret-for-the-serve-test",
+      LEDGER_FEED_POLL_MS: "100",
+      HTTP_TOKENS: TOKEN,
+    };
+    const started = await startServe(env, args);
+    try {
+      // Both subscribers start at the head: wait until they hold it before writing.
+      for (;;) {
+        const listed = await runCli(["subscriptions", "--json"], env);
+        const running = JSON.parse(listed.stdout).items.filter((s: { running: boolean }) => s.running);
+        if (running.length === 2) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      for (const version of ["1.0.0", "1.1.0", "1.2.0"]) {
+        expect((await runCli(["release", "signed", version], env)).code).toBe(0);
+      }
+      let answer = await started.get("/v1/checkpoint?format=json");
+      while (answer.status === 404) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        answer = await started.get("/v1/checkpoint?format=json");
+      }
+      const checkpoint = JSON.parse(answer.body);
+      // Every 2 events: the tree of 2, not of 3 (the third event starts the next count).
+      expect(checkpoint.size).toBe(2);
+      expect(openNote(checkpoint.note, parseVerifierKey(key.verifierKey)).split("\n")[1]).toBe("2");
+      while (positions.length < 3) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(positions).toEqual([1, 2, 3]);
+    } finally {
+      expect(await started.stop()).toBe(0);
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
+      await fresh.close();
+    }
   });
 });

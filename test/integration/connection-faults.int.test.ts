@@ -135,6 +135,43 @@ describe.skipIf(inject("serverKind") !== "postgres")("connection faults on a Pos
     expect(await h.ledger.activeVersion("faulty")).toBe("1.1.0");
   });
 
+  it("records a Telegram preview and cancels it once when the answers to their statements are lost", async () => {
+    const action = {
+      id: randomUUID(),
+      updateId: 92_001,
+      chatId: 7,
+      requesterUserId: 7,
+      command: { kind: "upgrade", pluginId: "faulty", version: "1.1.0" },
+      ctx: { actor: { kind: "telegram", id: "7", name: "op" } },
+      state: "pending",
+      ttlMs: 120_000,
+    } as const;
+    // The INSERT reaches the server and commits; its answer never comes back. Run again, it
+    // meets its own row: recorded (true), not taken for a redelivered command (false).
+    const inserted = h.proxy.cutAfterSending("INSERT INTO");
+    expect(await h.ledger.pendingActions.create(action)).toBe(true);
+    await inserted;
+    const rows = await h.direct.db.pool.query(
+      `SELECT state FROM "${h.direct.schema}".telegram_pending_actions WHERE update_id = $1`,
+      [action.updateId],
+    );
+    expect(rows.rows).toEqual([{ state: "pending" }]);
+    // A redelivery of the same command (a new preview id, the same update) is still recognised.
+    expect(await h.ledger.pendingActions.create({ ...action, id: randomUUID() })).toBe(false);
+
+    const cancelled = h.proxy.cutAfterSending("RETURNING *");
+    const press = { userId: 7, updateId: 92_002 };
+    // Run again, the cancel finds the preview it cancelled, not an "already used" one.
+    expect((await h.ledger.pendingActions.cancel(action.id, press))?.state).toBe("cancelled");
+    await cancelled;
+    const found = h.proxy.cutAfterSending("SELECT * FROM");
+    expect((await h.ledger.pendingActions.find(action.id))?.state).toBe("cancelled");
+    await found;
+    // Another press finds it used.
+    expect(await h.ledger.pendingActions.cancel(action.id, { userId: 7, updateId: 92_003 })).toBeNull();
+    expect(h.warnings).toContain("database connection lost; the operation succeeded on a new connection");
+  });
+
   it("fails only the operation when a checked-out connection is cut between its statements", async () => {
     // Without an 'error' listener on the checked-out client, this cut ends the process.
     const pool = h.ledger.database.pool;

@@ -1,6 +1,9 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { signerFromSeed } from "../../src/domain/signed-note.ts";
 import type { LedgerApi } from "../../src/http/app.ts";
+import { createLedger } from "../../src/ledger.ts";
+import { testLogger } from "../support/databases.ts";
 import { auth, OTHER_TOKEN, seedHistory, TOKEN, testApi } from "../support/http-api.ts";
 import { type LedgerFixture, openFixture, release } from "./ledger-fixtures.ts";
 
@@ -38,7 +41,14 @@ describe("HTTP API: access", () => {
     expect(ready.statusCode).toBe(200);
     expect(ready.json()).toEqual({ ok: true, position: await f.ledger.head() });
 
-    for (const url of ["/v1/status", "/v1/plugins", "/v1/openapi.json", "/v1/changes", "/v1/nothing-here"]) {
+    for (const url of [
+      "/v1/status",
+      "/v1/plugins",
+      "/v1/openapi.json",
+      "/v1/changes",
+      "/v1/checkpoint",
+      "/v1/nothing-here",
+    ]) {
       for (const headers of [
         {} as Record<string, string>,
         { authorization: `Bearer ${TOKEN}x` },
@@ -166,6 +176,9 @@ describe("HTTP API: answers", () => {
       "/v1/timeline",
       "/v1/changes",
       "/v1/audit",
+      "/v1/checkpoint",
+      "/v1/checkpoints/{size}",
+      "/v1/plugins/{id}/diff",
     ]) {
       expect(doc.paths[path]?.get, path).toBeDefined();
     }
@@ -236,7 +249,110 @@ const BAD: [string, string, Record<string, string>?][] = [
   ["changes after a word", "/v1/changes?after=start"],
   ["changes with a bad Last-Event-ID", "/v1/changes", { "last-event-id": "abc" }],
   ["changes with a negative Last-Event-ID", "/v1/changes", { "last-event-id": "-3" }],
+  ["diff without versions", "/v1/plugins/momentum/diff"],
+  ["diff without a target", "/v1/plugins/momentum/diff?from=1.0.0"],
+  ["diff from a v-prefixed version", "/v1/plugins/momentum/diff?from=v1.0.0&to=1.1.0"],
+  ["diff to a partial version", "/v1/plugins/momentum/diff?from=1.0.0&to=1.1"],
+  ["diff to a range", "/v1/plugins/momentum/diff?from=1.0.0&to=%5E1.1.0"],
+  ["diff of a bad plugin id", "/v1/plugins/Momentum/diff?from=1.0.0&to=1.1.0"],
+  ["diff to a version too long", `/v1/plugins/momentum/diff?from=1.0.0&to=1.0.0-${"a".repeat(300)}`],
+  ["checkpoint in an unknown format", "/v1/checkpoint?format=xml"],
+  ["checkpoint with an unknown parameter", "/v1/checkpoint?size=3"],
+  ["checkpoint of a negative size", "/v1/checkpoints/-1"],
+  ["checkpoint of a word", "/v1/checkpoints/latest"],
+  ["checkpoint of a fractional size", "/v1/checkpoints/1.5"],
+  ["checkpoint of a size past 2^53", "/v1/checkpoints/9007199254740993"],
 ];
+
+describe("HTTP API: diff", () => {
+  it("answers the diff of two released versions as the ledger does, 404 for one not released", async () => {
+    const diff = await f.ledger.diff("momentum", "1.0.0", "1.2.0");
+    if (!diff.ok) throw new Error("expected a diff");
+    const answer = await get("/v1/plugins/momentum/diff?from=1.0.0&to=1.2.0");
+    expect(answer.statusCode).toBe(200);
+    expect(answer.json()).toEqual(json(diff.diff));
+    expect(answer.json().between.map((v: { version: string }) => v.version)).toEqual(["1.1.0", "1.2.0"]);
+    expect(answer.headers.etag).toBe(`W/"${await f.ledger.head()}"`);
+    const cached = await get("/v1/plugins/momentum/diff?from=1.0.0&to=1.2.0", {
+      ...auth,
+      "if-none-match": answer.headers.etag as string,
+    });
+    expect(cached.statusCode).toBe(304);
+
+    const missing = await get("/v1/plugins/momentum/diff?from=1.0.0&to=9.9.9");
+    expect(missing.statusCode).toBe(404);
+    expectErrorShape(missing.body, "NOT_FOUND");
+    expect(missing.json().error.message).toMatch(/9\.9\.9/);
+    const unknownPlugin = await get("/v1/plugins/never_released/diff?from=1.0.0&to=1.1.0");
+    expect(unknownPlugin.statusCode).toBe(404);
+    expectErrorShape(unknownPlugin.body, "NOT_FOUND");
+  });
+});
+
+describe("HTTP API: checkpoints", () => {
+  const signer = signerFromSeed("plugin-ledger/http-test", Buffer.alloc(32, 9));
+
+  it("answers 404 in the error shape before any checkpoint is signed", async () => {
+    for (const url of ["/v1/checkpoint", "/v1/checkpoint?format=json", "/v1/checkpoints/1"]) {
+      const answer = await get(url);
+      expect(answer.statusCode, url).toBe(404);
+      expectErrorShape(answer.body, "NOT_FOUND");
+    }
+  });
+
+  it("serves the latest and a given size as the signed note, or as JSON when asked", async () => {
+    const signing = createLedger(f.test.db, { schema: f.test.schema, logger: testLogger, signer });
+    const first = await signing.checkpoint();
+    await f.ok(release("grid_bot", "0.9.1"));
+    const latest = await signing.checkpoint();
+    expect(latest.size).toBe(first.size + 1);
+
+    const note = await get("/v1/checkpoint");
+    expect(note.statusCode).toBe(200);
+    expect(note.headers["content-type"]).toBe("text/plain; charset=utf-8");
+    expect(note.body).toBe(latest.note);
+    expect(note.body.split("\n").slice(0, 3)).toEqual([latest.origin, String(latest.size), latest.rootHash]);
+    const older = await get(`/v1/checkpoints/${first.size}`);
+    expect(older.body).toBe(first.note);
+    expect(older.body).toBe((await f.ledger.checkpointAt(first.size))?.note);
+
+    const asJson = json(latest);
+    expect((await get("/v1/checkpoint?format=json")).json()).toEqual(asJson);
+    expect(asJson).toMatchObject({ size: latest.size, rootHash: latest.rootHash, note: latest.note });
+    for (const accept of ["application/json", "text/html, application/json;q=0.5", "APPLICATION/JSON"]) {
+      const answer = await get("/v1/checkpoint", { ...auth, accept });
+      expect(answer.headers["content-type"], accept).toMatch(/^application\/json/);
+      expect(answer.json()).toEqual(asJson);
+    }
+    for (const accept of ["text/plain", "*/*", "application/json;q=0", "text/html"]) {
+      expect((await get("/v1/checkpoint", { ...auth, accept })).body, accept).toBe(latest.note);
+    }
+    // The query wins over the header.
+    expect((await get("/v1/checkpoint?format=note", { ...auth, accept: "application/json" })).body).toBe(
+      latest.note,
+    );
+    expect((await get(`/v1/checkpoints/${first.size}?format=json`)).json()).toEqual(json(first));
+    const none = await get(`/v1/checkpoints/${latest.size + 100}`);
+    expect(none.statusCode).toBe(404);
+    expectErrorShape(none.body, "NOT_FOUND");
+  });
+
+  it("tags a checkpoint by its size and representation, and answers 304 until a new one is signed", async () => {
+    const first = await get("/v1/checkpoint");
+    const etag = first.headers.etag as string;
+    expect(etag).toMatch(/^W\/"checkpoint-\d+-note"$/);
+    expect(first.headers.vary).toMatch(/accept/i);
+    expect((await get("/v1/checkpoint", { ...auth, "if-none-match": etag })).statusCode).toBe(304);
+    const asJson = await get("/v1/checkpoint?format=json", { ...auth, "if-none-match": etag });
+    expect(asJson.statusCode).toBe(200);
+    // A checkpoint signed at a new head is a new answer, as the head's ETag would not tell.
+    await f.ok(release("grid_bot", "0.9.2"));
+    await createLedger(f.test.db, { schema: f.test.schema, logger: testLogger, signer }).checkpoint();
+    const renewed = await get("/v1/checkpoint", { ...auth, "if-none-match": etag });
+    expect(renewed.statusCode).toBe(200);
+    expect(renewed.headers.etag).not.toBe(etag);
+  });
+});
 
 describe("HTTP API: bad parameters", () => {
   it.each(BAD)("%s: 400 in the error shape", async (_kind, url, headers) => {
@@ -266,6 +382,10 @@ describe("HTTP API: bad parameters", () => {
     (x: string) => `/v1/audit?limit=${x}`,
     (x: string) => `/v1/events?after=${x}`,
     (x: string) => `/v1/status?${x}=1`,
+    (x: string) => `/v1/plugins/momentum/diff?from=1.0.0&to=${x}`,
+    (x: string) => `/v1/plugins/${x}/diff?from=1.0.0&to=1.1.0`,
+    (x: string) => `/v1/checkpoints/${x}`,
+    (x: string) => `/v1/checkpoint?format=${x}`,
   ];
   const text = fc.oneof(
     fc.string({ maxLength: 40 }),
@@ -315,13 +435,15 @@ describe("HTTP API: bad parameters", () => {
       fc.asyncProperty(
         fc.constantFrom("authorization", "if-none-match", "last-event-id", "accept", "content-type"),
         headerValue,
-        async (name, value) => {
+        fc.boolean(),
+        async (name, value, checkpoint) => {
           // A valid Last-Event-ID would open a stream that never ends: those are the SSE tests'.
           const streams = name === "last-event-id" && !/^[\s\d]*\d[\s\d]*$/.test(value);
-          const target = streams ? "/v1/changes" : "/v1/status";
+          // The checkpoint reads its Accept header itself: fuzzed too (a 404 before one is signed).
+          const target = streams ? "/v1/changes" : checkpoint ? "/v1/checkpoint" : "/v1/status";
           const headers = name === "authorization" ? { authorization: value } : { ...auth, [name]: value };
           const answer = await get(target, headers);
-          expect([200, 304, 400, 401], `${name}: ${value}`).toContain(answer.statusCode);
+          expect([200, 304, 400, 401, 404], `${name}: ${value}`).toContain(answer.statusCode);
           if (answer.statusCode >= 400) expectErrorShape(answer.body);
         },
       ),

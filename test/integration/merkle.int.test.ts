@@ -2,7 +2,7 @@ import { readdirSync } from "node:fs";
 import { runner } from "node-pg-migrate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { merkle } from "../../projections/merkle.ts";
-import { startCheckpointSigner } from "../../src/checkpoint-signer.ts";
+import { CHECKPOINT_SIGNER, startCheckpointSigner } from "../../src/checkpoint-signer.ts";
 import {
   appendLeaves,
   type Hash,
@@ -22,6 +22,11 @@ import { backends, type TestDatabase, testLogger, uniqueSchema } from "../suppor
 
 const actor: Metadata = { actor: { kind: "system", id: "test" } };
 const signer = signerFromSeed("plugin-ledger/test", Buffer.alloc(32, 7));
+
+/** Polls until the probe holds (the test's own timeout bounds the wait). */
+async function until(probe: () => boolean | Promise<boolean>): Promise<void> {
+  while (!(await probe())) await new Promise((resolve) => setTimeout(resolve, 20));
+}
 
 describe.each(backends)("Merkle tree on $name", ({ open }) => {
   let db: TestDatabase;
@@ -160,25 +165,12 @@ describe.each(backends)("Merkle tree on $name", ({ open }) => {
     expect((await ledger.prove(5, proof.checkpoint.size)).file).toBe(proof.file);
   });
 
-  it("signs a checkpoint every N events, or every M minutes while events came", async () => {
+  it("signs a checkpoint every M minutes while events came", async () => {
     let clock = Date.now();
     const tick = async (n: number) => {
       for (let i = 0; i < n; i++)
         await withTree.append("plugin-sig", "any", [{ type: "Tick", data: { i } }], actor);
     };
-    const byEvents = startCheckpointSigner(ledger, { events: 3, minutes: undefined }, testLogger, {
-      pollMs: 3_600_000,
-    });
-    expect(await byEvents.tick()).toBe("waiting");
-    await tick(2);
-    expect(await byEvents.tick()).toBe("waiting");
-    const keyless = createLedger(db.db, { schema: db.schema, logger: testLogger, origin: signer.name });
-    await expect(keyless.checkpoint()).rejects.toThrow(/no signing key/);
-    await tick(1);
-    expect(await byEvents.tick()).toBe("signed");
-    expect((await ledger.latestCheckpoint())?.size).toBe((await ledger.treeHead()).size);
-    await byEvents.stop();
-
     const byTime = startCheckpointSigner(ledger, { events: undefined, minutes: 10 }, testLogger, {
       pollMs: 3_600_000,
       now: () => clock,
@@ -191,6 +183,68 @@ describe.each(backends)("Merkle tree on $name", ({ open }) => {
     clock += 60 * 60_000;
     expect(await byTime.tick()).toBe("waiting");
     await byTime.stop();
+  });
+});
+
+describe.each(backends)("checkpoint signer on $name", ({ open }) => {
+  let db: TestDatabase;
+  let ledger: Ledger;
+  beforeAll(async () => {
+    db = await open();
+    ledger = createLedger(db.db, { schema: db.schema, logger: testLogger, origin: signer.name, signer });
+  });
+  afterAll(async () => {
+    await ledger?.close();
+    await db?.close();
+  });
+
+  it("signs a checkpoint every N events from the change feed, whatever the batches", async () => {
+    // The subscriber reads the ledger's own events: releases, one event each, or an import of many.
+    let minor = 0;
+    const entry = () => ({
+      pluginId: "signed",
+      version: `1.${minor++}.0`,
+      buildDate: "2026-01-01",
+      author: "ci",
+    });
+    const tick = async (n: number) => {
+      for (let i = 0; i < n; i++)
+        await ledger.execute({ kind: "release", ...entry() }, { actor: actor.actor });
+    };
+    const keyless = createLedger(db.db, { schema: db.schema, logger: testLogger, origin: signer.name });
+    await tick(1);
+    await expect(keyless.checkpoint()).rejects.toThrow(/no signing key/);
+    const base = (await ledger.checkpoint()).size;
+    const byEvents = startCheckpointSigner(ledger, { events: 3, minutes: undefined }, testLogger, {
+      pollMs: 3_600_000,
+    });
+    try {
+      // A new subscriber starts at the head: it must hold its lease before the events come.
+      await until(() => byEvents.leading);
+      expect(await byEvents.tick()).toBe("waiting");
+      await tick(2);
+      await tick(1);
+      await until(async () => (await ledger.latestCheckpoint())?.size === base + 3);
+      // Signed in position order: nothing at the sizes before the third event.
+      expect(await ledger.checkpointAt(base + 1)).toBeNull();
+      expect(await ledger.checkpointAt(base + 2)).toBeNull();
+      // Seven events in one append (one batch of the feed): signed at +6 and +9, not at +10.
+      await ledger.execute(
+        { kind: "import", releases: Array.from({ length: 7 }, entry) },
+        { actor: actor.actor },
+      );
+      await until(async () => (await ledger.latestCheckpoint())?.size === base + 9);
+      expect((await ledger.checkpoints()).map((c) => c.size).filter((size) => size > base)).toEqual([
+        base + 3,
+        base + 6,
+        base + 9,
+      ]);
+      expect(await ledger.head()).toBe(base + 10);
+    } finally {
+      await byEvents.stop();
+    }
+    const signerRow = (await ledger.subscriptions()).find((s) => s.name === CHECKPOINT_SIGNER);
+    expect(signerRow?.position).toBe(base + 10);
   });
 });
 

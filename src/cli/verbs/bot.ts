@@ -1,6 +1,5 @@
 import type { Command } from "commander";
-import { startCheckpointSigner } from "../../checkpoint-signer.ts";
-import { startWebhooks } from "../../index.ts";
+import { startBackground } from "../background.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
 import type { Run } from "./run.ts";
@@ -11,14 +10,16 @@ export function registerBotVerb(program: Command, run: Run): void {
     .description(
       "run the Telegram bot (TELEGRAM_BOT_TOKEN; long polling, or a webhook with TELEGRAM_WEBHOOK_URL)",
     )
-    .action(run(serveBot));
+    .action(run((ctx) => serveBot(ctx)));
 }
 
 /**
  * Runs the bot until SIGINT or SIGTERM: then it stops taking updates, finishes those in hand, and
- * returns, and the verb's wrapper closes the ledger. A second signal exits at once.
+ * returns, and the verb's wrapper closes the ledger. A second signal exits at once. With
+ * `background` (the default; `npm start` starts it once for the whole process instead) it also
+ * signs checkpoints and delivers webhooks, when they are configured.
  */
-export async function serveBot(ctx: CliContext): Promise<void> {
+export async function serveBot(ctx: CliContext, options: { background?: boolean } = {}): Promise<void> {
   const { token } = ctx.config.telegram;
   if (!token) {
     throw new CliError(
@@ -32,12 +33,6 @@ export async function serveBot(ctx: CliContext): Promise<void> {
     import("../../telegram/startup-retry.ts"),
   ]);
   const ledger = await ctx.ledger();
-  // With a signing key and a rule, the bot's process also signs checkpoints as the log grows.
-  const { checkpointEvery, signingKeyFile } = ctx.config;
-  const signer =
-    checkpointEvery && signingKeyFile
-      ? startCheckpointSigner(ledger, checkpointEvery, ctx.logger)
-      : undefined;
   const bot = createLedgerBot({
     config: { ...ctx.config.telegram, token },
     ledger,
@@ -55,10 +50,7 @@ export async function serveBot(ctx: CliContext): Promise<void> {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  // The bot is a long-running process: it delivers the webhooks too, when they are configured.
-  const webhooks = ctx.config.webhooks.urls.length
-    ? startWebhooks(ledger, ctx.config.webhooks, ctx.logger)
-    : undefined;
+  const background = options.background === false ? undefined : await startBackground(ctx);
   try {
     await bot.start();
     await bot.stopped;
@@ -68,9 +60,8 @@ export async function serveBot(ctx: CliContext): Promise<void> {
     if (error instanceof TelegramUnreachableError) throw new CliError(error.message, ExitCode.unexpected);
     throw error;
   } finally {
-    await signer?.stop();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
-    await webhooks?.stop();
+    await background?.stop();
   }
 }

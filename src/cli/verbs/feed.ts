@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { isPluginId, type RecordedEvent, startWebhooks } from "../../index.ts";
+import { isPluginId, type RecordedEvent } from "../../index.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
 import { fitTable, tableTime } from "../table.ts";
@@ -116,14 +116,4 @@ export async function untilStopped(
     process.off("SIGTERM", onSignal);
     ctx.out.stdout.off("error", onStdoutError);
   }
-}
-
-/** The webhooks alone, until SIGINT or SIGTERM (what `npm start` runs when nothing else is set up). */
-export async function serveWebhooks(ctx: CliContext): Promise<void> {
-  const ledger = await ctx.ledger();
-  await untilStopped(ctx, async (signal) => {
-    const webhooks = startWebhooks(ledger, ctx.config.webhooks, ctx.logger);
-    await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
-    await webhooks.stop();
-  });
 }

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { type Background, startBackground } from "../background.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
 import type { Run } from "./run.ts";
@@ -27,14 +28,15 @@ function portOf(text: string): number {
 }
 
 /**
- * Serves the API until SIGINT or SIGTERM, or next to `alongside` (the bot, the webhooks), which
- * then owns the signals, until it returns: then the change streams end, requests in hand
- * finish, and the verb's wrapper closes the ledger.
+ * Serves the API until SIGINT or SIGTERM, or next to `alongside` (the bot), which then owns the
+ * signals, until it returns: then the change streams end, requests in hand finish, and the verb's
+ * wrapper closes the ledger. With `background` (the default; `npm start` starts it once for the
+ * whole process instead) it also signs checkpoints and delivers webhooks, when configured.
  */
 export async function serveHttp(
   ctx: CliContext,
   where: { port: number; host: string },
-  alongside?: () => Promise<void>,
+  options: { alongside?: () => Promise<void>; background?: boolean } = {},
 ): Promise<void> {
   if (ctx.config.http.tokens.length === 0) {
     throw new CliError(
@@ -48,15 +50,18 @@ export async function serveHttp(
   const api = await serveApi({ ledger, http: { ...ctx.config.http, ...where }, logger: ctx.logger });
   // One line on stdout a script can wait for (the port may have been 0).
   ctx.out.result({ listening: api.url }, () => `listening on ${api.url}`);
+  let background: Background | undefined;
   try {
-    if (alongside) await alongside();
+    if (options.background !== false) background = await startBackground(ctx);
+    if (options.alongside) await options.alongside();
     else await untilSignal();
   } finally {
+    await background?.stop();
     await api.close();
   }
 }
 
-function untilSignal(): Promise<void> {
+export function untilSignal(): Promise<void> {
   return new Promise((resolve) => {
     const onSignal = () => {
       process.off("SIGINT", onSignal);

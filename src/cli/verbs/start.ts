@@ -1,10 +1,10 @@
 import type { Command } from "commander";
+import { startBackground } from "../background.ts";
 import type { CliContext } from "../context.ts";
 import { unknownVerb } from "../unknown-verb.ts";
 import { serveBot } from "./bot.ts";
-import { serveWebhooks } from "./feed.ts";
 import type { Run } from "./run.ts";
-import { serveHttp } from "./serve.ts";
+import { serveHttp, untilSignal } from "./serve.ts";
 
 /**
  * `npm start` with no verb: apply migrations, then say where the ledger lives and whether it
@@ -28,7 +28,12 @@ export function registerStartVerb(program: Command, run: Run): void {
         const { database } = ledger;
         const { http, telegram, webhooks } = ctx.config;
         const bot = telegram.token ? "starting" : "not started: TELEGRAM_BOT_TOKEN is not set";
-        const idle = !telegram.token && http.port === undefined && webhooks.urls.length === 0;
+        // Nothing to run: no API, no bot, no webhooks, no checkpoint signer.
+        const idle =
+          !telegram.token &&
+          http.port === undefined &&
+          webhooks.urls.length === 0 &&
+          !(ctx.config.signingKeyFile && ctx.config.checkpointEvery);
         // Listening before saying so: a signal right after "Staying up" must find it listening.
         const signalled = idle && o.stay ? signal(ctx) : undefined;
         const summary = {
@@ -52,16 +57,19 @@ export function registerStartVerb(program: Command, run: Run): void {
             ...(telegram.token ? [] : nextSteps(signalled !== undefined)),
           ].join("\n"),
         );
-        const alongside = telegram.token
-          ? () => serveBot(ctx)
-          : webhooks.urls.length > 0
-            ? () => serveWebhooks(ctx)
-            : undefined;
-        if (http.port !== undefined) await serveHttp(ctx, { port: http.port, host: http.host }, alongside);
-        else if (alongside) await alongside();
-        else if (signalled) {
-          await ctx.close();
-          await signalled;
+        const background = await startBackground(ctx);
+        try {
+          const bot = telegram.token ? () => serveBot(ctx, { background: false }) : undefined;
+          if (http.port !== undefined) {
+            await serveHttp(ctx, { port: http.port, host: http.host }, { alongside: bot, background: false });
+          } else if (bot) await bot();
+          else if (background.running.length > 0) await untilSignal();
+          else if (signalled) {
+            await ctx.close();
+            await signalled;
+          }
+        } finally {
+          await background.stop();
         }
       }),
     );

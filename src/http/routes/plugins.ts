@@ -5,7 +5,7 @@ import type { ApiContext } from "../api-context.ts";
 import { notModified } from "../conditional.ts";
 import { bounded } from "../deadline.ts";
 import { ApiError } from "../errors.ts";
-import { noQuery, pluginId, pluginParams, point, unitKeys, wholeNumber } from "../schemas.ts";
+import { noQuery, pluginId, pluginParams, point, unitKeys, version, wholeNumber } from "../schemas.ts";
 
 /** The plugins: what runs with its A/B split, one plugin, its catalog and history, assignment. */
 export const pluginRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { ledger, deadlineMs }) => {
@@ -75,6 +75,31 @@ export const pluginRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { led
         ledger.history(request.params.id, { limit: request.query.limit }),
       );
       return itemsDocument(items);
+    },
+  );
+
+  app.get(
+    "/plugins/:id/diff",
+    {
+      schema: {
+        summary:
+          "what changes from one released version to another: features, requirements, matrix, notes (CLI `diff --json`); 404 when a version is not released",
+        params: pluginParams,
+        querystring: z.strictObject({ from: version, to: version }),
+      },
+    },
+    async (request, reply) => {
+      const head = await bounded(deadlineMs, ledger.head());
+      if (notModified(request, reply, head)) return reply;
+      const { from, to } = request.query;
+      const result = await bounded(deadlineMs, ledger.diff(request.params.id, from, to));
+      if (result.ok) return result.diff;
+      // The parameters were checked above, so the rules can only say a version is not released;
+      // anything else they say is still the client's question that has no answer.
+      const message = result.violations.map((v) => v.message).join(" ");
+      const invalid = result.violations.every((v) => v.code === "INVALID_INPUT");
+      if (invalid) throw new ApiError(400, "INVALID_INPUT", message);
+      throw new ApiError(404, "NOT_FOUND", message);
     },
   );
 
