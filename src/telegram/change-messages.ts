@@ -37,6 +37,12 @@ export function describeCommand(command: CommandRequest): string {
       return `promote the A/B candidate of ${command.pluginId}`;
     case "abTestAbort":
       return `abort the A/B test of ${command.pluginId}`;
+    case "auditChatEnable":
+      return `tell chat ${command.chatId} of every change`;
+    case "auditChatDisable":
+      return `stop telling chat ${command.chatId} of the changes`;
+    case "auditChatsConfigure":
+      return "set the audit chats to the configured ones";
   }
 }
 
