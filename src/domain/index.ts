@@ -98,6 +98,7 @@ export {
   type VersionDiff,
   type VersionInBetween,
   versionDiff,
+  versionMove,
 } from "./version-diff.ts";
 export {
   COMMIT_HASH_PATTERN,

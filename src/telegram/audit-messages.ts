@@ -1,4 +1,4 @@
-import { BASIS_POINTS, formatPercent, type VersionDiff } from "../domain/index.ts";
+import { BASIS_POINTS, formatPercent, type VersionDiff, versionMove } from "../domain/index.ts";
 import type { RecordedEvent } from "../recorded-event.ts";
 import { diffLines } from "./diff-view.ts";
 import { bold, code, escapeHtml, MESSAGE_LIMIT, splitHtml, truncate } from "./html.ts";
@@ -35,20 +35,8 @@ export function groupChanges(events: readonly RecordedEvent[]): ChangeGroup[] {
 }
 
 /** The versions a change moves between, whose diff the message shows. */
-export type DiffAsked = { pluginId: string; from: string; to: string };
-
-export function diffAsked(group: ChangeGroup): DiffAsked | null {
-  for (const event of group.events) {
-    switch (event.type) {
-      case "PluginUpgraded":
-      case "PluginRolledBack":
-        return { pluginId: event.data.pluginId, from: event.data.from, to: event.data.to };
-      case "AbTestStarted":
-      case "AbTestPromoted":
-        return { pluginId: event.data.pluginId, from: event.data.control, to: event.data.candidate };
-    }
-  }
-  return null;
+export function diffAsked(group: ChangeGroup): { pluginId: string; from: string; to: string } | null {
+  return versionMove(group.events);
 }
 
 /** The actor as a person reads it: "ada (Telegram 1001)", "alice (CLI)". */
