@@ -23,7 +23,10 @@ export function auditChatOf(state: LedgerState, chatId: number): AuditChatState 
 }
 
 const invalidChat = (chatId: unknown) =>
-  violation("INVALID_INPUT", `${JSON.stringify(chatId) ?? String(chatId)} is not a Telegram chat id.`);
+  violation(
+    "INVALID_INPUT",
+    `Chat ${JSON.stringify(chatId) ?? String(chatId)} is not a Telegram chat id (a whole number, negative for a group).`,
+  );
 
 export function planAuditChatEnable(command: AuditChatEnableCommand, state: LedgerState): Plan {
   const { chatId } = command;
