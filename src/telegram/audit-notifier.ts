@@ -33,11 +33,8 @@ export type AuditNotifierOptions = {
   leaseMs?: number;
   /** Longest a sendMessage call may take (default 30 s); after it its outcome is uncertain. */
   sendTimeoutMs?: number;
-  /**
-   * Tests only: called right after Telegram accepted a message and before it is recorded as
-   * sent. Throwing there stands for a process that dies at that moment.
-   */
-  afterSend?: (chatId: number, messageId: number) => void;
+  /** How often the chat list is read again besides on each AuditChat event (default 60 s). */
+  refreshMs?: number;
 };
 
 export type AuditNotifier = {
@@ -111,7 +108,6 @@ export async function startAuditNotifier(options: AuditNotifierOptions): Promise
         );
         continue;
       }
-      options.afterSend?.(chatId, messageId);
       try {
         await deliveries.sent(chatId, row.key, row.part, messageId);
       } catch (error) {
@@ -196,8 +192,17 @@ export async function startAuditNotifier(options: AuditNotifierOptions): Promise
     log.info("audit chats: telling this chat of every change");
   }
 
+  /** One refresh at a time (the tail and the timer both ask), so a chat is never followed twice. */
+  let refreshing: Promise<void> = Promise.resolve();
+  function refresh(): Promise<void> {
+    const next = refreshing.then(refreshOnce, refreshOnce);
+    refreshing = next.catch(() => {});
+    return next;
+  }
+
   /** Starts a subscriber per enabled chat, and stops those of chats turned off. */
-  async function refresh(): Promise<void> {
+  async function refreshOnce(): Promise<void> {
+    if (lifetime.signal.aborted) return;
     const chats = await ledger.auditChats();
     for (const chat of chats) {
       const current = running.get(chat.chatId);
@@ -212,17 +217,24 @@ export async function startAuditNotifier(options: AuditNotifierOptions): Promise
   }
 
   await refresh();
-  // A /notify in any instance reaches this one through the feed.
+  /** A failed refresh is logged and tried again by the next one; it never ends the notifier. */
+  const refreshLogged = () =>
+    refresh().catch((error) =>
+      logger.warn({ err: error }, "audit chats: cannot read the chat list now; trying again later"),
+    );
+  // A /notify in any instance reaches this one through the feed; the timer covers a missed one.
   const head = await ledger.head();
   const tail = ledger.tail(
     head,
     async (events) => {
       if (events.some((e) => e.type === "AuditChatEnabled" || e.type === "AuditChatDisabled")) {
-        await refresh();
+        await refreshLogged();
       }
     },
     { signal: lifetime.signal },
   );
+  const timer = setInterval(() => void refreshLogged(), options.refreshMs ?? 60_000);
+  timer.unref();
 
   return {
     chats: () => [...running.keys()],
@@ -241,6 +253,7 @@ export async function startAuditNotifier(options: AuditNotifierOptions): Promise
       }
     },
     async stop() {
+      clearInterval(timer);
       lifetime.abort();
       await tail.stop();
       await Promise.all([...running.values()].map((r) => r.subscription.stop()));
