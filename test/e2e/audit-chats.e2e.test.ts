@@ -275,6 +275,16 @@ describe("audit chats", () => {
     expect(mentions(CHAT_C, "By bob")).toHaveLength(1);
   });
 
+  it("waits out a 429 and posts the change once", async () => {
+    api.failNext("sendMessage", 1);
+    await run({ kind: "register", pluginId: "momentum", version: "1.1.0" });
+    const registered = "→ <code>1.1.0</code> (registered)";
+    for (const chat of [CHAT_A, CHAT_B, CHAT_C]) await arrives(chat, registered);
+    const refused = api.calls.filter((c) => c.method === "sendMessage" && c.failed?.error_code === 429);
+    expect(refused).toHaveLength(1);
+    for (const chat of [CHAT_A, CHAT_B, CHAT_C]) expect(mentions(chat, registered)).toHaveLength(1);
+  });
+
   it("posts a note to every audit chat once per key", async () => {
     const notifier = bot.notifier();
     expect(notifier?.chats().sort()).toEqual([CHAT_A, CHAT_B, CHAT_C].sort());
