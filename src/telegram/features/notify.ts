@@ -1,7 +1,7 @@
 import { Composer } from "telegraf";
 import { z } from "zod";
 import type { AuditChat } from "../../queries/audit-chats.ts";
-import { reasonArg, rest } from "../arguments.ts";
+import { reasonArg, rest, type Words } from "../arguments.ts";
 import { actorText } from "../audit-messages.ts";
 import { actorOf, type BotContext, type BotServices, readArguments, refuse, replyHtml } from "../context.ts";
 import { bold, code, escapeHtml } from "../html.ts";
@@ -9,10 +9,14 @@ import { when } from "../read-views.ts";
 import { allows } from "../roles.ts";
 import { requires } from "./access.ts";
 
-const notifyArgs = z.object({
-  sub: z.enum(["on", "off", "status"], { error: "say on, off or nothing" }).default("status"),
-  reason: reasonArg,
-});
+/** `/notify [on | off] [reason]`, parsed from its words (exported for the fuzz test). */
+export const notifyArguments = {
+  schema: z.object({
+    sub: z.enum(["on", "off", "status"], { error: "say on, off or nothing" }).default("status"),
+    reason: reasonArg,
+  }),
+  fromWords: (w: Words) => ({ sub: w.words[0], reason: rest(w.words, 1) }),
+};
 
 /**
  * `/notify on|off [reason]`: an admin turns this chat's change notifications on or off, recorded
@@ -23,10 +27,12 @@ const notifyArgs = z.object({
 export function notifyFeature({ ledger }: BotServices): Composer<BotContext> {
   const feature = new Composer<BotContext>();
   feature.command("notify", requires("read"), async (ctx) => {
-    const read = await readArguments(ctx, { name: "notify", payload: ctx.payload }, notifyArgs, (w) => ({
-      sub: w.words[0],
-      reason: rest(w.words, 1),
-    }));
+    const read = await readArguments(
+      ctx,
+      { name: "notify", payload: ctx.payload },
+      notifyArguments.schema,
+      notifyArguments.fromWords,
+    );
     if (!read) return;
     const { sub, reason } = read.args;
     const chatId = ctx.chat?.id ?? ctx.requester.id;
