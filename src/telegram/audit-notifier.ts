@@ -94,8 +94,10 @@ export async function startAuditNotifier(options: AuditNotifierOptions): Promise
             parse_mode: "HTML",
             link_preview_options: { is_disabled: true },
           },
-          // telegraf types its signal as the abort-controller shim's; node-fetch takes the native one.
-          { signal: bounded(signal, options.sendTimeoutMs ?? 30_000) as never },
+          // Bounded, but not cut short by a stop: a send cut mid-call would be uncertain, so a
+          // stopping notifier lets the one in hand finish. (telegraf types its signal as the
+          // abort-controller shim's; node-fetch takes the native one.)
+          { signal: AbortSignal.timeout(options.sendTimeoutMs ?? 30_000) as never },
         );
         messageId = message.message_id;
       } catch (error) {
@@ -273,11 +275,6 @@ function notSent(error: unknown): boolean {
     (error as { code?: string; cause?: { code?: string } }).code ??
     (error as { cause?: { code?: string } }).cause?.code;
   return code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN";
-}
-
-/** Stops with the notifier, and gives up after `ms`: every call to Telegram is bounded. */
-function bounded(signal: AbortSignal, ms: number): AbortSignal {
-  return AbortSignal.any([signal, AbortSignal.timeout(ms)]);
 }
 
 function describe(error: unknown): string {
