@@ -264,8 +264,9 @@ describe("audit chats", () => {
       api.calls.filter((c) => c.failed?.error_code === 403 && c.payload.chat_id === CHAT_C);
     expect(mentions(CHAT_C, "By bob")).toEqual([]);
     await expect.poll(() => refusedCalls().length, { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
-    const status = (await ledger.subscriptions()).find((s) => s.name === `audit-chat:${CHAT_C}`);
-    expect(status?.lastError).toContain("403");
+    const lastError = async () =>
+      (await ledger.subscriptions()).find((s) => s.name === `audit-chat:${CHAT_C}`)?.lastError ?? "";
+    await expect.poll(lastError, { timeout: 30_000 }).toContain("403");
 
     // Back in the group: it gets the change, once.
     api.failChat(CHAT_C, null);
