@@ -1,10 +1,35 @@
 import { z } from "zod";
 import { type DatabaseTimeouts, DEFAULT_TIMEOUTS } from "./store/connection.ts";
 
-/** A lower-case SQL identifier: it is spliced into SQL as a schema name, so nothing else is allowed. */
+/**
+ * A lower-case SQL identifier: it is spliced into SQL as a schema name, so nothing else is
+ * allowed; and not one of PostgreSQL's own schemas, where the ledger's tables must never go.
+ */
 const schemaName = z
   .string()
-  .regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lower-case SQL identifier (a-z, 0-9, _)");
+  .regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lower-case SQL identifier (a-z, 0-9, _)")
+  .refine(
+    (name) => !name.startsWith("pg_") && name !== "information_schema",
+    "names one of PostgreSQL's own schemas (pg_…, information_schema); choose another",
+  );
+
+/**
+ * A URL that `pg` reads as the user meant: one that does not parse would otherwise fail later as
+ * a host lookup of a fragment of it. The message never repeats the URL: it may hold a password.
+ */
+function isPostgresUrl(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+    decodeURIComponent(url.pathname);
+  } catch {
+    return false;
+  }
+  const host = url.hostname !== "" || url.searchParams.has("host");
+  return host && url.port !== "0";
+}
 
 /** Comma-separated numeric Telegram user ids ("123, 456"), as a list. */
 const telegramUserIds = z
@@ -64,6 +89,7 @@ const envSchema = z.object({
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
+    .refine(isPostgresUrl, "is not a valid URL; expected postgres://user:password@host:5432/database")
     .optional(),
   LEDGER_DATA_DIR: z.string().min(1).default("./.ledger"),
   LEDGER_SCHEMA: schemaName.default("ledger"),
@@ -115,7 +141,12 @@ const envSchema = z.object({
   TELEGRAM_OPERATORS: telegramUserIds.default([]),
   TELEGRAM_VIEWERS: telegramUserIds.default([]),
   TELEGRAM_AUDIT_CHAT_IDS: telegramChatIds.default([]),
+  // The shell's idea of the terminal width, for tables; a stray value is ignored, not fatal.
+  COLUMNS: z.coerce.number().int().positive().optional().catch(undefined),
 });
+
+/** Every variable the configuration reads, for whoever must pass them on (docker-compose.yml). */
+export const CONFIG_VARIABLES = Object.keys(envSchema.shape) as readonly (keyof typeof envSchema.shape)[];
 
 /** The Telegram bot's settings; the token is absent when the bot is not configured. */
 export type TelegramConfig = {
@@ -151,6 +182,8 @@ export type Config = {
   poolSize: number;
   /** Connect, statement and retry bounds of every database call. */
   timeouts: DatabaseTimeouts;
+  /** COLUMNS: how wide the CLI's tables may be, when set. */
+  columns: number | undefined;
   /** The checkpoints' origin line: `LEDGER_ORIGIN`, else `plugin-ledger/<schema>`. */
   origin: string;
   signingKeyFile: string | undefined;
@@ -200,6 +233,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       statementMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
       retryMs: e.DATABASE_RETRY_MS,
     },
+    columns: e.COLUMNS,
     origin: e.LEDGER_ORIGIN ?? `plugin-ledger/${e.LEDGER_SCHEMA}`,
     signingKeyFile: e.LEDGER_SIGNING_KEY_FILE,
     checkpointEvery: e.LEDGER_CHECKPOINT_EVERY ? checkpointEveryOf(e.LEDGER_CHECKPOINT_EVERY) : undefined,

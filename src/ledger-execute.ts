@@ -6,10 +6,12 @@ import {
   decide,
   EVENT_SCHEMA_VERSION,
   type PlannedEvent,
+  unstorableTextViolations,
   type Violation,
   type ViolationCode,
 } from "./domain/index.ts";
 import type { Reconnect } from "./ledger-reconnect.ts";
+import { withoutRanAtPosition, withRollbackPosition } from "./ledger-rollback-position.ts";
 import { loadState } from "./ledger-state-loader.ts";
 import type { Logger } from "./log.ts";
 import { type RecordedEvent, recordedEvent } from "./recorded-event.ts";
@@ -82,12 +84,14 @@ export function createExecute(deps: Deps) {
     const parsed = ExecuteContextSchema.safeParse(context);
     if (!parsed.success) return invalid(`The request context is invalid: ${z.prettifyError(parsed.error)}`);
     const ctx = parsed.data;
+    const unstorable = unstorableTextViolations({ command, context: ctx });
+    if (unstorable.length > 0) return { ok: false, violations: unstorable };
     const force = ctx.force === true || command.force === true;
     const dryRun = ctx.dryRun === true || command.dryRun === true;
     if (force && (ctx.reason === undefined || ctx.reason.trim() === "")) {
       return invalid("A forced command needs a reason, which the ledger records with its overrides.");
     }
-    const withOptions = applyOptions(command, force, ctx.allowMajor === true);
+    const withOptions = applyOptions(withoutRanAtPosition(command), force, ctx.allowMajor === true);
     // The fingerprint is the request as asked, before defaults such as "built now" are filled
     // in, so that a retried request matches its first attempt.
     const { dryRun: _, ...asked } = withOptions;
@@ -126,8 +130,9 @@ export function createExecute(deps: Deps) {
               const earlier = await session.findIdempotent(idempotency);
               if (earlier) return replayed(earlier, ctx.idempotencyKey !== undefined);
             }
-            const state = await loadState(session, decided, deps.projections);
-            const decision = decide(decided, state);
+            const resolved = await withRollbackPosition(session, decided);
+            const state = await loadState(session, resolved, deps.projections);
+            const decision = decide(resolved, state);
             if (!decision.ok) return dryRun ? { ...decision, dryRun } : decision;
             const { events, overrides } = decision;
             if (dryRun) return { ok: true, dryRun: true, events, overrides };

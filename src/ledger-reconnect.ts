@@ -68,7 +68,9 @@ export function retryWindow(options: ReconnectOptions, operation: string) {
   };
   retry.succeeded = () => {
     if (failures > 0) {
-      options.logger.warn(
+      // An embedded owner that leaves is the ordinary hand-over between processes, not news.
+      (options.embedded ? options.logger.debug : options.logger.warn).call(
+        options.logger,
         { operation, lostConnections: failures },
         "database connection lost; the operation succeeded on a new connection",
       );

@@ -3,6 +3,7 @@ import { abAssignment } from "./ab-assignment.ts";
 import { append } from "./append.ts";
 import { botLatency } from "./bot-latency.ts";
 import { changes } from "./changes.ts";
+import { cliStartup } from "./cli-startup.ts";
 import { command } from "./command.ts";
 import { feed } from "./feed.ts";
 import { httpPlugin } from "./http-plugin.ts";
@@ -33,4 +34,5 @@ export const scenarios: Scenario[] = [
   changes,
   httpPlugin,
   sseFanout,
+  cliStartup,
 ];

@@ -17,6 +17,11 @@ export type TimelineChartOptions = {
   /** Total width of the picture in pixels, axes and legends included. */
   width?: number;
   title?: string;
+  /**
+   * The window's start was not asked for by a person (Telegram's default of the last 30 days):
+   * draw from where the data starts, as when no window is given, not from the window's start.
+   */
+  fitToData?: boolean;
 };
 
 export type TimelineChart = { spec: TopLevelSpec; width: number; height: number };
@@ -40,7 +45,8 @@ const BAR_CHAR_PX = 7.2;
 const CAPTION_CHAR_PX = 6.1;
 /**
  * Vega's tableau10, then the rest of tableau20, assigned here rather than by a scheme so that
- * each bar's label can take the colour (white or near-black) that reads on it.
+ * each bar's label can take the colour (white or near-black) that reads on it, and so that a
+ * plugin's version keeps its colour from one chart to the next (see `coloursOf`).
  */
 const PALETTE = [
   "#4c78a8",
@@ -91,11 +97,9 @@ const MARKERS = [
 export function timelineChart(view: TimelineView, options: TimelineChartOptions): TimelineChart {
   const plugins = [...new Set(options.plugins)];
   const lane = new Map(plugins.map((p, i) => [p, i]));
-  const start = (view.from?.at ?? earliest(view.items) ?? view.to.at).getTime();
-  // A window of no length still gets an axis: an hour after its start.
-  const end = Math.max(view.to.at.getTime(), start + 3_600_000);
+  const { start, end } = timeWindow(view, options.fitToData === true);
   const width = options.width ?? 1200;
-  const nameChars = Math.max(...plugins.map((p) => p.length), 6);
+  const nameChars = plugins.reduce((n, p) => Math.max(n, p.length), 6);
   const plotPx = width - 40 - nameChars * BAR_CHAR_PX;
   const px = (ms: number) => (ms / (end - start)) * plotPx;
 
@@ -112,8 +116,8 @@ export function timelineChart(view: TimelineView, options: TimelineChartOptions)
     version: string,
     label: string,
   ) => {
-    // The same version string of two plugins is two releases: two colours.
-    const key = plugins.length > 1 ? `${plugins[i]} ${version}` : version;
+    // The same version string of two plugins is two releases: two colours, two legend entries.
+    const key = `${plugins[i]} ${version}`;
     bars.push({ lane: i, y: i + top, y2: i + bottom, start: from, end: to, key, label, ink: "" });
   };
   for (const item of view.items) {
@@ -155,13 +159,15 @@ export function timelineChart(view: TimelineView, options: TimelineChartOptions)
   const keys = [...new Set(bars.map((b) => b.key))];
   // The legend of marks lists those the chart shows.
   const marked = MARKERS.filter((m) => markers.some((k) => k.event === m.event));
-  const colour = new Map(keys.map((k, n) => [k, PALETTE[n % PALETTE.length] as string]));
+  const colour = coloursOf(keys);
   for (const b of bars) b.ink = inkOn(colour.get(b.key) ?? "#ffffff");
   // As many legend columns as the longest label leaves room for.
-  const keyChars = Math.max(...keys.map((k) => k.length), 5);
+  const keyChars = keys.reduce((n, k) => Math.max(n, k.length), 5);
   const legendColumns = Math.max(1, Math.min(LEGEND_COLUMNS, Math.floor((width - 40) / (keyChars * 7 + 40))));
   const legendRows = Math.ceil(keys.length / legendColumns) + 1 + (markers.length > 0 ? 2 : 0);
-  const height = HEADER_PX + plugins.length * LANE_PX + AXIS_PX + 30 + legendRows * LEGEND_ROW_PX;
+  const titleLines = Math.ceil((subtitle(view, start, end).length * CAPTION_CHAR_PX) / (width - 24));
+  const height =
+    HEADER_PX + (titleLines - 1) * 14 + plugins.length * LANE_PX + AXIS_PX + 30 + legendRows * LEGEND_ROW_PX;
   // The layers share one x scale, its ends stated in each (domainMin/domainMax merge cleanly,
   // where a domain array per layer makes vega-lite warn of a conflict).
   const x = {
@@ -196,9 +202,10 @@ export function timelineChart(view: TimelineView, options: TimelineChartOptions)
     autosize: { type: "fit", contains: "padding" },
     padding: 12,
     background: "white",
+    // Both broken into lines that fit the width, so a narrow chart keeps all of its subtitle.
     title: {
-      text: options.title ?? `Plugin versions: ${plugins.join(", ")}`,
-      subtitle: subtitle(view, start, end),
+      text: fitLines(options.title ?? `Plugin versions: ${plugins.join(", ")}`, (width - 24) / 9.5),
+      subtitle: fitLines(subtitle(view, start, end), (width - 24) / CAPTION_CHAR_PX),
       anchor: "start",
       fontSize: 16,
       subtitleFontSize: 11,
@@ -208,7 +215,15 @@ export function timelineChart(view: TimelineView, options: TimelineChartOptions)
       font: FONT_FAMILY,
       view: { stroke: "#ddd" },
       axis: { labelFontSize: 11, titleFontSize: 11, titleFontWeight: "normal", gridColor: "#eee" },
-      legend: { labelFontSize: 11, titleFontSize: 11, orient: "bottom", columns: legendColumns },
+      // No label limit: vega cuts labels at 160 px by default, which turned two plugins'
+      // versions into the same "price_action_1m 6…"; the columns are sized to the longest.
+      legend: {
+        labelFontSize: 11,
+        titleFontSize: 11,
+        orient: "bottom",
+        columns: legendColumns,
+        labelLimit: 0,
+      },
     },
     // A layer without rows is left out: its empty extent would make vega warn.
     layer: (
@@ -317,9 +332,73 @@ function markerOf(item: TimelineInterval): (typeof MARKERS)[number]["event"] | u
 /** Dates with their month, always: a bare "Wed 30" says nothing of which month. */
 function dateFormat(spanMs: number): string {
   const day = 86_400_000;
+  if (spanMs <= 15 * 60_000) return "%H:%M:%S";
   if (spanMs <= 3 * day) return "%b %d %H:%M";
   if (spanMs <= 400 * day) return "%b %d";
   return "%Y-%m";
+}
+
+/**
+ * The time axis. A window given (`--from`) is drawn as it is; without one (or with one nobody
+ * asked for, `fitToData`), the data's extent
+ * from its first interval, with a margin of 2% before it so the first change is not on the
+ * axis. The end is the window's end (now, or `--to`): a running version is drawn up to it and
+ * the axis never runs into the future. A short history stays short (four minutes fill the
+ * width); a window of no length gets a minute before its end.
+ */
+export function timeWindow(view: TimelineView, fitToData = false): { start: number; end: number } {
+  const end = view.to.at.getTime();
+  const given = fitToData ? null : view.from;
+  const from = (given?.at ?? earliest(view.items) ?? view.from?.at ?? view.to.at).getTime();
+  const span = end - from;
+  if (span <= 0) return { start: end - 60_000, end };
+  if (given) return { start: from, end };
+  // Never before the window itself: a stretch clipped at its start begins at the window.
+  return { start: Math.max(from - span * 0.02, view.from?.at.getTime() ?? -Infinity), end };
+}
+
+/**
+ * A colour per plugin version, the same in every chart: a hash of "plugin version" picks a
+ * place in the palette. Two versions of one chart that hash alike would be told apart by
+ * nothing, so the later (in the order given) takes the next free colour: only such a clash
+ * makes a colour depend on what else the chart shows.
+ */
+export function coloursOf(keys: readonly string[]): Map<string, string> {
+  const taken = new Set<number>();
+  const colours = new Map<string, string>();
+  for (const key of keys) {
+    let at = fnv1a(key) % PALETTE.length;
+    for (let tries = 0; taken.has(at) && tries < PALETTE.length; tries++) at = (at + 1) % PALETTE.length;
+    taken.add(at);
+    colours.set(key, PALETTE[at] as string);
+  }
+  return colours;
+}
+
+/** FNV-1a, 32 bits: small, fixed, and spreads short names such as versions well. */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
+}
+
+/** Text broken between words into lines of about `chars` characters (vega draws an array as lines). */
+function fitLines(text: string, chars: number): string | string[] {
+  const limit = Math.max(20, Math.floor(chars));
+  if (text.length <= limit) return text;
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line !== "" && line.length + 1 + word.length > limit) {
+      lines.push(line);
+      line = word;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  if (line !== "") lines.push(line);
+  return lines;
 }
 
 function earliest(items: readonly TimelineInterval[]): Date | undefined {
@@ -336,7 +415,9 @@ function laneNames(plugins: readonly string[]): string {
 }
 
 function subtitle(view: TimelineView, start: number, end: number): string {
-  const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace("T", " ")}Z`;
+  // To the second when the window is short, where minutes would say "14:02 to 14:06".
+  const chars = end - start < 3_600_000 ? 19 : 16;
+  const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, chars).replace("T", " ")}Z`;
   const positions = view.from
     ? `positions #${view.from.position} to #${view.to.position}`
     : `positions up to #${view.to.position}`;

@@ -3,9 +3,21 @@ import { type Config, loadConfig } from "../config.ts";
 import { type Ledger, openLedger } from "../ledger.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { readSigningKey } from "../signing-key.ts";
-import { createOutput, type Output } from "./output.ts";
+import { CliError, ExitCode } from "./exit-codes.ts";
+import { type CliStream, createOutput, type Output } from "./output.ts";
 
-export type GlobalOptions = { json?: boolean; actor?: string; reason?: string };
+export type GlobalOptions = { json?: boolean; output?: "json" | "table"; actor?: string; reason?: string };
+
+/**
+ * What one run of the CLI talks to: the process's streams and environment, or a test's. A
+ * `ledger` given here is used as it is and left open (a host that embeds the CLI, the tests).
+ */
+export type CliIo = {
+  stdout: CliStream;
+  stderr: CliStream;
+  env: NodeJS.ProcessEnv;
+  ledger?: Ledger;
+};
 
 /**
  * What a verb needs, opened on first use and closed once at the end: a verb that fails on its
@@ -21,35 +33,41 @@ export type CliContext = {
   close(): Promise<void>;
 };
 
-export function createContext(options: GlobalOptions): CliContext {
-  const config = loadConfig();
+export function createContext(options: GlobalOptions, io: CliIo): CliContext {
+  if (options.json === true && options.output === "table") {
+    throw new CliError("--json and -o table ask for two formats; give one", ExitCode.invalid);
+  }
+  const json = options.json === true || options.output === "json";
+  const config = loadConfig(io.env);
   const logger = createLogger(config.logLevel);
   let opened: Promise<Ledger> | undefined;
   const actorName = options.actor ?? `cli:${os.userInfo().username}`;
   return {
     config,
     logger,
-    out: createOutput(options.json === true),
+    out: createOutput(json, io.stdout, io.stderr, config.columns),
     actor: { kind: "cli", id: actorName, name: actorName },
     reason: options.reason,
     ledger() {
-      opened ??= Promise.resolve().then(() =>
-        openLedger({
-          databaseUrl: config.databaseUrl,
-          dataDir: config.dataDir,
-          schema: config.schema,
-          poolSize: config.poolSize,
-          timeouts: config.timeouts,
-          logger,
-          origin: config.origin,
-          signer: config.signingKeyFile ? readSigningKey(config.signingKeyFile) : undefined,
-          feed: { pollMs: config.feedPollMs },
-        }),
-      );
+      opened ??= io.ledger
+        ? Promise.resolve(io.ledger)
+        : Promise.resolve().then(() =>
+            openLedger({
+              databaseUrl: config.databaseUrl,
+              dataDir: config.dataDir,
+              schema: config.schema,
+              poolSize: config.poolSize,
+              timeouts: config.timeouts,
+              logger,
+              origin: config.origin,
+              signer: config.signingKeyFile ? readSigningKey(config.signingKeyFile) : undefined,
+              feed: { pollMs: config.feedPollMs },
+            }),
+          );
       return opened;
     },
     async close() {
-      if (opened) await (await opened.catch(() => undefined))?.close();
+      if (opened && !io.ledger) await (await opened.catch(() => undefined))?.close();
     },
   };
 }

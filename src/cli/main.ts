@@ -1,13 +1,7 @@
-import { buildProgram, report } from "./program.ts";
+import { invokeCli } from "./program.ts";
 
-let exitCode = 0;
-const program = buildProgram((code) => {
-  exitCode = code;
+process.exitCode = await invokeCli(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
 });
-try {
-  await program.parseAsync(process.argv);
-} catch (error) {
-  // Commander already printed its usage error on stderr.
-  exitCode = report(error);
-}
-process.exitCode = exitCode;

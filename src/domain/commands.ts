@@ -56,11 +56,24 @@ export interface UpgradeCommand extends CommandOptions {
   allowMajor?: boolean;
 }
 
-/** Without `version` the target is chosen by the rules of `rollback-target.ts`. */
+/**
+ * An undo: back to a version that ran before, higher or lower. Without `version` or
+ * `toPosition` the target is chosen by the rules of `rollback-target.ts`; a named `version`
+ * must be in the plugin's history; `toPosition` names the version that ran at that position.
+ */
 export interface RollbackCommand extends CommandOptions {
   kind: "rollback";
   pluginId: string;
   version?: string;
+  /** A position of the ledger (as `asof` takes it): back to the version that ran there. */
+  toPosition?: number;
+  /**
+   * The version that ran at `toPosition` (null: none did), which the domain cannot look up
+   * without I/O: the ledger reads it under the head lock and fills it in, as it draws an A/B
+   * test's id and salt; whatever a caller put here is replaced.
+   */
+  ranAtPosition?: string | null;
+  /** Accepted for compatibility and not needed: every target ran before or keeps the MAJOR. */
   allowMajor?: boolean;
 }
 
@@ -151,10 +164,12 @@ export type Command =
 
 /**
  * A command as a transport asks for it. An A/B test's id and salt are not the asker's to
- * choose: the ledger generates them before it decides.
+ * choose: the ledger generates them before it decides; nor is the version a rollback's
+ * position names: the ledger reads it.
  */
 export type CommandRequest =
-  | Exclude<Command, AbTestStartCommand>
-  | Omit<AbTestStartCommand, "testId" | "salt">;
+  | Exclude<Command, AbTestStartCommand | RollbackCommand>
+  | Omit<AbTestStartCommand, "testId" | "salt">
+  | Omit<RollbackCommand, "ranAtPosition">;
 
 export type CommandKind = Command["kind"];

@@ -66,24 +66,24 @@ function plan(command: Command, state: LedgerState): Plan {
     case "auditChatsConfigure":
       return planAuditChatsConfigure(command, state);
     default:
-      return rejected(say.unknownCommand((command as { kind: unknown }).kind));
+      return rejected([say.unknownCommand((command as { kind: unknown }).kind)]);
   }
 }
 
 function planRelease(command: ReleaseCommand, state: LedgerState): Plan {
   const subject = (label: string) => (label ? `Release ${label}` : "The release");
   const input = releaseViolations(command, subject, ["kind", "force", "dryRun"]);
-  if (input.length > 0) return rejected(...input);
+  if (input.length > 0) return rejected(input);
   const taken = releasedVersions(state)(command.pluginId, command.version);
   if (taken !== undefined) {
-    return rejected(say.alreadyReleased(command.pluginId, command.version, taken, "Release"));
+    return rejected([say.alreadyReleased(command.pluginId, command.version, taken, "Release")]);
   }
   return accepted({ type: "VersionReleased", data: toReleasedData(command) });
 }
 
 /** All or nothing: one bad entry rejects the import, and every bad entry is named. */
 function planImport(command: ImportCommand, state: LedgerState): Plan {
-  if (!Array.isArray(command.releases) || command.releases.length === 0) return rejected(say.emptyImport());
+  if (!Array.isArray(command.releases) || command.releases.length === 0) return rejected([say.emptyImport()]);
   const takenAs = releasedVersions(state);
   const entryOf = new Map<string, number>();
   const violations: Violation[] = [];
@@ -91,7 +91,7 @@ function planImport(command: ImportCommand, state: LedgerState): Plan {
   command.releases.forEach((entry, index) => {
     const subject = (label: string) => `Import entry ${index + 1}${label ? ` (${label})` : ""}`;
     const input = releaseViolations(entry, subject);
-    violations.push(...input);
+    pushAll(violations, input);
     if (input.length > 0) return;
     const key = `${entry.pluginId}@${precedenceKey(entry.version)}`;
     const earlier = entryOf.get(key);
@@ -104,29 +104,29 @@ function planImport(command: ImportCommand, state: LedgerState): Plan {
     if (taken === undefined) events.push({ type: "VersionReleased", data: toReleasedData(entry) });
     else violations.push(say.alreadyReleased(entry.pluginId, entry.version, taken, subject("")));
   });
-  return violations.length > 0 ? rejected(...violations) : accepted(...events);
+  return violations.length > 0 ? rejected(violations) : { violations: [], events: plannedAll(events) };
 }
 
 function planDeprecate(command: DeprecateCommand, state: LedgerState): Plan {
   const { pluginId, version, reason = "" } = command;
   const input = [...say.checkPluginId(pluginId), ...say.checkVersion(version, "version")];
   if (typeof reason !== "string") input.push(say.invalid("The deprecation reason must be text."));
-  if (input.length > 0) return rejected(...input);
+  if (input.length > 0) return rejected(input);
   const release = versionOf(pluginOf(state, pluginId), version);
-  if (release === undefined) return rejected(say.notReleased(pluginId, version));
-  if (release.deprecated) return rejected(say.alreadyDeprecated(pluginId, version));
+  if (release === undefined) return rejected([say.notReleased(pluginId, version)]);
+  if (release.deprecated) return rejected([say.alreadyDeprecated(pluginId, version)]);
   return accepted({ type: "VersionDeprecated", data: { pluginId, version, reason } });
 }
 
 function planRegister(command: RegisterCommand, state: LedgerState): Plan {
   const { pluginId, version } = command;
   const input = [...say.checkPluginId(pluginId), ...say.checkVersion(version, "version")];
-  if (input.length > 0) return rejected(...input);
+  if (input.length > 0) return rejected(input);
   const plugin = pluginOf(state, pluginId);
   const active = plugin?.active ?? null;
-  if (active !== null) return rejected(say.alreadyActive(pluginId, active, "; use upgrade to change it"));
+  if (active !== null) return rejected([say.alreadyActive(pluginId, active, "; use upgrade to change it")]);
   const release = versionOf(plugin, version);
-  if (release === undefined) return rejected(say.notReleased(pluginId, version));
+  if (release === undefined) return rejected([say.notReleased(pluginId, version)]);
   const registration: LedgerEvent = { type: "PluginRegistered", data: { pluginId, version } };
   return { violations: targetViolations(pluginId, release, state), events: planned(registration) };
 }
@@ -135,16 +135,16 @@ function planRegister(command: RegisterCommand, state: LedgerState): Plan {
 function planUpgrade(command: UpgradeCommand, state: LedgerState): Plan {
   const { pluginId, version } = command;
   const input = [...say.checkPluginId(pluginId), ...say.checkVersion(version, "version")];
-  if (input.length > 0) return rejected(...input);
+  if (input.length > 0) return rejected(input);
   const plugin = pluginOf(state, pluginId);
   const from = plugin?.active ?? null;
   const release = versionOf(plugin, version);
-  if (from === version) return rejected(say.alreadyActive(pluginId, version));
+  if (from === version) return rejected([say.alreadyActive(pluginId, version)]);
   const violations: Violation[] = [];
   if (from === null) violations.push(say.notActive(pluginId, "upgrade; register it first"));
   if (release === undefined) violations.push(say.notReleased(pluginId, version));
-  else violations.push(...targetViolations(pluginId, release, state));
-  if (plugin === undefined || from === null || release === undefined) return rejected(...violations);
+  else pushAll(violations, targetViolations(pluginId, release, state));
+  if (plugin === undefined || from === null || release === undefined) return rejected(violations);
 
   const crossesMajor = majorOf(from) !== majorOf(version);
   if (crossesMajor && command.allowMajor !== true) {
@@ -159,43 +159,65 @@ function planUpgrade(command: UpgradeCommand, state: LedgerState): Plan {
   return { violations, events: endTestThen(pluginId, plugin, upgrade) };
 }
 
-/** Only downwards; without a version the target comes from `rollback-target.ts`. */
+/**
+ * An undo, as `helm rollback` is: to a version that ran before, higher or lower. Without a
+ * target `rollback-target.ts` picks one; a named version must be in the plugin's history;
+ * `toPosition` goes to the version the ledger found running there. Every target either ran
+ * before or keeps the MAJOR, so no MAJOR check applies; the rest of an upgrade's checks do.
+ */
 function planRollback(command: RollbackCommand, state: LedgerState): Plan {
-  const { pluginId, version } = command;
-  const target = version === undefined ? [] : say.checkVersion(version, "rollback target");
-  const input = [...say.checkPluginId(pluginId), ...target];
-  if (input.length > 0) return rejected(...input);
+  const { pluginId, version, toPosition } = command;
+  const input = [...say.checkPluginId(pluginId), ...rollbackTargetInput(command)];
+  if (input.length > 0) return rejected(input);
   const plugin = pluginOf(state, pluginId);
   const from = plugin?.active ?? null;
-  if (plugin === undefined || from === null) return rejected(say.notActive(pluginId, "roll back"));
+  if (plugin === undefined || from === null) return rejected([say.notActive(pluginId, "roll back")]);
   const violations = plugin.abTest === null ? [] : [say.abTestRunning(pluginId, plugin.abTest)];
 
   let to: string;
-  if (version === undefined) {
+  if (version === undefined && toPosition === undefined) {
     const choice = chooseRollbackTarget(pluginId, plugin, state);
-    if (choice.version === null) return rejected(say.noRollbackTarget(choice.message), ...violations);
+    if (choice.version === null) return rejected([say.noRollbackTarget(choice.message), ...violations]);
     to = choice.version;
   } else {
-    const release = versionOf(plugin, version);
-    if (release === undefined) return rejected(say.notReleased(pluginId, version), ...violations);
-    if (version === from) return rejected(say.alreadyActive(pluginId, version));
-    if (!isLower(version, from)) return rejected(say.rollbackGoesUp(pluginId, from, version));
-    if (majorOf(from) !== majorOf(version) && command.allowMajor !== true) {
-      violations.push(say.majorMismatch(pluginId, "rollback", from, version));
+    const named = version ?? command.ranAtPosition;
+    if (named === null || named === undefined) {
+      return rejected([say.notRunningAt(pluginId, toPosition ?? 0), ...violations]);
     }
-    violations.push(...targetViolations(pluginId, release, state));
-    to = version;
+    if (named === from) return rejected([say.alreadyActive(pluginId, named)]);
+    const release = versionOf(plugin, named);
+    if (release === undefined) return rejected([say.notReleased(pluginId, named), ...violations]);
+    // A position names what ran there; a version must be found in the history (the last
+    // PREVIOUS_LIMIT versions that ran), or the rollback would be an upgrade in disguise.
+    if (version !== undefined && !plugin.previous.includes(version)) {
+      return rejected([say.neverRan(pluginId, version, from), ...violations]);
+    }
+    pushAll(violations, targetViolations(pluginId, release, state));
+    to = named;
   }
   const rollback: LedgerEvent = { type: "PluginRolledBack", data: { pluginId, from, to } };
   return { violations, events: endTestThen(pluginId, plugin, rollback) };
 }
 
+/** A version or a position, not both; a position is a whole number from 1. */
+function rollbackTargetInput(command: RollbackCommand): Violation[] {
+  const { version, toPosition, ranAtPosition } = command;
+  if (version !== undefined && toPosition !== undefined) return [say.rollbackTargetTwice()];
+  if (version !== undefined) return say.checkVersion(version, "rollback target");
+  if (toPosition === undefined) return [];
+  if (!Number.isSafeInteger(toPosition) || toPosition < 1) return [say.badPosition(toPosition)];
+  if (ranAtPosition !== null && typeof ranAtPosition !== "string")
+    return [say.positionUnresolved(toPosition)];
+  return [];
+}
+
 function planDeactivate(command: DeactivateCommand, state: LedgerState): Plan {
   const { pluginId } = command;
   const input = say.checkPluginId(pluginId);
-  if (input.length > 0) return rejected(...input);
+  if (input.length > 0) return rejected(input);
   const plugin = pluginOf(state, pluginId);
-  if (plugin === undefined || plugin.active === null) return rejected(say.notActive(pluginId, "deactivate"));
+  if (plugin === undefined || plugin.active === null)
+    return rejected([say.notActive(pluginId, "deactivate")]);
   const violations = plugin.abTest === null ? [] : [say.abTestRunning(pluginId, plugin.abTest)];
   const deactivation: LedgerEvent = { type: "PluginDeactivated", data: { pluginId, version: plugin.active } };
   return { violations, events: endTestThen(pluginId, plugin, deactivation) };
@@ -208,9 +230,9 @@ function planHostSet(command: HostSetCommand, state: LedgerState): Plan {
     ...say.checkVersion(apiVersion, "host API version"),
     ...say.checkVersion(dbSchemaVersion, "host DB schema version"),
   ];
-  if (input.length > 0) return rejected(...input);
+  if (input.length > 0) return rejected(input);
   if (state.host?.apiVersion === apiVersion && state.host.dbSchemaVersion === dbSchemaVersion) {
-    return rejected(say.alreadyDeclared(apiVersion, dbSchemaVersion));
+    return rejected([say.alreadyDeclared(apiVersion, dbSchemaVersion)]);
   }
   const next = { apiVersion, dbSchemaVersion };
   const declaration: LedgerEvent = { type: "HostVersionsDeclared", data: next };
@@ -230,16 +252,16 @@ function planAbTestStart(command: AbTestStartCommand, state: LedgerState): Plan 
     ...say.checkWeight(candidateWeightBp),
     ...say.checkTestIdentity(testId, salt),
   ];
-  if (input.length > 0) return rejected(...input);
+  if (input.length > 0) return rejected(input);
   const plugin = pluginOf(state, pluginId);
   const control = plugin?.active ?? null;
   const release = versionOf(plugin, candidate);
-  if (control === candidate) return rejected(say.candidateIsControl(pluginId, candidate));
+  if (control === candidate) return rejected([say.candidateIsControl(pluginId, candidate)]);
   const violations: Violation[] = [];
   if (control === null) violations.push(say.notActive(pluginId, "test against; register it first"));
   if (release === undefined) violations.push(say.notReleased(pluginId, candidate));
-  else violations.push(...targetViolations(pluginId, release, state));
-  if (plugin === undefined || control === null || release === undefined) return rejected(...violations);
+  else pushAll(violations, targetViolations(pluginId, release, state));
+  if (plugin === undefined || control === null || release === undefined) return rejected(violations);
 
   if (majorOf(control) !== majorOf(candidate) && command.allowMajor !== true) {
     violations.push(say.majorMismatch(pluginId, "A/B test", control, candidate));
@@ -255,10 +277,10 @@ function planAbTestStart(command: AbTestStartCommand, state: LedgerState): Plan 
 function planAbTestWeight(command: AbTestWeightCommand, state: LedgerState): Plan {
   const { pluginId, candidateWeightBp } = command;
   const input = [...say.checkPluginId(pluginId), ...say.checkWeight(candidateWeightBp)];
-  if (input.length > 0) return rejected(...input);
+  if (input.length > 0) return rejected(input);
   const test = pluginOf(state, pluginId)?.abTest ?? null;
-  if (test === null) return rejected(say.noAbTest(pluginId, "reweigh"));
-  if (test.candidateWeightBp === candidateWeightBp) return rejected(say.weightUnchanged(pluginId, test));
+  if (test === null) return rejected([say.noAbTest(pluginId, "reweigh")]);
+  if (test.candidateWeightBp === candidateWeightBp) return rejected([say.weightUnchanged(pluginId, test)]);
   const { testId } = test;
   return accepted({
     type: "AbTestWeightChanged",
@@ -270,12 +292,12 @@ function planAbTestWeight(command: AbTestWeightCommand, state: LedgerState): Pla
 function planAbTestPromote(command: AbTestPromoteCommand, state: LedgerState): Plan {
   const { pluginId } = command;
   const input = say.checkPluginId(pluginId);
-  if (input.length > 0) return rejected(...input);
+  if (input.length > 0) return rejected(input);
   const plugin = pluginOf(state, pluginId);
   const test = plugin?.abTest ?? null;
-  if (test === null) return rejected(say.noAbTest(pluginId, "promote"));
+  if (test === null) return rejected([say.noAbTest(pluginId, "promote")]);
   const release = versionOf(plugin, test.candidate);
-  if (release === undefined) return rejected(say.notReleased(pluginId, test.candidate));
+  if (release === undefined) return rejected([say.notReleased(pluginId, test.candidate)]);
   const { testId, control, candidate } = test;
   const promotion: LedgerEvent = { type: "AbTestPromoted", data: { pluginId, testId, control, candidate } };
   return { violations: targetViolations(pluginId, release, state), events: planned(promotion) };
@@ -284,9 +306,9 @@ function planAbTestPromote(command: AbTestPromoteCommand, state: LedgerState): P
 function planAbTestAbort(command: AbTestAbortCommand, state: LedgerState): Plan {
   const { pluginId } = command;
   const input = say.checkPluginId(pluginId);
-  if (input.length > 0) return rejected(...input);
+  if (input.length > 0) return rejected(input);
   const test = pluginOf(state, pluginId)?.abTest ?? null;
-  if (test === null) return rejected(say.noAbTest(pluginId, "abort"));
+  if (test === null) return rejected([say.noAbTest(pluginId, "abort")]);
   const { testId, control, candidate } = test;
   return accepted({ type: "AbTestAborted", data: { pluginId, testId, control, candidate } });
 }
@@ -323,10 +345,20 @@ function releasedVersions(state: LedgerState): (pluginId: string, version: strin
   };
 }
 
+// The rest parameters below take a handful of values each; a list that may be long (an import's
+// events and violations) goes in as an array: spread into a call, 60,000 entries overflow the stack.
 function planned(...events: LedgerEvent[]): Plan["events"] {
+  return plannedAll(events);
+}
+
+function plannedAll(events: readonly LedgerEvent[]): Plan["events"] {
   return events.map((event) => ({ ...event, streamId: streamIdOf(event) }));
 }
 
-const accepted = (...events: LedgerEvent[]): Plan => ({ violations: [], events: planned(...events) });
+const accepted = (...events: LedgerEvent[]): Plan => ({ violations: [], events: plannedAll(events) });
 
-const rejected = (...violations: Violation[]): Plan => ({ violations, events: [] });
+const rejected = (violations: Violation[]): Plan => ({ violations, events: [] });
+
+function pushAll<T>(into: T[], items: readonly T[]): void {
+  for (const item of items) into.push(item);
+}

@@ -41,6 +41,7 @@ export type {
   UpgradeCommand,
 } from "./commands.ts";
 export { decide } from "./decide.ts";
+export { eventSummary } from "./event-summary.ts";
 export {
   type AbTestAbortedData,
   type AbTestPromotedData,
@@ -74,6 +75,13 @@ export {
   type VersionReleasedData,
 } from "./events.ts";
 export {
+  type LedgerPoint,
+  POINT_FORMS,
+  parseIsoTime,
+  parsePoint,
+  parsePosition,
+} from "./points.ts";
+export {
   type AbTest,
   type AuditChatState,
   emptyPluginState,
@@ -91,6 +99,7 @@ export {
   type VersionState,
   versionOf,
 } from "./state.ts";
+export { isStorableText, unstorableTextViolations } from "./storable-text.ts";
 export {
   type CompatibilityChange,
   type DiffResult,
@@ -113,6 +122,7 @@ export {
 export {
   type Decision,
   type PlannedEvent,
+  quote,
   RULE_CODES,
   type RuleCode,
   UNFORCEABLE_CODES,

@@ -6,14 +6,14 @@ import { compareVersions, isLower, isPrerelease, majorOf } from "./versions.ts";
 export type RollbackChoice = { version: string } | { version: null; message: string };
 
 /**
- * The default target of `rollback <plugin>` (DESIGN.md "Rules"):
- * 1. the plugin's history, newest first: the version that ran before the current one;
+ * The default target of `rollback <plugin>`, an undo as `helm rollback` is (DESIGN.md "Rules"):
+ * 1. the plugin's history, newest first: the version that ran before the current one, higher
+ *    or lower, so a rollback undoes an upgrade, a downgrade or an earlier rollback alike;
  * 2. failing that, the highest release of the current MAJOR below the current version.
- * Either way a candidate must be lower than the current version (a second rollback must
- * not climb back to the version just rolled back from), released, not deprecated, not a
- * prerelease, and compatible (no API, DB schema or matrix violation).
- * A history entry may lie in another MAJOR without `allowMajor`: it ran before, and going
- * back across a bad major upgrade is what an emergency rollback is for.
+ * Either way a candidate must be released, not deprecated, not a prerelease (a pick nobody
+ * named must be fit for production), and compatible (no API, DB schema or matrix violation).
+ * A history entry may lie in another MAJOR: it ran before, and going back across a bad major
+ * upgrade is what an emergency rollback is for.
  */
 export function chooseRollbackTarget(
   pluginId: string,
@@ -24,13 +24,13 @@ export function chooseRollbackTarget(
   if (current === null)
     return { version: null, message: `Plugin ${pluginId} is not active, so there is nothing to roll back.` };
 
-  const examined = new Set<string>();
+  const examined = new Set<string>([current]);
   const skipped: string[] = [];
   const eligible = (version: string): boolean => {
     if (examined.has(version)) return false;
     examined.add(version);
     const release = versionOf(plugin, version);
-    if (release === undefined || !isLower(version, current)) return false;
+    if (release === undefined) return false;
     const why = isPrerelease(version)
       ? ["prerelease"]
       : release.deprecated
@@ -53,6 +53,6 @@ export function chooseRollbackTarget(
   const passedOver = skipped.length > 0 ? ` (passed over: ${skipped.join("; ")})` : "";
   return {
     version: null,
-    message: `Plugin ${pluginId} has no version to roll back to from ${current}: no earlier compatible, non-deprecated, non-prerelease version in its history or below it in MAJOR ${major}${passedOver}; name a version explicitly.`,
+    message: `Plugin ${pluginId} has nothing to roll back to from ${current}: no compatible, non-deprecated, non-prerelease version ran before it or is released below it in MAJOR ${major}${passedOver}; use upgrade to choose a version.`,
   };
 }

@@ -25,9 +25,26 @@ export const emptyImport = () => invalid("The import holds no releases: it must 
 export const importRepeats = (subject: string, earlier: number) =>
   invalid(`${subject} repeats the version of import entry ${earlier}.`);
 
-export const rollbackGoesUp = (pluginId: string, from: string, to: string) =>
-  invalid(
-    `Rollback of plugin ${pluginId} from ${from} to ${to} goes up, but a rollback goes lower; use upgrade.`,
+export const rollbackTargetTwice = () =>
+  invalid("A rollback goes to a version or to a position, not both: name one of them.");
+
+export const badPosition = (position: unknown) =>
+  invalid(`The rollback position ${quote(position)} must be a whole number from 1.`);
+
+/** The ledger fills the version in; without it a caller skipped the ledger, a bug upstream. */
+export const positionUnresolved = (position: number) =>
+  invalid(`The version that ran at position ${position} was not looked up.`);
+
+export const notRunningAt = (pluginId: string, position: number) =>
+  violation(
+    "NOT_FOUND",
+    `Plugin ${pluginId} ran no version at position ${position}, so there is nothing to roll back to.`,
+  );
+
+export const neverRan = (pluginId: string, version: string, from: string) =>
+  violation(
+    "NOT_FOUND",
+    `Version ${version} of plugin ${pluginId} is not among the versions that ran before ${from}, so a rollback cannot go back to it; use upgrade.`,
   );
 
 export const notReleased = (pluginId: string, version: string) =>

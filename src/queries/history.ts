@@ -15,8 +15,11 @@ export type HistoryInterval = {
   /** null while the version still runs. */
   toPosition: number | null;
   toAt: Date | null;
-  /** The action that ended the interval; its actor and reason are those of the event at toPosition. */
-  closedBy: string | null;
+  /**
+   * The action that ended the interval (its actor and reason are those of the event at
+   * toPosition); `endedBy`, as the timeline's items say it (the table's column is closed_by).
+   */
+  endedBy: string | null;
 };
 
 const DEFAULT_LIMIT = 100;
@@ -31,7 +34,7 @@ export async function history(
   const found = await pool.query<HistoryInterval>({
     text: `SELECT plugin_id AS "pluginId", version, action, from_position AS "fromPosition",
                   from_at AS "fromAt", actor, reason, to_position AS "toPosition", to_at AS "toAt",
-                  closed_by AS "closedBy"
+                  closed_by AS "endedBy"
              FROM ${tables.q("version_history")} WHERE plugin_id = $1
             ORDER BY from_position DESC LIMIT $2`,
     values: [pluginId, limitOf(options.limit)],

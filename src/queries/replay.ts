@@ -1,4 +1,4 @@
-import { evolveMut, initialState, parseEvent, pluginOf } from "../domain/index.ts";
+import { evolveMut, initialState, parseEvent, pluginOf, versionOf } from "../domain/index.ts";
 import type { EventStore } from "../store/index.ts";
 import { byText } from "./catalog.ts";
 import { abTestStatus, type StatusView } from "./status.ts";
@@ -41,7 +41,9 @@ export async function replayStatus(store: EventStore, to: number): Promise<Statu
     const test = plugin.abTest;
     const testSince = test === null ? undefined : testStarted.get(test.testId);
     const abTest = test === null || testSince === undefined ? null : abTestStatus(test, testSince);
-    return [{ pluginId, version: plugin.active, since: started.at, sincePosition: started.position, abTest }];
+    const deprecated = versionOf(plugin, plugin.active)?.deprecated ?? false;
+    const { at, position: sincePosition } = started;
+    return [{ pluginId, version: plugin.active, since: at, sincePosition, deprecated, abTest }];
   });
   return {
     position: to,

@@ -10,6 +10,8 @@ export type PluginStatus = {
   /** When and at which position the plugin started running this version. */
   since: Date;
   sincePosition: number;
+  /** The running version was deprecated then: it runs, but should not (an operator acts on it). */
+  deprecated: boolean;
   /** The A/B test running on the plugin then, or null. */
   abTest: AbTestStatus | null;
 };
@@ -41,6 +43,7 @@ type StatusRow = {
   version: string;
   since_position: number;
   since_at: Date;
+  deprecated: boolean;
   /** The running test's columns, all null when none runs. */
   test_id: string | null;
   control: string | null;
@@ -64,8 +67,10 @@ export async function status(pool: pg.Pool, tables: Tables): Promise<StatusView>
     // The running test of each plugin is its row with no end, and the test's weight now is its
     // open segment: both found through their partial unique indexes.
     const plugins = await client.query<StatusRow>(
-      `SELECT a.plugin_id, a.version, a.since_position, a.since_at, ${TEST_COLUMNS}
+      `SELECT a.plugin_id, a.version, a.since_position, a.since_at, coalesce(v.deprecated, false) AS deprecated,
+              ${TEST_COLUMNS}
          FROM ${tables.q("active_plugins")} a
+         LEFT JOIN ${tables.q("plugin_versions")} v ON v.plugin_id = a.plugin_id AND v.version = a.version
          LEFT JOIN ${tables.q("ab_tests")} t ON t.plugin_id = a.plugin_id AND t.ended_position IS NULL
          LEFT JOIN ${tables.q("ab_test_segments")} s ON s.test_id = t.test_id AND s.to_position IS NULL`,
     );
@@ -84,9 +89,11 @@ export async function pluginStatus(
   pluginId: string,
 ): Promise<{ position: number; plugin: PluginStatus | null }> {
   const found = await pool.query<StatusRow & { head: number }>({
-    text: `SELECT head.position AS head, a.plugin_id, a.version, a.since_position, a.since_at, ${TEST_COLUMNS}
+    text: `SELECT head.position AS head, a.plugin_id, a.version, a.since_position, a.since_at,
+                  coalesce(v.deprecated, false) AS deprecated, ${TEST_COLUMNS}
              FROM (SELECT coalesce((SELECT position FROM ${tables.head}), 0) AS position) head
              LEFT JOIN ${tables.q("active_plugins")} a ON a.plugin_id = $1
+             LEFT JOIN ${tables.q("plugin_versions")} v ON v.plugin_id = a.plugin_id AND v.version = a.version
              LEFT JOIN ${tables.q("ab_tests")} t ON t.plugin_id = a.plugin_id AND t.ended_position IS NULL
              LEFT JOIN ${tables.q("ab_test_segments")} s ON s.test_id = t.test_id AND s.to_position IS NULL`,
     values: [pluginId],
@@ -131,13 +138,14 @@ export async function asOf(pool: pg.Pool, tables: Tables, at: number | Date): Pr
                  FROM plugin_ids p WHERE p.plugin_id IS NOT NULL
              )
              SELECT p.plugin_id, h.version, h.from_position AS since_position, h.from_at AS since_at,
-                    ${TEST_COLUMNS}
+                    coalesce(v.deprecated_position <= $1, false) AS deprecated, ${TEST_COLUMNS}
                FROM plugin_ids p
                CROSS JOIN LATERAL (
                  SELECT version, from_position, from_at, to_position FROM ${history} h
                   WHERE h.plugin_id = p.plugin_id AND h.from_position <= $1
                   ORDER BY h.from_position DESC LIMIT 1
                ) h
+               LEFT JOIN ${tables.q("plugin_versions")} v ON v.plugin_id = p.plugin_id AND v.version = h.version
                LEFT JOIN LATERAL (
                  SELECT test_id, control, candidate, salt, started_position, started_at, ended_position
                    FROM ${tables.q("ab_tests")} t
@@ -192,6 +200,7 @@ function statusView(position: number, host: HostRow | undefined, rows: StatusRow
         version: row.version,
         since: row.since_at,
         sincePosition: row.since_position,
+        deprecated: row.deprecated,
         abTest: abTestOf(row),
       }))
       .sort((a, b) => byText(a.pluginId, b.pluginId)),

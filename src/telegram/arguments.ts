@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { isPluginId, isVersion, parsePercent } from "../domain/index.ts";
+import { isPluginId, isVersion, POINT_FORMS, parsePercent, parsePoint, quote } from "../domain/index.ts";
 
 /** The options a change command takes, written anywhere among its words. */
-export const FLAGS = ["force", "allow-major"] as const;
+export const FLAGS = ["force", "allow-major", "to-position"] as const;
 export type Flag = (typeof FLAGS)[number];
 
 export type Words = { words: string[]; flags: ReadonlySet<Flag> };
@@ -29,7 +29,7 @@ export function rest(words: string[], from: number): string | undefined {
 }
 
 const missing = (what: string) => (issue: { input?: unknown }) =>
-  issue.input === undefined ? `${what} is missing` : `${what} is not valid`;
+  issue.input === undefined || issue.input === null ? `${what} is missing` : `${what} is not valid`;
 
 export const pluginIdArg = z
   .string({ error: missing("the plugin") })
@@ -49,6 +49,14 @@ export const percentArg = z.string({ error: missing("the percentage") }).transfo
   return z.NEVER;
 });
 
+/** A ledger position: a whole number from 1 (as `/rollback <plugin> position 42` names it). */
+export const positionArg = z
+  .string({ error: missing("the position") })
+  .refine((value) => /^\d+$/.test(value) && Number.isSafeInteger(Number(value)) && Number(value) >= 1, {
+    message: "the position must be a whole number from 1",
+  })
+  .transform(Number);
+
 export const reasonArg = z.string().max(500, "the reason is longer than 500 characters").optional();
 
 export const limitArg = (max: number) =>
@@ -58,12 +66,14 @@ export const limitArg = (max: number) =>
     .min(1, "the limit must be at least 1")
     .max(max, `the limit is at most ${max}`);
 
-/** `/asof`: a position (a whole number) or an ISO-8601 time such as 2025-01-31T12:00Z. */
+/** `/asof`: a position or an ISO-8601 time, read as every CLI verb reads one. */
 export const pointArg = z.string({ error: missing("the time or position") }).transform((value, ctx) => {
-  if (/^\d+$/.test(value) && Number.isSafeInteger(Number(value))) return Number(value);
-  const at = /^\d{4}-\d{2}-\d{2}/.test(value) ? new Date(value) : undefined;
-  if (at && !Number.isNaN(at.getTime())) return at;
-  ctx.addIssue({ code: "custom", message: `"${value}" is neither a position nor an ISO-8601 time` });
+  const point = parsePoint(value);
+  if (point !== null) return point;
+  ctx.addIssue({
+    code: "custom",
+    message: `${quote(value)} is neither a position nor an ISO-8601 time: expected ${POINT_FORMS}`,
+  });
   return z.NEVER;
 });
 

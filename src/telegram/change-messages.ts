@@ -18,7 +18,7 @@ export function describeCommand(command: CommandRequest): string {
     case "upgrade":
       return `upgrade ${command.pluginId} to ${command.version}`;
     case "rollback":
-      return `roll back ${command.pluginId}${command.version ? ` to ${command.version}` : ""}`;
+      return `roll back ${command.pluginId}${rollbackGoal(command, (v) => v)}`;
     case "register":
       return `start running ${command.pluginId} ${command.version}`;
     case "deactivate":
@@ -86,7 +86,7 @@ export function changeLine(
     case "register":
       return `${plugin}${from} → ${code(command.version)}`;
     case "rollback":
-      return `${plugin}${from} → ${command.version ? code(command.version) : "the previous version"}`;
+      return `${plugin}${from} → ${rollbackGoal(command, code).replace(/^ to /, "") || "the version that ran before"}`;
     case "deactivate":
       return `${plugin}${from} → <i>not running</i>`;
     case "deprecate":
@@ -203,3 +203,13 @@ export function expiredMessage(command: CommandRequest): string {
 }
 
 const capitalise = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
+/** " to 1.2.0", " to the version that ran at position 42", or "" for the undo. */
+function rollbackGoal(
+  command: { version?: string; toPosition?: number },
+  show: (v: string) => string,
+): string {
+  if (command.version) return ` to ${show(command.version)}`;
+  if (command.toPosition !== undefined) return ` to the version that ran at position ${command.toPosition}`;
+  return "";
+}

@@ -68,8 +68,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "rollback",
-    usage: "/rollback <plugin> [version] [--allow-major] [--force] [reason]",
-    description: "go back to the version that ran before",
+    usage: "/rollback <plugin> [version | position N | --to-position N] [--force] [reason]",
+    description: "undo: go back to the version that ran before (or a named one, or one at a position)",
     permission: "change",
   },
   {

@@ -1,4 +1,4 @@
-import { BASIS_POINTS, formatPercent } from "../domain/index.ts";
+import { BASIS_POINTS, eventSummary, formatPercent } from "../domain/index.ts";
 import type { CatalogEntry, MatrixView } from "../queries/catalog.ts";
 import type { AuditEntry, HistoryInterval } from "../queries/history.ts";
 import type { AbTestStatus, PluginStatus, StatusView } from "../queries/status.ts";
@@ -45,9 +45,13 @@ export function statusMessage(
       release?.commitHash ? `commit ${code(release.commitHash.slice(0, 7))}` : undefined,
       `A/B: ${plugin.abTest === null ? "none" : abSplit(plugin.abTest)}`,
     ].filter(Boolean);
+    // A deprecated version that still runs is what an operator must act on: said first.
+    const deprecated = plugin.deprecated
+      ? ` ⚠️ <b>deprecated</b>${release?.deprecationReason ? ` (${escapeHtml(release.deprecationReason)})` : ""}`
+      : "";
     lines.push(
       "",
-      `${bold(plugin.pluginId)} ${code(plugin.version)} since ${when(plugin.since)}`,
+      `${bold(plugin.pluginId)} ${code(plugin.version)}${deprecated} since ${when(plugin.since)}`,
       facts.join(" · "),
     );
     if (release && release.features.length > 0) {
@@ -155,20 +159,6 @@ export function verifyMessage(result: VerifyResult): string {
 }
 
 /** The few fields a person reads first (plugin, version or from -> to), in plain text. */
-export function summary(data: unknown): string {
-  const d = (data ?? {}) as Record<string, unknown>;
-  const parts: string[] = [];
-  if (typeof d.pluginId === "string") parts.push(d.pluginId);
-  if (d.from && d.to) parts.push(`${d.from} → ${d.to}`);
-  else if (typeof d.version === "string") parts.push(d.version);
-  if (d.apiVersion) parts.push(`api ${d.apiVersion}, db schema ${d.dbSchemaVersion}`);
-  if (d.control && d.candidate) parts.push(`${d.control} vs ${d.candidate}`);
-  if (typeof d.candidateWeightBp === "number") parts.push(`@ ${formatPercent(d.candidateWeightBp)}`);
-  if (typeof d.fromBp === "number" && typeof d.toBp === "number") {
-    parts.push(`${formatPercent(d.fromBp)} → ${formatPercent(d.toBp)}`);
-  }
-  if (typeof d.chatId === "number") parts.push(`chat ${d.chatId} (${String(d.source)})`);
-  return parts.join(" ");
-}
+export const summary = eventSummary;
 
 const oneLine = (text: string) => text.replace(/\s+/g, " ").trim();

@@ -111,11 +111,11 @@ describe("plugin-ledger abtest", () => {
     const refused = await json("abtest", "start", "momentum", "3.4.0", "--weight", "5");
     expect(refused.code).toBe(3);
     expect(refused.body).toMatchObject({ ok: false, violations: [{ code: "ALREADY" }] });
-    expect(refused.stderr).toMatch(/^plugin-ledger: rejected \(ALREADY\)\n$/);
+    expect(refused.stderr).toMatch(/^plugin-ledger: rejected: ALREADY: [^\n]+\n$/);
 
     const none = await cli("abtest", "abort", "momentum");
     expect(none.code).toBe(3);
-    expect(none.stdout).toContain("rejected: NOT_FOUND: Plugin momentum runs no A/B test");
+    expect(none.stderr).toContain("rejected: NOT_FOUND: Plugin momentum runs no A/B test");
 
     const precise = await cli("abtest", "start", "momentum", "3.3.0", "--weight", "12.555");
     expect(precise.code).toBe(2);

@@ -469,4 +469,51 @@ describe("Telegram bot", () => {
     expect(help).not.toContain("/upgrade");
     expect(help).toContain("/history");
   });
+
+  it("rolls back as an undo, to a version that ran before, or to what ran at a position", async () => {
+    await plugin("rho", ["6.0.0", "6.1.0"], "6.1.0");
+    await run({ kind: "upgrade", pluginId: "rho", version: "6.0.0" });
+
+    // Undo the downgrade: back up to 6.1.0, with the reason after the plugin.
+    const [undo] = await ask(operator, "/rollback rho latency spike");
+    expect(undo).toContain("<code>rho</code>: <code>6.0.0</code> → <code>6.1.0</code>");
+    expect(undo).toContain("Reason: latency spike");
+    await press(operator, lastPreview(operator).confirm);
+    expect(await ledger.activeVersion("rho")).toBe("6.1.0");
+
+    // The downgrade's position, in words and as a flag: both go back to what ran there.
+    const found = await database.db.pool.query(
+      `SELECT position FROM "${database.schema}".events WHERE stream_id = 'plugin-rho' AND type = 'PluginUpgraded'`,
+    );
+    const downgrade = Number(found.rows[0]?.position);
+    const [byWords] = await ask(operator, `/rollback rho to position ${downgrade} as before`);
+    expect(byWords).toContain("<code>6.1.0</code> → <code>6.0.0</code>");
+    expect(byWords).toContain("Reason: as before");
+    await press(operator, lastPreview(operator).confirm);
+    expect(await ledger.activeVersion("rho")).toBe("6.0.0");
+    const [byFlag] = await ask(operator, `/rollback rho --to-position ${downgrade}`);
+    expect(byFlag).toContain("already active at 6.0.0");
+
+    const [badPosition] = await ask(operator, "/rollback rho --to-position soon");
+    expect(badPosition).toContain("the position must be a whole number from 1");
+    const [neverRan] = await ask(operator, "/rollback rho to 6.2.0");
+    expect(neverRan).toContain("not released");
+    expect((await events("rho")).map((e) => e.type)).toEqual([
+      "VersionReleased",
+      "VersionReleased",
+      "PluginRegistered",
+      "PluginUpgraded",
+      "PluginRolledBack",
+      "PluginRolledBack",
+    ]);
+  });
+
+  it("flags a running version that is deprecated in /version", async () => {
+    await plugin("sigma", ["1.0.0", "1.1.0"], "1.0.0");
+    await plugin("tau", ["2.0.0"], "2.0.0");
+    await run({ kind: "deprecate", pluginId: "sigma", version: "1.0.0", reason: "leaks <memory>" });
+    const [version] = await ask(viewer, "/version");
+    expect(version).toContain("<b>sigma</b> <code>1.0.0</code> ⚠️ <b>deprecated</b> (leaks &lt;memory&gt;)");
+    expect(version).toContain("<b>tau</b> <code>2.0.0</code> since");
+  });
 });

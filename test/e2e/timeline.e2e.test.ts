@@ -93,13 +93,22 @@ describe("plugin-ledger timeline", () => {
   });
 
   it("prints a table that names the versions and marks the clipped ends", async () => {
-    const run = await ok("timeline", "combined_v3", "never_ran");
+    const run = await ok("timeline", "combined_v3");
     expect(run.stdout).toContain("rolled_back");
     expect(run.stdout).toMatch(
       /3\.3\.0 +\d{4}-\d\d-\d\d \d\d:\d\d +\d{4}-\d\d-\d\d \d\d:\d\d >\s+rolled_back/,
     );
     expect(run.stdout).toContain("venue second line");
-    expect(run.stdout).toContain("no interval in this window: never_ran");
+    // risk_guard is released at position 4 and runs from position 6.
+    expect((await ok("timeline", "combined_v3", "risk_guard", "--to", "5")).stdout).toContain(
+      "no interval in this window: risk_guard",
+    );
+    // A plugin never released is not a plugin with an empty timeline.
+    const unknown = await cli("timeline", "combined_v3", "never_ran");
+    expect(unknown.code).toBe(3);
+    expect(unknown.stderr).toBe(
+      "plugin-ledger: NOT_FOUND: plugin never_ran is unknown: no version was ever released\n",
+    );
   });
 
   it("answers bad arguments with one line and exit 2", async () => {

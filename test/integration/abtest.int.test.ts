@@ -116,7 +116,7 @@ describe("A/B tests on PostgreSQL", () => {
     expect(await f.ledger.activeVersion("momentum")).toBe("3.4.0");
     expect((await f.ledger.status()).plugins[0]?.abTest).toBeNull();
     const history = await f.ledger.history("momentum");
-    expect(history.map((h) => [h.version, h.action, h.closedBy])).toEqual([
+    expect(history.map((h) => [h.version, h.action, h.endedBy])).toEqual([
       ["3.4.0", "promoted", null],
       ["3.3.0", "registered", "promoted"],
     ]);

@@ -86,7 +86,21 @@ describe("ledger.execute on PostgreSQL", () => {
     const back = await f.ok({ kind: "rollback", pluginId: "momentum" });
     expect(back.events[0]).toMatchObject({ type: "PluginRolledBack", data: { from: "2.0.0", to: "1.1.0" } });
     await f.ok({ kind: "rollback", pluginId: "momentum", version: "1.0.0" });
-    await refused({ kind: "rollback", pluginId: "momentum" }, ["NOT_FOUND"]);
+    // An undo: the bare rollback goes back up to what ran before the named one.
+    const undo = await f.ok({ kind: "rollback", pluginId: "momentum" });
+    expect(undo.events[0]).toMatchObject({ data: { from: "1.0.0", to: "1.1.0" } });
+    // Position 6 is the MAJOR upgrade to 2.0.0; what the caller claims ran there is not believed.
+    const toSix = await f.ok({
+      kind: "rollback",
+      pluginId: "momentum",
+      toPosition: 6,
+      ranAtPosition: "1.0.0",
+    } as Command);
+    expect(toSix.events[0]).toMatchObject({ data: { from: "1.1.0", to: "2.0.0" } });
+    await refused({ kind: "rollback", pluginId: "momentum", toPosition: 3 }, ["NOT_FOUND"]);
+    await refused({ kind: "rollback", pluginId: "momentum", toPosition: 999 }, ["NOT_FOUND"]);
+    await refused({ kind: "rollback", pluginId: "momentum", toPosition: 6 }, ["ALREADY"]);
+    await refused({ kind: "rollback", pluginId: "momentum", toPosition: 0 }, ["INVALID_INPUT"]);
     await f.ok({ kind: "deactivate", pluginId: "momentum" });
     expect(await f.ledger.activeVersion("momentum")).toBeNull();
     await refused({ kind: "deactivate", pluginId: "momentum" }, ["NOT_FOUND"]);
@@ -163,7 +177,7 @@ describe("ledger.execute on PostgreSQL", () => {
     await f.ok({ kind: "rollback", pluginId: "momentum" }, { reason: "slippage" });
     await f.ok({ kind: "deactivate", pluginId: "momentum" });
     const history = await f.ledger.history("momentum");
-    expect(history.map((h) => [h.version, h.action, h.fromPosition, h.toPosition, h.closedBy])).toEqual([
+    expect(history.map((h) => [h.version, h.action, h.fromPosition, h.toPosition, h.endedBy])).toEqual([
       ["1.0.0", "rolled_back", 5, 6, "deactivated"],
       ["1.1.0", "upgraded", 4, 5, "rolled_back"],
       ["1.0.0", "registered", 3, 4, "upgraded"],

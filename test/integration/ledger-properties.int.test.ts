@@ -73,6 +73,14 @@ const command: fc.Arbitrary<CommandRequest> = fc.oneof(
       { requiredKeys: ["kind", "pluginId"] },
     ),
   },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant("rollback" as const),
+      pluginId: id,
+      toPosition: fc.integer({ min: 0, max: 60 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("deprecate" as const), pluginId: id, version }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("deactivate" as const), pluginId: id }) },
   {
@@ -88,7 +96,8 @@ const command: fc.Arbitrary<CommandRequest> = fc.oneof(
     arbitrary: fc.record({ kind: fc.constant("upgrade" as const), pluginId: id, version: badVersion }),
   },
   {
-    weight: 5,
+    // Raised with the to-position rollbacks, so that A/B tests still start often enough.
+    weight: 8,
     arbitrary: fc.record({
       kind: fc.constant("abTestStart" as const),
       pluginId: id,
@@ -134,6 +143,21 @@ function asDecided(command: CommandRequest, result: ExecuteResult): Command {
   return { ...command, testId: drawn.testId, salt: drawn.salt };
 }
 
+/** A rollback to a position, as the ledger decides it: with the version that ran there (by as-of). */
+async function withRanAtPosition(
+  command: Command,
+  asOf: (position: number) => Promise<{ plugins: { pluginId: string; version: string }[] }>,
+  head: number,
+): Promise<Command> {
+  if (command.kind !== "rollback" || command.toPosition === undefined) return command;
+  const { toPosition } = command;
+  const ran =
+    toPosition < 1 || toPosition > head
+      ? null
+      : ((await asOf(toPosition)).plugins.find((p) => p.pluginId === command.pluginId)?.version ?? null);
+  return { ...command, ranAtPosition: ran };
+}
+
 /**
  * With `aim`, a command is pointed at what can take it, so that the sequences where it runs are
  * common rather than rare: an A/B start at an active plugin, a weight change, promotion or abort
@@ -141,7 +165,12 @@ function asDecided(command: CommandRequest, result: ExecuteResult): Command {
  * one the generated version points at, in release order; for a start, not the active one). The
  * rules still judge everything else (deprecation, compatibility, MAJOR, weights).
  */
-function aimed(command: CommandRequest, aim: boolean, state: LedgerState): CommandRequest {
+function aimed(
+  command: CommandRequest,
+  aim: boolean,
+  state: LedgerState,
+  activations: readonly { position: number; pluginId: string; version: string }[],
+): CommandRequest {
   if (!aim) return command;
   const plugins = Object.entries(state.plugins);
   const target = (fits: (p: LedgerState["plugins"][string]) => boolean) =>
@@ -168,6 +197,12 @@ function aimed(command: CommandRequest, aim: boolean, state: LedgerState): Comma
         ? { ...command, version: chosen }
         : { ...command, pluginId, candidate: chosen };
     }
+    case "rollback": {
+      // To a position where a version of a plugin began to run, another than it runs now.
+      const others = activations.filter((a) => state.plugins[a.pluginId]?.active !== a.version);
+      const at = command.toPosition === undefined ? undefined : others[command.toPosition % others.length];
+      return at === undefined ? command : { ...command, pluginId: at.pluginId, toPosition: at.position };
+    }
     default:
       return command;
   }
@@ -192,7 +227,7 @@ const plain = (commands: fc.Arbitrary<CommandRequest>) =>
 
 describe("ledger properties (random command sequences on PostgreSQL)", () => {
   it("live projections equal a rebuild and a replay, as-of equals replay everywhere, rejections write nothing", async () => {
-    const seen = { written: 0, rejected: 0, abWritten: 0 };
+    const seen = { written: 0, rejected: 0, abWritten: 0, toPosition: 0 };
     await fc.assert(
       // A few releases and activations first, so that the random steps find something to
       // activate, change and A/B test.
@@ -205,11 +240,17 @@ describe("ledger properties (random command sequences on PostgreSQL)", () => {
           const f = await openFixture();
           try {
             let state: LedgerState = initialState();
+            const activations: { position: number; pluginId: string; version: string }[] = [];
             for (const { command: generated, force, reason, dryRun, aim } of steps) {
-              const command = aimed(generated, aim, state);
+              const command = aimed(generated, aim, state, activations);
               const before = await f.eventCount();
               const result = await f.run(command, { force, reason, dryRun });
-              const expected = decide({ ...asDecided(command, result), force }, state);
+              const decided = await withRanAtPosition(
+                asDecided(command, result),
+                (p) => f.ledger.asOf(p),
+                before,
+              );
+              const expected = decide({ ...decided, force }, state);
               const after = await f.eventCount();
               if (force && reason === undefined) {
                 expect(result).toMatchObject({ ok: false, violations: [{ code: "INVALID_INPUT" }] });
@@ -218,6 +259,8 @@ describe("ledger properties (random command sequences on PostgreSQL)", () => {
               }
               // The partial state loaded from the projections decides as the full fold does.
               expect(result.ok).toBe(expected.ok);
+              // Judged against as-of (the version that ran there) and the fold, accepted or not.
+              if (command.kind === "rollback" && command.toPosition !== undefined) seen.toPosition += 1;
               if (!result.ok || !expected.ok) {
                 const codes = (r: ExecuteResult | Decision) => (r.ok ? [] : r.violations.map((v) => v.code));
                 expect(codes(result)).toEqual(codes(expected));
@@ -235,6 +278,18 @@ describe("ledger properties (random command sequences on PostgreSQL)", () => {
               expect(after).toBe(before + result.events.length);
               seen.written += 1;
               if (command.kind.startsWith("abTest")) seen.abWritten += 1;
+              for (const e of result.events) {
+                const d = e.data as { pluginId: string; version?: string; to?: string; candidate?: string };
+                const version =
+                  e.type === "PluginRegistered"
+                    ? d.version
+                    : e.type === "AbTestPromoted"
+                      ? d.candidate
+                      : d.to;
+                if (/^Plugin(Registered|Upgraded|RolledBack)$|^AbTestPromoted$/.test(e.type) && version) {
+                  activations.push({ position: e.position, pluginId: d.pluginId, version });
+                }
+              }
               state = foldEvents(
                 result.events.map((e) => parseEvent(e.type, e.data)),
                 state,
@@ -272,5 +327,6 @@ describe("ledger properties (random command sequences on PostgreSQL)", () => {
     expect(seen.written).toBeGreaterThan(80);
     expect(seen.rejected).toBeGreaterThan(80);
     expect(seen.abWritten).toBeGreaterThan(10);
+    expect(seen.toPosition).toBeGreaterThan(20);
   });
 });

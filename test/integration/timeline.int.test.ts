@@ -348,7 +348,15 @@ describe.each(backends)("timeline ($name)", ({ open }) => {
       const view = await g.ledger.timeline(["pricing"]);
       const { svg, warnings } = await renderPng(timelineChart(view, { plugins: ["pricing"] }).spec);
       expect(warnings).toEqual([]);
-      for (const name of ["pricing", "2.0.0", "2.1.0", "2.2.0", "A/B promoted", "A/B aborted"]) {
+      // The legend names plugin and version in full, even with a single plugin.
+      for (const name of [
+        "pricing",
+        "pricing 2.0.0",
+        "pricing 2.1.0",
+        "pricing 2.2.0",
+        "A/B promoted",
+        "A/B aborted",
+      ]) {
         expect(svg).toContain(`>${name}<`);
       }
       expect(svg).toMatch(/>A\/B 2\.0\.0 vs 2\.1\.0 @ 10%</);

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
+import { buildIfStale } from "../../scripts/build.ts";
 
 /**
  * Picks the PostgreSQL server the integration tests use, once for the whole run:
@@ -10,7 +11,8 @@ import type { TestProject } from "vitest/node";
  * where a container runtime exists. With none of them (a laptop without PostgreSQL) the server
  * tests run on PGlite served over a loopback socket, one per test file. In CI a real server is
  * required.
- * It also makes one initialised PGlite folder that embedded tests copy instead of running initdb.
+ * It also makes one initialised PGlite folder that embedded tests copy instead of running initdb,
+ * and rebuilds dist/ when a source is newer: the tests that spawn the CLI run what users run.
  */
 declare module "vitest" {
   export interface ProvidedContext {
@@ -23,6 +25,7 @@ declare module "vitest" {
 const LOCAL_URL = "postgres://postgres@127.0.0.1:5432/test";
 
 export default async function setup(project: TestProject) {
+  buildIfStale();
   const cleanups: Array<() => Promise<void>> = [];
   const template = mkdtempSync(path.join(tmpdir(), "pl-template-"));
   const { PGlite } = await import("@electric-sql/pglite");

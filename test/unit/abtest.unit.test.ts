@@ -246,8 +246,8 @@ describe("abTestAbort", () => {
 });
 
 describe("other changes while a test runs", () => {
-  // 1.0.0 runs, 1.1.0 is its candidate, 0.9.0 is a rollback target, 1.2.0 an upgrade target.
-  const past = [released("momentum", "0.9.0"), ...testing, released("momentum", "1.2.0")];
+  // 1.0.0 runs, 1.1.0 is its candidate, 0.9.0 ran before (a rollback target), 1.2.0 an upgrade target.
+  const past = [...running("momentum", "0.9.0"), ...testing, released("momentum", "1.2.0")];
 
   it("refuses upgrade, rollback and deactivate with AB_TEST_RUNNING", () => {
     given(...past)

@@ -176,6 +176,16 @@ const command: fc.Arbitrary<Command> = fc.oneof(
     },
     { requiredKeys: ["kind", "pluginId"] },
   ),
+  fc.record(
+    {
+      kind: fc.constant("rollback" as const),
+      pluginId: text(ids),
+      toPosition: fc.oneof(fc.integer({ min: -2, max: 60 }), fc.constantFrom(1.5, Number.NaN)),
+      ranAtPosition: fc.option(text(versions), { nil: null }),
+      ...options,
+    },
+    { requiredKeys: ["kind", "pluginId", "toPosition"] },
+  ),
   fc.record({ kind: fc.constant("deactivate" as const), pluginId: text(ids), ...options }),
   fc.record({
     kind: fc.constant("hostSet" as const),
@@ -264,6 +274,31 @@ describe("properties", () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it("a rollback without a target undoes itself: the next one goes back, when that version is still fit", () => {
+    let undone = 0;
+    fc.assert(
+      fc.property(history, fc.constantFrom(...ids), fc.boolean(), (events, pluginId, force) => {
+        const state = foldEvents(events);
+        const first = decide({ kind: "rollback", pluginId, force }, state);
+        fc.pre(first.ok);
+        const back = first.ok ? first.events.find((e) => e.type === "PluginRolledBack") : undefined;
+        if (back?.type !== "PluginRolledBack") return expect.fail("a rollback emits PluginRolledBack");
+        const after = first.ok ? foldEvents(first.events, structuredClone(state)) : state;
+        // Fit: what an upgrade to it would accept, and not a prerelease (never picked unnamed).
+        const fit = decide({ kind: "upgrade", pluginId, version: back.data.from, allowMajor: true }, after);
+        fc.pre(fit.ok && !back.data.from.includes("-"));
+        const second = decide({ kind: "rollback", pluginId }, after);
+        expect(second.ok && second.events.map((e) => e.data)).toEqual([
+          { pluginId, from: back.data.to, to: back.data.from },
+        ]);
+        undone += 1;
+      }),
+      { numRuns: 300 },
+    );
+    // The generated histories must reach the case often, or the property says little.
+    expect(undone).toBeGreaterThan(30);
   });
 
   it("a command that went through once is ALREADY done the second time", () => {

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { chartFonts } from "../../src/chart/render.ts";
-import { timelineChart } from "../../src/chart/timeline-chart.ts";
+import { coloursOf, timelineChart, timeWindow } from "../../src/chart/timeline-chart.ts";
 import type { TimelineView } from "../../src/queries/timeline.ts";
 import type { TimelineInterval } from "../../src/queries/timeline-pieces.ts";
 
@@ -100,5 +100,76 @@ describe("timeline chart spec", () => {
     expect(shipped.source).toBe("package");
     expect(shipped.files.every(existsSync)).toBe(true);
     expect(shipped.files.map((f) => f.split("/").at(-1))).toEqual(["DejaVuSans.ttf", "DejaVuSans-Bold.ttf"]);
+  });
+
+  describe("fits its data", () => {
+    const minute = (m: number) => new Date(Date.UTC(2026, 10, 30, 14, m));
+    const short: TimelineView = {
+      from: null,
+      to: { position: 12, at: minute(4) },
+      items: [
+        item({ pluginId: "price_action_1m", version: "6.0.0", fromAt: minute(0), toAt: minute(2) }),
+        item({
+          pluginId: "price_action_1m",
+          version: "6.1.0",
+          fromAt: minute(2),
+          toAt: minute(4),
+          toClipped: true,
+        }),
+        item({
+          pluginId: "combined_v3",
+          version: "3.2.1",
+          fromAt: minute(1),
+          toAt: minute(4),
+          toClipped: true,
+        }),
+      ],
+    };
+
+    it("spans four minutes of history with a small margin before, never past the window's end", () => {
+      const { start, end } = timeWindow(short);
+      expect(end).toBe(minute(4).getTime());
+      expect(start).toBeLessThan(minute(0).getTime());
+      expect(minute(0).getTime() - start).toBeLessThanOrEqual(0.05 * (end - start));
+      const { spec } = timelineChart(short, { plugins: ["price_action_1m", "combined_v3"] });
+      const subtitle = [(spec as { title: { subtitle: string | string[] } }).title.subtitle].flat().join(" ");
+      expect(subtitle).toContain("to 2026-11-30 14:04:00Z");
+    });
+
+    it("keeps a window that was given, and gives a window of no length a minute", () => {
+      const given = { ...short, from: { position: 3, at: minute(1) } };
+      expect(timeWindow(given)).toEqual({ start: minute(1).getTime(), end: minute(4).getTime() });
+      // Telegram's default of 30 days was nobody's choice: the data's extent, within the window.
+      const month = { ...short, from: { position: 0, at: new Date(minute(0).getTime() - 30 * 86_400_000) } };
+      expect(timeWindow(month, true).start).toBe(timeWindow(short).start);
+      const point = { from: { position: 3, at: minute(4) }, to: { position: 3, at: minute(4) }, items: [] };
+      expect(timeWindow(point)).toEqual({ start: minute(3).getTime(), end: minute(4).getTime() });
+    });
+
+    it("names plugin and version in full in the legend, in colours that do not depend on the chart", () => {
+      const { spec } = timelineChart(short, { plugins: ["price_action_1m", "combined_v3"] });
+      const bars = layersOf(spec).find((l) => l.name === "bars") as unknown as {
+        encoding: { color: { scale: { domain: string[]; range: string[] } } };
+      };
+      const { domain, range } = bars.encoding.color.scale;
+      expect(domain).toEqual(["price_action_1m 6.0.0", "price_action_1m 6.1.0", "combined_v3 3.2.1"]);
+      expect(new Set(range).size).toBe(3);
+      const alone = timelineChart(
+        { ...short, items: short.items.slice(2) },
+        { plugins: ["combined_v3"] },
+      ).spec;
+      const aloneBars = layersOf(alone).find((l) => l.name === "bars") as unknown as typeof bars;
+      expect(aloneBars.encoding.color.scale.range[0]).toBe(range[2]);
+      expect((spec as { config: { legend: { labelLimit: number } } }).config.legend.labelLimit).toBe(0);
+      expect(coloursOf(["a 1.0.0", "b 1.0.0"]).get("b 1.0.0")).toBe(coloursOf(["b 1.0.0"]).get("b 1.0.0"));
+    });
+
+    it("breaks the subtitle into lines at --width 700 rather than clip it", () => {
+      const { spec } = timelineChart(short, { plugins: ["price_action_1m", "combined_v3"], width: 700 });
+      const subtitle = (spec as { title: { subtitle: string | string[] } }).title.subtitle;
+      expect(Array.isArray(subtitle)).toBe(true);
+      for (const line of [subtitle].flat()) expect(line.length * 6.1).toBeLessThanOrEqual(700 - 24);
+      expect([subtitle].flat().join(" ")).toContain("heights by weight");
+    });
   });
 });

@@ -2,8 +2,9 @@ import { type Command, InvalidArgumentError } from "commander";
 import { parsePercent } from "../../domain/index.ts";
 import { itemsDocument } from "../../ledger-views.ts";
 import type { Assignment } from "../../queries/assignment.ts";
+import { missingSubcommand } from "../unknown-verb.ts";
+import { pluginIdArg, pointInLedger, requireKnownPlugins } from "./arguments.ts";
 import { type ChangeOptions, execute, mutating } from "./changes.ts";
-import { pointInLedger } from "./queries.ts";
 import type { Run } from "./run.ts";
 
 /**
@@ -24,7 +25,15 @@ export function percentArg(value: string): number {
 export function registerAbTestVerbs(program: Command, run: Run): void {
   const abtest = program
     .command("abtest")
-    .description("A/B tests: start one, change its split, promote or abort it, and assign units");
+    .description("A/B tests: start one, change its split, promote or abort it, and assign units")
+    .usage("<command> [options]")
+    // Only reached without a known command: answered in one line (see missingSubcommand).
+    .argument("[words...]")
+    .action(
+      run(async (_ctx, words: string[]) => {
+        throw missingSubcommand(abtest, words[0]);
+      }),
+    );
 
   mutating(
     abtest
@@ -83,11 +92,14 @@ export function registerAbTestVerbs(program: Command, run: Run): void {
   );
 
   abtest
-    .command("assign <plugin> <unitKey...>")
+    .command("assign")
+    .argument("<plugin>", "a plugin id", pluginIdArg)
+    .argument("<unitKey...>", "units (symbols, accounts)")
     .description("the version and arm each unit (a symbol, an account) gets, now or at a point")
     .option("--at <point>", "a position or an ISO-8601 time", pointInLedger)
     .action(
       run(async (ctx, pluginId: string, unitKeys: string[], o: { at?: number | Date }) => {
+        await requireKnownPlugins(ctx, [pluginId]);
         const items = await (await ctx.ledger()).assignMany(pluginId, unitKeys, o.at);
         ctx.out.result(itemsDocument(items), () => assignmentLines(items));
       }),

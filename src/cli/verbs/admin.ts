@@ -3,8 +3,7 @@ import type { Command } from "commander";
 import { readSigningKey } from "../../index.ts";
 import { eventLine } from "../../ledger-views.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
-import { endProgress } from "../output.ts";
-import { nonNegativeInt } from "./arguments.ts";
+import { positionArg } from "./arguments.ts";
 import type { Run } from "./run.ts";
 import { verifierOf } from "./transparency.ts";
 
@@ -44,7 +43,7 @@ export function registerAdminVerbs(program: Command, run: Run): void {
           if (Date.now() - started > 1000) ctx.out.progress(`${what} ${done}/${total} events`);
         };
         const result = await ledger.verify(progress("verified"));
-        endProgress();
+        ctx.out.endProgress();
         if (note === undefined) {
           ctx.out.result(result, () =>
             result.ok
@@ -55,7 +54,7 @@ export function registerAdminVerbs(program: Command, run: Run): void {
           return;
         }
         const audit = await ledger.auditCheckpoint(note, verifier, progress("hashed"));
-        endProgress();
+        ctx.out.endProgress();
         ctx.out.result({ ...result, ok: result.ok && audit.ok, chainOk: result.ok, checkpoint: audit }, () =>
           [
             result.ok
@@ -78,16 +77,14 @@ export function registerAdminVerbs(program: Command, run: Run): void {
   program
     .command("events")
     .description("print events as JSON lines, in position order")
-    .option("--from <position>", "start after this position", nonNegativeInt, 0)
+    .option("--from <position>", "start after this position", positionArg, 0)
     .action(
       run(async (ctx, options: { from: number }) => {
         const ledger = await ctx.ledger();
         for await (const batch of ledger.events(options.from)) {
           const lines = batch.map(eventLine);
-          // Respect back-pressure: a million events piped into `head` must not buffer in memory.
-          if (!process.stdout.write(`${lines.join("\n")}\n`)) {
-            await new Promise((resolve) => process.stdout.once("drain", resolve));
-          }
+          // Once the reader has gone (`| head -1`), the rest is not read from the database either.
+          if (!(await ctx.out.write(`${lines.join("\n")}\n`))) break;
         }
       }),
     );

@@ -1,4 +1,4 @@
-import { formatPercent } from "../../domain/index.ts";
+import { formatPercent, type Violation } from "../../domain/index.ts";
 import type { ExecuteResult } from "../../ledger-execute.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
@@ -8,11 +8,21 @@ import { CliError, ExitCode } from "../exit-codes.ts";
  * its exit code: 2 when every violation is INVALID_INPUT, 4 for a conflict, 3 otherwise.
  */
 export function reportChange(ctx: CliContext, result: ExecuteResult): void {
+  if (!result.ok) result = { ...result, violations: result.violations.map(inCliWords) };
   if (!result.ok) {
-    ctx.out.result(
-      { ok: false, dryRun: result.dryRun === true || undefined, violations: result.violations },
-      () => result.violations.map((v) => `rejected: ${v.code}: ${v.message}`).join("\n"),
+    // The violations are the error, so stderr gets them, one line each, for a pipeline that
+    // keeps only stderr; with --json stdout still holds the whole document.
+    if (ctx.out.json) {
+      ctx.out.result(
+        { ok: false, dryRun: result.dryRun === true || undefined, violations: result.violations },
+        () => "",
+      );
+    }
+    const lines = firstOf(
+      result.violations.map((v) => `plugin-ledger: rejected: ${v.code}: ${oneLine(v.message)}`),
+      (more) => `plugin-ledger: … and ${more} more violations (--json lists them all)`,
     );
+    ctx.out.stderr.write(`${lines.join("\n")}\n`);
     const codes = new Set(result.violations.map((v) => v.code));
     const exit =
       codes.size === 1 && codes.has("INVALID_INPUT")
@@ -20,14 +30,16 @@ export function reportChange(ctx: CliContext, result: ExecuteResult): void {
         : codes.has("CONFLICT")
           ? ExitCode.conflict
           : ExitCode.rejected;
-    // The violations are the answer (stdout); stderr gets the one-line summary.
-    throw new CliError(`rejected (${[...codes].join(", ")})`, exit);
+    throw new CliError("", exit);
   }
   if (result.dryRun) {
     ctx.out.result({ ok: true, dryRun: true, events: result.events, overrides: result.overrides }, () =>
       [
         "dry run: nothing was written; the plan is",
-        ...result.events.map((e) => `  ${e.type} ${describe(e.data)}`),
+        ...firstOf(
+          result.events.map((e) => `  ${e.type} ${describe(e.data)}`),
+          (more) => `  … and ${more} more events (--json lists them all)`,
+        ),
         ...overridesLine(result.overrides),
       ].join("\n"),
     );
@@ -38,11 +50,45 @@ export function reportChange(ctx: CliContext, result: ExecuteResult): void {
     () =>
       [
         ...(result.replayed ? ["(already done under this idempotency key; nothing new was written)"] : []),
-        ...result.events.map((e) => `#${e.position} ${e.type} ${describe(e.data)}`),
+        ...firstOf(
+          result.events.map((e) => `#${e.position} ${e.type} ${describe(e.data)}`),
+          (more) =>
+            `… and ${more} more events, to #${result.events.at(-1)?.position} (--json lists them all)`,
+        ),
         ...overridesLine(result.overrides),
       ].join("\n"),
   );
 }
+
+/**
+ * The rules speak of the library's options (allowMajor, basis points); a CLI user typed flags
+ * and percentages, so the CLI says it in those words. The domain stays free of flag names.
+ */
+const CLI_WORDS: Array<[RegExp, (...groups: string[]) => string]> = [
+  [/\ballow it with allowMajor\b/g, () => "allow it with --allow-major"],
+  [
+    /\bmust be a whole number of basis points from 1 to 9999 \(0\.01% to 99\.99%\), not (-?\d+)\./g,
+    (_, bp) => `must be between 0.01 and 99.99 percent, not ${Number(bp) / 100}.`,
+  ],
+  [/^A forced command needs a reason\b/, () => "--force needs --reason"],
+];
+
+function inCliWords(violation: Violation): Violation {
+  let message = violation.message;
+  for (const [pattern, say] of CLI_WORDS)
+    message = message.replace(pattern, (...m) => say(...(m as string[])));
+  return { ...violation, message };
+}
+
+/** A person reads the first lines of a long answer (an import of 60,000 releases); --json has it all. */
+const SHOWN = 20;
+
+function firstOf(lines: string[], tail: (more: string) => string): string[] {
+  if (lines.length <= SHOWN + 1) return lines;
+  return [...lines.slice(0, SHOWN), tail((lines.length - SHOWN).toLocaleString("en-US"))];
+}
+
+const oneLine = (text: string) => text.replace(/\s+/g, " ").trim();
 
 function overridesLine(overrides: string[]): string[] {
   return overrides.length ? [`forced past: ${overrides.join(", ")}`] : [];

@@ -38,6 +38,14 @@ function collect(value: string, previous: Record<string, string> = {}): Record<s
   return { ...previous, [match[1] as string]: (match[2] as string).trim() };
 }
 
+function position(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
+    throw new InvalidArgumentError(`a position is a whole number from 1, not "${value}"`);
+  }
+  return n;
+}
+
 function list(value: string): string[] {
   return value
     .split(",")
@@ -120,17 +128,25 @@ export function registerChangeVerbs(program: Command, run: Run): void {
   mutating(
     program
       .command("rollback <plugin> [version]")
-      .description("go back to the version that ran before (or to the given lower version)")
-      .option("--allow-major", "allow crossing a MAJOR version"),
+      .description(
+        "undo: go back to the version that ran before, higher or lower (or to a named version that ran)",
+      )
+      .option("--to-position <N>", "go back to the version that ran at position N", position)
+      // Kept so that scripts written for the first rollback still run: every target ran before
+      // or keeps the MAJOR, so nothing needs it.
+      .addOption(new Option("--allow-major").hideHelp()),
   ).action(
     run(
       async (
         ctx,
         pluginId: string,
         version: string | undefined,
-        o: ChangeOptions & { allowMajor?: boolean },
+        o: ChangeOptions & { toPosition?: number },
       ) => {
-        await execute(ctx, { kind: "rollback", pluginId, version, allowMajor: o.allowMajor === true }, o);
+        if (version !== undefined && o.toPosition !== undefined) {
+          throw new CliError("rollback takes a version or --to-position, not both", ExitCode.invalid);
+        }
+        await execute(ctx, { kind: "rollback", pluginId, version, toPosition: o.toPosition }, o);
       },
     ),
   );

@@ -1,11 +1,15 @@
 import type { Command } from "commander";
 import type { VersionDiff } from "../../domain/index.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
+import { pluginIdArg } from "./arguments.ts";
 import type { Run } from "./run.ts";
 
 export function registerDiffVerb(program: Command, run: Run): void {
   program
-    .command("diff <plugin> <from> <to>")
+    .command("diff")
+    .argument("<plugin>", "a plugin id", pluginIdArg)
+    .argument("<from>", "a released version")
+    .argument("<to>", "another released version")
     .description("what changes from one released version to another: features, requirements, matrix, notes")
     .action(
       run(async (ctx, pluginId: string, from: string, to: string) => {

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { isPluginId, type RecordedEvent, startWebhooks } from "../../index.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
-import { table } from "../output.ts";
+import { fitTable, tableTime } from "../table.ts";
 import { nonNegativeInt } from "./arguments.ts";
 import { describe } from "./change-output.ts";
 import type { Run } from "./run.ts";
@@ -18,17 +18,26 @@ export function registerFeedVerbs(program: Command, run: Run): void {
         ctx.out.result({ items }, () =>
           items.length === 0
             ? "no subscribers yet"
-            : table(
-                ["subscriber", "running", "position", "lag", "last run", "failures", "last error"],
+            : fitTable(
+                [
+                  { header: "subscriber", keep: true },
+                  { header: "running", rank: 3 },
+                  { header: "position", keep: true },
+                  { header: "lag", keep: true },
+                  { header: "last run (UTC)", keep: true },
+                  { header: "failures", rank: 2 },
+                  { header: "last error", rank: 1, optional: true },
+                ],
                 items.map((s) => [
                   s.name,
                   s.running ? "yes" : "no",
                   String(s.position),
                   String(s.lag),
-                  s.lastRunAt?.toISOString() ?? "never",
+                  s.lastRunAt ? tableTime(s.lastRunAt) : "never",
                   String(s.consecutiveFailures),
-                  s.lastError ? `${s.lastErrorAt?.toISOString()} ${s.lastError}` : "",
+                  s.lastError ? `${tableTime(s.lastErrorAt)} ${s.lastError}` : "",
                 ]),
+                ctx.out.width,
               ),
         );
       }),
@@ -54,14 +63,15 @@ async function watch(ctx: CliContext, options: { from?: number; plugin?: string 
   const after = options.from ?? (await ledger.status()).position;
   const stream = options.plugin === undefined ? undefined : `plugin-${options.plugin}`;
   const format = ctx.out.json ? (e: RecordedEvent) => JSON.stringify(e) : line;
-  await untilStopped(ctx, async (signal) => {
+  await untilStopped(ctx, async (signal, stop) => {
     const tail = ledger.tail(
       after,
       async (events) => {
         const lines = events.filter((e) => stream === undefined || e.streamId === stream).map(format);
         if (lines.length === 0 || signal.aborted) return;
-        // A slow reader (a pipe into another program) slows the tail rather than filling memory.
-        if (!process.stdout.write(`${lines.join("\n")}\n`)) await drained(signal);
+        // A slow reader (a pipe into another program) slows the tail rather than filling memory;
+        // a reader that went away ends the watch.
+        if (!(await ctx.out.write(`${lines.join("\n")}\n`))) stop();
       },
       { signal },
     );
@@ -76,23 +86,14 @@ function line(e: RecordedEvent): string {
   return `#${e.position} ${e.recordedAt.toISOString()} ${e.type} ${describe(e.data)} by ${who}${why}`;
 }
 
-function drained(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      process.stdout.off("drain", done);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    process.stdout.once("drain", done);
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
-
 /**
  * Runs `work` until SIGINT, SIGTERM or a closed stdout (the reader of a pipe went away), which all
  * end it cleanly with exit 0. A second signal exits at once.
  */
-export async function untilStopped(ctx: CliContext, work: (signal: AbortSignal) => Promise<void>) {
+export async function untilStopped(
+  ctx: CliContext,
+  work: (signal: AbortSignal, stop: () => void) => Promise<void>,
+) {
   const controller = new AbortController();
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -103,19 +104,17 @@ export async function untilStopped(ctx: CliContext, work: (signal: AbortSignal) 
     signalled = true;
     controller.abort();
   };
-  const onStdoutError = (error: NodeJS.ErrnoException) => {
-    if (error.code !== "EPIPE") ctx.logger.warn({ err: error }, "stdout failed; stopping");
-    controller.abort();
-  };
+  // The output says when its reader has gone (an EPIPE it already handles quietly).
+  const onStdoutError = () => controller.abort();
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  process.stdout.on("error", onStdoutError);
+  ctx.out.stdout.on("error", onStdoutError);
   try {
-    await work(controller.signal);
+    await work(controller.signal, () => controller.abort());
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
-    process.stdout.off("error", onStdoutError);
+    ctx.out.stdout.off("error", onStdoutError);
   }
 }
 

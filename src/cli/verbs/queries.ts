@@ -1,25 +1,23 @@
-import { type Command, InvalidArgumentError } from "commander";
-import { formatPercent } from "../../domain/index.ts";
-import { ChainTamperedError, type RebuildResult } from "../../index.ts";
+import type { Command } from "commander";
+import { eventSummary, formatPercent } from "../../domain/index.ts";
+import {
+  type AbTestStatus,
+  ChainTamperedError,
+  type MatrixItem,
+  type MatrixView,
+  type RebuildResult,
+  type StatusView,
+} from "../../index.ts";
 import { itemsDocument, statusDocument } from "../../ledger-views.ts";
-import type { AbTestStatus, StatusView } from "../../queries/status.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
-import { endProgress, table } from "../output.ts";
-import { positiveInt } from "./arguments.ts";
+import { fitTable, tableTime, wrap } from "../table.ts";
+import { pluginIdArg, pointInLedger, positiveInt, requireKnownPlugins } from "./arguments.ts";
 import type { Run } from "./run.ts";
 
-/** `asof` and `replay --to` take a position (a whole number) or an ISO-8601 time. */
-export function pointInLedger(value: string): number | Date {
-  if (/^\d+$/.test(value)) return Number(value);
-  if (/^\d{4}-\d{2}-\d{2}/.test(value)) {
-    const at = new Date(value);
-    if (!Number.isNaN(at.getTime())) return at;
-  }
-  throw new InvalidArgumentError(`expected a position or an ISO-8601 time, got "${value}"`);
-}
+// Kept here too, where the verbs that take a point first imported it from.
+export { pointInLedger } from "./arguments.ts";
 
-const iso = (at: Date | null | undefined) => (at ? at.toISOString() : "");
 const who = (actor: { id: string; name?: string } | null | undefined) =>
   actor ? (actor.name ?? actor.id) : "";
 
@@ -28,29 +26,46 @@ function split(test: AbTestStatus | null): string {
   return test ? `${test.control} vs ${test.candidate} @ ${formatPercent(test.candidateWeightBp)}` : "";
 }
 
-function statusText(view: StatusView, heading: string): string {
+function statusText(view: StatusView, heading: string, width: number): string {
   const host = view.host
     ? `host: ServiceAPI ${view.host.apiVersion}, DB schema ${view.host.dbSchemaVersion}`
     : "host: versions not declared";
-  if (view.plugins.length === 0) return `${heading}\n${host}\nno active plugins`;
+  if (view.plugins.length === 0) return `${heading}\n${wrap(host, width)}\nno active plugins`;
+  const deprecated = view.plugins.filter((p) => p.deprecated);
   return [
     heading,
-    host,
-    table(
-      ["plugin", "version", "since", "position", "A/B"],
+    wrap(host, width),
+    fitTable(
+      [
+        { header: "plugin", keep: true },
+        { header: "version", keep: true },
+        { header: "since (UTC)", keep: true },
+        { header: "position", rank: 1, optional: true },
+        { header: "A/B", rank: 2, min: 16 },
+      ],
       view.plugins.map((p) => [
         p.pluginId,
-        p.version,
-        iso(p.since),
+        `${p.version}${p.deprecated ? " (deprecated)" : ""}`,
+        tableTime(p.since),
         String(p.sincePosition),
         split(p.abTest),
       ]),
+      width,
     ),
+    // Deprecated yet running: the one thing on this page someone must act on.
+    ...(deprecated.length === 0
+      ? []
+      : [
+          wrap(
+            `warning: deprecated versions run: ${deprecated.map((p) => `${p.pluginId} ${p.version}`).join(", ")} (upgrade or roll back)`,
+            width,
+          ),
+        ]),
   ].join("\n");
 }
 
 async function printStatus(ctx: CliContext, view: StatusView, heading: string) {
-  ctx.out.result(statusDocument(view), () => statusText(view, heading));
+  ctx.out.result(statusDocument(view), () => statusText(view, heading, ctx.out.width));
 }
 
 export function registerQueryVerbs(program: Command, run: Run): void {
@@ -65,16 +80,27 @@ export function registerQueryVerbs(program: Command, run: Run): void {
     );
 
   program
-    .command("versions <plugin>")
+    .command("versions")
+    .argument("<plugin>", "a plugin id", pluginIdArg)
     .description("the released versions of a plugin, in version order")
     .action(
       run(async (ctx, pluginId: string) => {
         const items = await (await ctx.ledger()).versions(pluginId);
+        if (items.length === 0) await requireKnownPlugins(ctx, [pluginId]);
         ctx.out.result(itemsDocument(items), () =>
           items.length === 0
             ? `no released versions of ${pluginId}`
-            : table(
-                ["version", "built", "commit", "author", "api", "db schema", "deprecated", "features"],
+            : fitTable(
+                [
+                  { header: "version", keep: true },
+                  { header: "built", rank: 4 },
+                  { header: "commit", rank: 2, optional: true },
+                  { header: "author", rank: 1, optional: true },
+                  { header: "api", rank: 3, min: 6 },
+                  { header: "db schema", rank: 3, min: 6 },
+                  { header: "deprecated", keep: true },
+                  { header: "features", rank: 0, optional: true },
+                ],
                 items.map((v) => [
                   v.version,
                   v.buildDate.slice(0, 10),
@@ -85,32 +111,44 @@ export function registerQueryVerbs(program: Command, run: Run): void {
                   v.deprecated ? "yes" : "",
                   v.features.join(","),
                 ]),
+                ctx.out.width,
               ),
         );
       }),
     );
 
   program
-    .command("history <plugin>")
+    .command("history")
+    .argument("<plugin>", "a plugin id", pluginIdArg)
     .description("which version of a plugin ran when, newest first")
     .option("--limit <n>", "at most this many intervals", positiveInt, 100)
     .action(
       run(async (ctx, pluginId: string, o: { limit: number }) => {
         const items = await (await ctx.ledger()).history(pluginId, { limit: o.limit });
+        if (items.length === 0) await requireKnownPlugins(ctx, [pluginId]);
         ctx.out.result(itemsDocument(items), () =>
           items.length === 0
             ? `${pluginId} has never run`
-            : table(
-                ["version", "from", "to", "action", "actor", "reason", "ended by"],
+            : fitTable(
+                [
+                  { header: "version", keep: true },
+                  { header: "from (UTC)", keep: true },
+                  { header: "to (UTC)", keep: true },
+                  { header: "action", rank: 4 },
+                  { header: "actor", rank: 2, optional: true },
+                  { header: "reason", rank: 1, optional: true },
+                  { header: "ended by", rank: 3, optional: true },
+                ],
                 items.map((h) => [
                   h.version,
-                  `#${h.fromPosition} ${iso(h.fromAt)}`,
-                  h.toPosition === null ? "(running)" : `#${h.toPosition} ${iso(h.toAt)}`,
+                  `#${h.fromPosition} ${tableTime(h.fromAt)}`,
+                  h.toPosition === null ? "(running)" : `#${h.toPosition} ${tableTime(h.toAt)}`,
                   h.action,
                   who(h.actor),
-                  h.reason ?? "",
-                  h.closedBy ?? "",
+                  oneLine(h.reason ?? ""),
+                  h.endedBy ?? "",
                 ]),
+                ctx.out.width,
               ),
         );
       }),
@@ -118,30 +156,12 @@ export function registerQueryVerbs(program: Command, run: Run): void {
 
   program
     .command("matrix")
-    .description("declared compatibility between plugins, and whether the running set honours it")
+    .description("declared compatibility of the running versions, and whether the running set honours it")
+    .option("--all", "also what the releases that do not run declare, and whether they would fit")
     .action(
-      run(async (ctx) => {
+      run(async (ctx, o: { all?: boolean }) => {
         const view = await (await ctx.ledger()).matrix();
-        ctx.out.result(view, () =>
-          [
-            view.items.length === 0
-              ? "no release declares a compatibility range"
-              : table(
-                  ["plugin", "version", "works with", "range", "running", "ok"],
-                  view.items.map((m) => [
-                    `${m.pluginId}${m.active ? "*" : ""}`,
-                    `${m.version}${m.deprecated ? " (deprecated)" : ""}`,
-                    m.otherPluginId,
-                    m.range,
-                    m.otherActiveVersion ?? "-",
-                    m.satisfied === null ? "" : m.satisfied ? "yes" : "NO",
-                  ]),
-                ),
-            view.consistent
-              ? "the running set is consistent"
-              : `the running set is NOT consistent:\n${view.violations.map((v) => `  ${v.code}: ${v.message}`).join("\n")}`,
-          ].join("\n"),
-        );
+        ctx.out.result(view, () => matrixText(view, o.all === true, ctx.out.width));
       }),
     );
 
@@ -149,33 +169,43 @@ export function registerQueryVerbs(program: Command, run: Run): void {
     .command("audit")
     .description("who changed what, when and why: the latest events first")
     .option("--limit <n>", "at most this many events", positiveInt, 20)
-    .option("--plugin <plugin>", "only this plugin's events")
+    .option("--plugin <plugin>", "only this plugin's events", pluginIdArg)
     .action(
       run(async (ctx, o: { limit: number; plugin?: string }) => {
+        if (o.plugin !== undefined) await requireKnownPlugins(ctx, [o.plugin]);
         const items = await (await ctx.ledger()).audit({ limit: o.limit, pluginId: o.plugin });
-        ctx.out.result(itemsDocument(items), () =>
-          table(
-            ["#", "when", "event", "stream", "actor", "reason", "forced"],
+        ctx.out.result({ items }, () =>
+          fitTable(
+            [
+              { header: "#", keep: true },
+              { header: "when (UTC)", keep: true },
+              { header: "event", rank: 4, min: 12 },
+              { header: "change", rank: 5, min: 20 },
+              { header: "actor", rank: 2, optional: true },
+              { header: "reason", rank: 1, optional: true },
+              { header: "forced", rank: 3, optional: true },
+            ],
             items.map((a) => [
               String(a.position),
-              iso(a.recordedAt),
+              tableTime(a.recordedAt),
               a.type,
-              a.streamId,
+              eventSummary(a.data),
               who(a.actor),
-              a.reason ?? "",
+              oneLine(a.reason ?? ""),
               a.forced ? a.overrides.join(",") || "yes" : "",
             ]),
+            ctx.out.width,
           ),
         );
       }),
     );
 
   program
-    .command("asof <point>")
+    .command("asof")
+    .argument("<point>", "a position or an ISO-8601 time", pointInLedger)
     .description("what ran at a position or an ISO-8601 time (indexed, not a replay)")
     .action(
-      run(async (ctx, point: string) => {
-        const at = pointInLedger(point);
+      run(async (ctx, at: number | Date) => {
         const view = await (await ctx.ledger()).asOf(at);
         await printStatus(ctx, view, `as of position ${view.position}`);
       }),
@@ -218,7 +248,7 @@ export function registerQueryVerbs(program: Command, run: Run): void {
             o.force && reason ? { force: { reason } } : {},
           );
         } catch (error) {
-          endProgress();
+          ctx.out.endProgress();
           if (!(error instanceof ChainTamperedError)) throw error;
           ctx.out.result(
             { ok: false, firstBadPosition: error.broken.position, problem: error.broken.problem },
@@ -229,7 +259,7 @@ export function registerQueryVerbs(program: Command, run: Run): void {
             ExitCode.tampered,
           );
         }
-        endProgress();
+        ctx.out.endProgress();
         const { forced } = result;
         ctx.out.result({ ok: true, ...result }, () =>
           forced
@@ -239,3 +269,58 @@ export function registerQueryVerbs(program: Command, run: Run): void {
       }),
     );
 }
+
+/**
+ * The running versions' declarations, and a verdict for the running set. What releases that do
+ * not run declare says nothing of the running set, so it shows only with `--all`, after them,
+ * its verdict spelled "if run".
+ */
+function matrixText(view: MatrixView, all: boolean, width: number): string {
+  const running = view.items.filter((m) => m.active);
+  const idle = view.items.filter((m) => !m.active);
+  const shown = all ? [...running, ...idle] : running;
+  const verdict = (m: MatrixItem) => {
+    if (m.satisfied === null) return m.active ? "(not running)" : "";
+    const ok = m.satisfied ? "yes" : "NO";
+    return m.active ? ok : `if run: ${ok.toLowerCase()}`;
+  };
+  const lines = [
+    shown.length === 0
+      ? view.items.length === 0
+        ? "no release declares a compatibility range"
+        : "no running version declares a compatibility range"
+      : fitTable(
+          [
+            { header: "plugin", keep: true },
+            { header: "version", keep: true },
+            { header: "works with", rank: 3, min: 10 },
+            { header: "range", rank: 2, min: 10 },
+            { header: "running", rank: 1, min: 7, optional: true },
+            { header: "ok", keep: true },
+          ],
+          shown.map((m) => [
+            m.pluginId,
+            `${m.version}${m.deprecated ? " (deprecated)" : ""}`,
+            m.otherPluginId,
+            m.range,
+            m.otherActiveVersion ?? "-",
+            verdict(m),
+          ]),
+          width,
+        ),
+  ];
+  if (!all && idle.length > 0) {
+    lines.push(`(${idle.length} declarations of releases that do not run: matrix --all)`);
+  }
+  lines.push(
+    view.consistent
+      ? "the running set is consistent"
+      : [
+          "the running set is NOT consistent:",
+          ...view.violations.map((v) => wrap(`  ${v.code}: ${v.message}`, width, "    ")),
+        ].join("\n"),
+  );
+  return lines.join("\n");
+}
+
+const oneLine = (text: string) => text.replace(/\s+/g, " ").trim();

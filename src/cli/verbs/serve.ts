@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { serveApi } from "../../http/serve.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
 import type { Run } from "./run.ts";
@@ -43,12 +42,12 @@ export async function serveHttp(
       ExitCode.invalid,
     );
   }
+  // Loaded here, not at the top: Fastify costs every other verb's start-up a third of a second.
+  const { serveApi } = await import("../../http/serve.ts");
   const ledger = await ctx.ledger();
   const api = await serveApi({ ledger, http: { ...ctx.config.http, ...where }, logger: ctx.logger });
   // One line on stdout a script can wait for (the port may have been 0).
-  process.stdout.write(
-    `${ctx.out.json ? JSON.stringify({ listening: api.url }) : `listening on ${api.url}`}\n`,
-  );
+  ctx.out.result({ listening: api.url }, () => `listening on ${api.url}`);
   try {
     if (alongside) await alongside();
     else await untilSignal();

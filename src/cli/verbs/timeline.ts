@@ -10,8 +10,8 @@ import type { TimelineInterval } from "../../queries/timeline-pieces.ts";
 import { timelineCsv } from "../../timeline-csv.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
-import { table } from "../output.ts";
-import { pointInLedger } from "./queries.ts";
+import { type Column, fitTable, wrap } from "../table.ts";
+import { pointInLedger, requireKnownPlugins } from "./arguments.ts";
 import type { Run } from "./run.ts";
 
 const Options = z.object({
@@ -48,21 +48,22 @@ export function registerTimelineVerb(program: Command, run: Run): void {
       run(async (ctx, plugins: string[], raw: Raw) => {
         const options = parse(ctx, plugins, raw);
         const format = options.format ?? (options.json ? "json" : "table");
-        if (format === "png" && options.out === undefined && process.stdout.isTTY) {
+        if (format === "png" && options.out === undefined && ctx.out.stdout.isTTY) {
           throw new CliError(
             "a PNG goes to --out FILE or into a pipe, not to the terminal",
             ExitCode.invalid,
           );
         }
+        await requireKnownPlugins(ctx, options.plugins);
         const view = await timelineOf(ctx, options);
-        const body = await formatted(view, options.plugins, format, options.width);
+        const body = await formatted(view, options.plugins, format, options.width, ctx.out.width);
         if (options.out === undefined) {
-          process.stdout.write(body);
+          await ctx.out.write(body);
           return;
         }
         await writeFile(options.out, body);
         const size = typeof body === "string" ? Buffer.byteLength(body) : body.length;
-        process.stderr.write(
+        ctx.out.stderr.write(
           `wrote ${options.out}: ${view.items.length} intervals, ${format}, ${size} bytes\n`,
         );
       }),
@@ -97,6 +98,7 @@ async function formatted(
   plugins: string[],
   format: "table" | "json" | "csv" | "png",
   width: number,
+  columns: number,
 ): Promise<string | Buffer> {
   switch (format) {
     case "json":
@@ -106,7 +108,7 @@ async function formatted(
     case "png":
       return (await renderPng(timelineChart(view, { plugins, width }).spec)).png;
     case "table":
-      return `${timelineTable(view, plugins)}\n`;
+      return `${timelineTable(view, plugins, columns)}\n`;
   }
 }
 
@@ -114,22 +116,32 @@ async function formatted(
 const when = (at: Date) => at.toISOString().slice(0, 16).replace("T", " ");
 const who = (actor: TimelineInterval["actor"]) => actor.name ?? actor.id;
 
-function timelineTable(view: TimelineView, plugins: string[]): string {
+function timelineTable(view: TimelineView, plugins: string[], width: number): string {
   const window = `${view.from ? `from #${view.from.position} ${when(view.from.at)}` : "from the first interval"} to #${view.to.position} ${when(view.to.at)}`;
   const silent = plugins.filter((p) => !view.items.some((i) => i.pluginId === p));
-  const lines = [`timeline of ${plugins.join(", ")}, ${window} (times in UTC)`];
+  const lines = [wrap(`timeline of ${plugins.join(", ")}, ${window} (times in UTC)`, width)];
   if (view.items.length > 0) {
-    // Narrow enough for 120 columns with whole times, which a cut cell would hide; the A/B
-    // column only when a test ran in the window.
+    // Times and their markers are never cut; the A/B column only when a test ran in the window.
     const tests = view.items.some((i) => i.candidate !== null);
-    const columns = (cells: string[], ab: string) => [
+    const columns = <T>(cells: T[], ab: T): T[] => [
       ...cells.slice(0, 2),
       ...(tests ? [ab] : []),
       ...cells.slice(2),
     ];
     lines.push(
-      table(
-        columns(["plugin", "version", "from", "to", "action", "actor", "reason"], "A/B"),
+      fitTable(
+        columns<Column>(
+          [
+            { header: "plugin", keep: true },
+            { header: "version", keep: true },
+            { header: "from", keep: true },
+            { header: "to", keep: true },
+            { header: "action", rank: 2, min: 9, optional: true },
+            { header: "actor", rank: 1, optional: true },
+            { header: "reason", rank: 0, optional: true },
+          ],
+          { header: "A/B", rank: 3, min: 12 },
+        ),
         view.items.map((i) =>
           columns(
             [
@@ -145,11 +157,15 @@ function timelineTable(view: TimelineView, plugins: string[]): string {
             i.candidate === null ? "" : `${i.candidate} @ ${i.candidatePercent}%`,
           ),
         ),
+        width,
       ),
-      "< began before the window, > goes on past its end, x then deactivated; positions: --json or --format csv",
+      wrap(
+        "< began before the window, > goes on past its end, x then deactivated; positions: --json or --format csv",
+        width,
+      ),
     );
   }
-  if (silent.length > 0) lines.push(`no interval in this window: ${silent.join(", ")}`);
+  if (silent.length > 0) lines.push(wrap(`no interval in this window: ${silent.join(", ")}`, width));
   return lines.join("\n");
 }
 

@@ -56,7 +56,7 @@ export function registerTransparencyVerbs(program: Command, run: Run): void {
         const ledger = await ctx.ledger();
         const proof = await ledger.prove(position, options.size);
         if (!options.out) {
-          process.stdout.write(proof.file);
+          await ctx.out.write(proof.file);
           return;
         }
         writeFileSync(options.out, proof.file);

@@ -3,7 +3,16 @@ import { Composer, Markup } from "telegraf";
 import { z } from "zod";
 import { type CommandRequest, isVersion, UNFORCEABLE_CODES, versionMove } from "../../domain/index.ts";
 import type { PreviewedContext } from "../../pending-actions.ts";
-import { type Flag, percentArg, pluginIdArg, reasonArg, rest, versionArg, type Words } from "../arguments.ts";
+import {
+  type Flag,
+  percentArg,
+  pluginIdArg,
+  positionArg,
+  reasonArg,
+  rest,
+  versionArg,
+  type Words,
+} from "../arguments.ts";
 import { previewMessage } from "../change-messages.ts";
 import { commandSpec } from "../command-list.ts";
 import { actorOf, type BotContext, type BotServices, readArguments, refuse } from "../context.ts";
@@ -22,6 +31,21 @@ type ChangeSpec = {
 
 const ALL_FLAGS: readonly Flag[] = ["force", "allow-major"];
 const FORCE_ONLY: readonly Flag[] = ["force"];
+// --allow-major is still taken, so that an old habit is not refused: a rollback needs none.
+const ROLLBACK_FLAGS: readonly Flag[] = ["force", "allow-major", "to-position"];
+
+/**
+ * Where `/rollback <plugin> …` goes: `--to-position N`, or in words `[to] position N`, or
+ * `[to] <version>`; anything else starts the reason (`/rollback momentum latency spike`).
+ */
+function rollbackTarget({ words, flags }: Words): { version?: string; position?: string; next: number } {
+  if (flags.has("to-position")) return { position: words[1], next: 2 };
+  const at = words[1] === "to" ? 2 : 1;
+  if (words[at] === "position") return { position: words[at + 1], next: at + 2 };
+  const word = words[at];
+  if (word !== undefined && isVersion(word)) return { version: word, next: at + 1 };
+  return { next: 1 };
+}
 
 /** `/abtest <plugin> start|weight|promote|abort ...`; `status` is a read (features/status.ts). */
 const abTestArgs = z
@@ -78,17 +102,28 @@ const CHANGES: readonly ChangeSpec[] = [
   },
   {
     name: "rollback",
-    flags: ALL_FLAGS,
+    flags: ROLLBACK_FLAGS,
     schema: z
-      .object({ plugin: pluginIdArg, version: versionArg().optional(), reason: reasonArg })
+      .object({
+        plugin: pluginIdArg,
+        version: versionArg().optional(),
+        position: positionArg.optional(),
+        reason: reasonArg,
+      })
       .transform((a) => ({
-        command: { kind: "rollback", pluginId: a.plugin, version: a.version },
+        command: { kind: "rollback", pluginId: a.plugin, version: a.version, toPosition: a.position },
         reason: a.reason,
       })),
-    // The second word is the target only if it is a version; otherwise the reason starts there.
-    fromWords: ({ words }) => {
-      const target = words[1] !== undefined && isVersion(words[1]) ? words[1] : undefined;
-      return { plugin: words[0], version: target, reason: rest(words, target ? 2 : 1) };
+    fromWords: (words) => {
+      const { version, position, next } = rollbackTarget(words);
+      // A missing position after --to-position must be reported, not read as "no position".
+      const asked = words.flags.has("to-position") || position !== undefined;
+      return {
+        plugin: words.words[0],
+        version,
+        position: asked ? (position ?? null) : undefined,
+        reason: rest(words.words, next),
+      };
     },
   },
   {

@@ -4,7 +4,9 @@ import { cancelledMessage, expiredMessage, resultMessage } from "../change-messa
 import { type BotContext, type BotServices, refuse } from "../context.ts";
 import { mayRun } from "../roles.ts";
 
-const BUTTON = /^(confirm|cancel):([0-9a-f-]{36})$/;
+// A UUID exactly: anything else (a forged or mangled button) is answered without a database
+// round trip, since the id column would refuse it only as an error.
+const BUTTON = /^(confirm|cancel):([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
 /**
  * The Confirm and Cancel buttons of a preview. A press works once, before the preview expires,

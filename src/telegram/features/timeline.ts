@@ -26,7 +26,7 @@ const TimelineArgs = z.object({
     .int("the days must be a whole number")
     .min(1, "the days must be at least 1")
     .max(DAYS_MAX, `the days are at most ${DAYS_MAX}`)
-    .default(DAYS_DEFAULT),
+    .optional(),
 });
 
 /**
@@ -43,7 +43,8 @@ export function timelineFeature({ ledger, clock }: BotServices): Composer<BotCon
       days: w.words.find((word) => /^\d+$/.test(word)),
     }));
     if (!read) return;
-    const { plugins, days } = read.args;
+    const { plugins } = read.args;
+    const days = read.args.days ?? DAYS_DEFAULT;
     const now = clock();
     const view = await ledger.timeline(plugins, { from: new Date(now.getTime() - days * DAY_MS), to: now });
     const names = plugins.join(", ");
@@ -51,7 +52,9 @@ export function timelineFeature({ ledger, clock }: BotServices): Composer<BotCon
       await ctx.reply(`${bold(names)} ran no version in the last ${days} days.`, { parse_mode: "HTML" });
       return;
     }
-    const { png } = await renderPng(timelineChart(view, { plugins }).spec);
+    // Days nobody asked for are where to look, not what to draw: the chart spans the data.
+    const fitToData = read.args.days === undefined;
+    const { png } = await renderPng(timelineChart(view, { plugins, fitToData }).spec);
     const file = `timeline-${plugins.join("-")}-${now.toISOString().slice(0, 10)}`;
     await ctx.replyWithPhoto(
       { source: png, filename: `${file}.png` },

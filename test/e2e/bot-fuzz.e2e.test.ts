@@ -1,0 +1,262 @@
+import { Writable } from "node:stream";
+import fc from "fast-check";
+import pino from "pino";
+import type { Update } from "telegraf/types";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Command } from "../../src/domain/index.ts";
+import { createLedger, type Ledger } from "../../src/ledger.ts";
+import { createLedgerBot, type LedgerBot } from "../../src/telegram/bot.ts";
+import { openServerLedger, type TestDatabase } from "../support/databases.ts";
+import { type ApiCall, FakeBotApi, type FakeUser } from "../support/fake-bot-api.ts";
+
+/**
+ * The real bot against random updates: commands with hostile arguments, plain text, forged and
+ * mangled button data, presses by the wrong people. It must answer or ignore every one, never
+ * fail a handler or leave a rejection unhandled; only a Confirm pressed by the requester may
+ * write; a stranger changes nothing at all.
+ */
+const admin: FakeUser = { id: 2001, first_name: "Ada", username: "ada" };
+const operator: FakeUser = { id: 2002, first_name: "Otto" };
+const viewer: FakeUser = { id: 2004, first_name: "Vera" };
+const stranger: FakeUser = { id: 2999, first_name: "Sam" };
+const USERS = [admin, operator, viewer, stranger];
+
+const hostile = fc.oneof(
+  fc.constantFrom(
+    "",
+    "alpha",
+    "beta",
+    "1.0.0",
+    "1.1.0",
+    "2.0.0",
+    "9.9.9",
+    "10",
+    "150",
+    "-1",
+    "99999999999999999999999",
+    "2026-02-30",
+    "2026-11-30T14:05Z",
+    "--force",
+    "--allow-major",
+    "--nope",
+    "start",
+    "weight",
+    "promote",
+    "abort",
+    "status",
+    "\u0000",
+    "a\u0000b",
+    "\ud800",
+    "<b>x</b>",
+    "&amp;",
+    "😀",
+    "x".repeat(600),
+  ),
+  fc.string({ maxLength: 20 }),
+  fc.string({ unit: "binary", maxLength: 10 }),
+  fc.bigInt().map(String),
+);
+
+const COMMANDS = [
+  "/version",
+  "/versions",
+  "/history",
+  "/upgrade",
+  "/rollback",
+  "/register",
+  "/deactivate",
+  "/deprecate",
+  "/sethost",
+  "/abtest",
+  "/matrix",
+  "/audit",
+  "/asof",
+  "/verify",
+  "/whoami",
+  "/help",
+  "/start",
+  "/diff",
+  "/timeline",
+  "/nope",
+];
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+type Step =
+  | { kind: "text"; user: FakeUser; text: string }
+  | { kind: "button"; user: FakeUser; data: string }
+  | { kind: "press"; user: FakeUser; choice: "confirm" | "cancel" };
+
+const step: fc.Arbitrary<Step> = fc.oneof(
+  {
+    weight: 5,
+    arbitrary: fc
+      .record({
+        user: fc.constantFrom(...USERS),
+        command: fc.constantFrom(...COMMANDS),
+        args: fc.array(hostile, { maxLength: 4 }),
+      })
+      .map(({ user, command, args }) => ({
+        kind: "text" as const,
+        user,
+        text: [command, ...args].join(" "),
+      })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("text" as const),
+      user: fc.constantFrom(...USERS),
+      text: hostile,
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("button" as const),
+      user: fc.constantFrom(...USERS),
+      data: fc.oneof(
+        hostile,
+        fc.constantFrom(`confirm:${"-".repeat(36)}`, `cancel:${"f".repeat(36)}`, "confirm:", "confirm:x"),
+        fc.uuid().map((id) => `confirm:${id}`),
+        hostile.map((s) => `confirm:${s}`),
+      ),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant("press" as const),
+      user: fc.constantFrom(...USERS),
+      choice: fc.constantFrom("confirm" as const, "cancel" as const),
+    }),
+  },
+);
+
+describe("Telegram bot fuzz", () => {
+  let database: TestDatabase;
+  let ledger: Ledger;
+  let api: FakeBotApi;
+  let bot: LedgerBot;
+  const logged: Array<{ level: number; msg: string; err?: unknown }> = [];
+
+  const count = async (table: string) => {
+    const found = await database.db.pool.query(
+      `SELECT count(*)::int AS n FROM "${database.schema}".${table}`,
+    );
+    return found.rows[0].n as number;
+  };
+  /** The preview the bot sent last, with its requester and buttons. */
+  const lastPreview = () => {
+    const call = api
+      .callsOf("sendMessage")
+      .filter((c) => c.payload.reply_markup?.inline_keyboard)
+      .at(-1) as ApiCall | undefined;
+    if (!call) return undefined;
+    const [confirm, cancel] = call.payload.reply_markup.inline_keyboard[0];
+    return {
+      chatId: Number(call.payload.chat_id),
+      confirm: confirm.callback_data,
+      cancel: cancel.callback_data,
+    };
+  };
+
+  beforeAll(async () => {
+    database = await openServerLedger();
+    // Everything the bot logs at warn and above, so that a failing handler is seen.
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        for (const line of String(chunk).split("\n").filter(Boolean)) logged.push(JSON.parse(line));
+        done();
+      },
+    });
+    const logger = pino({ level: "warn" }, sink);
+    ledger = createLedger(database.db, { schema: database.schema, logger });
+    const seed: Command[] = [
+      { kind: "hostSet", apiVersion: "2.4.0", dbSchemaVersion: "7.0.0" },
+      ...["1.0.0", "1.1.0", "2.0.0"].map(
+        (version): Command => ({
+          kind: "release",
+          pluginId: "alpha",
+          version,
+          buildDate: "2026-01-02",
+          author: "ci",
+        }),
+      ),
+      { kind: "release", pluginId: "beta", version: "1.0.0", buildDate: "2026-01-02", author: "ci" },
+      { kind: "register", pluginId: "alpha", version: "1.1.0" },
+    ];
+    for (const command of seed) {
+      const result = await ledger.execute(command, { actor: { kind: "system", id: "seed" } });
+      if (!result.ok) throw new Error(JSON.stringify(result.violations));
+    }
+    api = await FakeBotApi.start();
+    bot = createLedgerBot({
+      config: {
+        token: api.token,
+        apiRoot: api.url,
+        webhook: undefined,
+        admins: [admin.id],
+        operators: [operator.id],
+        viewers: [viewer.id],
+      },
+      ledger,
+      schema: database.schema,
+      logger,
+    });
+    await bot.start();
+    await api.waitFor("getUpdates");
+  });
+
+  afterAll(async () => {
+    await bot?.stop("tests done");
+    await api?.close();
+    await database?.close();
+  });
+
+  it("answers random updates without a failing handler; only the requester's Confirm writes", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 3 }), async (steps) => {
+          for (const s of steps) {
+            const events = await count("events");
+            const pending = await count("telegram_pending_actions");
+            let update: Update;
+            let mayWrite = false;
+            if (s.kind === "text") {
+              update = api.message(s.user, s.text);
+            } else if (s.kind === "button") {
+              update = api.press(s.user, s.data, { chatId: s.user.id, messageId: 1 });
+            } else {
+              const preview = lastPreview();
+              if (!preview) continue;
+              const data = s.choice === "confirm" ? preview.confirm : preview.cancel;
+              expect(data.split(":")[1]).toMatch(UUID);
+              update = api.press(s.user, data, { chatId: preview.chatId, messageId: 1 });
+              mayWrite = s.choice === "confirm" && s.user.id === preview.chatId && s.user !== viewer;
+            }
+            const before = logged.length;
+            await api.deliver(update);
+            const context = JSON.stringify({ step: s, logged: logged.slice(before) });
+            expect(
+              logged.slice(before).filter((l) => l.level >= 50),
+              context,
+            ).toEqual([]);
+            if (!mayWrite) expect(await count("events"), context).toBe(events);
+            if (s.user === stranger || s.kind !== "text") {
+              expect(await count("telegram_pending_actions"), context).toBe(pending);
+            }
+          }
+        }),
+        { numRuns: 80 },
+      );
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
+    expect((await ledger.verify()).ok).toBe(true);
+  });
+});
