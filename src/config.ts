@@ -43,6 +43,29 @@ const telegramUserIds = z
   .pipe(z.array(z.string().regex(/^\d{1,15}$/, "must be numeric Telegram user ids, comma separated")))
   .transform((ids) => ids.map(Number));
 
+/** Comma-separated Telegram chat ids ("-1001234567890, 42"): groups are negative. */
+const telegramChatIds = z
+  .string()
+  .transform((value) =>
+    value
+      .split(",")
+      .map((id) => id.trim())
+      .filter(Boolean),
+  )
+  .pipe(
+    z.array(
+      z
+        .string()
+        .regex(
+          /^-?[1-9]\d{0,15}$/,
+          "must be numeric Telegram chat ids, comma separated (groups are negative)",
+        )
+        .transform(Number)
+        .refine((id) => Math.abs(id) <= 2 ** 52, "must be Telegram chat ids (at most 52 bits)"),
+    ),
+  )
+  .transform((ids) => [...new Set(ids)]);
+
 /** A timeout: at least 1 ms (0 would mean "wait for ever" to pg), at most an hour. */
 const milliseconds = z.coerce.number().int().min(1).max(3_600_000);
 /** Comma-separated bearer tokens, each long enough that guessing one is hopeless. */
@@ -117,6 +140,7 @@ const envSchema = z.object({
   TELEGRAM_ADMINS: telegramUserIds.default([]),
   TELEGRAM_OPERATORS: telegramUserIds.default([]),
   TELEGRAM_VIEWERS: telegramUserIds.default([]),
+  TELEGRAM_AUDIT_CHAT_IDS: telegramChatIds.default([]),
   // The shell's idea of the terminal width, for tables; a stray value is ignored, not fatal.
   COLUMNS: z.coerce.number().int().positive().optional().catch(undefined),
 });
@@ -134,6 +158,8 @@ export type TelegramConfig = {
   admins: number[];
   operators: number[];
   viewers: number[];
+  /** Chats told of every change (TELEGRAM_AUDIT_CHAT_IDS), besides those an admin adds with /notify on. */
+  auditChatIds?: number[];
 };
 
 /** When the signer signs a checkpoint: after so many events, or so many minutes with new events. */
@@ -221,6 +247,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       admins: e.TELEGRAM_ADMINS,
       operators: e.TELEGRAM_OPERATORS,
       viewers: e.TELEGRAM_VIEWERS,
+      auditChatIds: e.TELEGRAM_AUDIT_CHAT_IDS,
     },
     http: { port: e.HTTP_PORT, host: e.HTTP_HOST, tokens: e.HTTP_TOKENS },
     webhooks: {

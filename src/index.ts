@@ -3,6 +3,12 @@
  * Everything goes through a Ledger; nothing here knows a transport.
  */
 
+export type {
+  AuditDeliveries,
+  Delivery,
+  DeliveryState,
+  Outgoing,
+} from "./audit-deliveries.ts";
 export type { CheckpointAudit, ConsistencyCheck } from "./checkpoint-audit.ts";
 export { type CheckpointSigner, startCheckpointSigner } from "./checkpoint-signer.ts";
 export type { SignedCheckpoint } from "./checkpoints.ts";
@@ -66,6 +72,7 @@ export { createLogger, type Logger } from "./log.ts";
 export type { RebuildResult } from "./projection-rebuild.ts";
 export { type ProofCheck, verifyProofFile } from "./proof-file.ts";
 export type { Assignment } from "./queries/assignment.ts";
+export type { AuditChat } from "./queries/audit-chats.ts";
 export type { CatalogEntry, MatrixItem, MatrixView } from "./queries/catalog.ts";
 export type { AuditEntry, HistoryInterval } from "./queries/history.ts";
 export type { Readiness } from "./queries/readiness.ts";

@@ -1,5 +1,7 @@
 import semver from "semver";
 import {
+  AUDIT_CHATS_STREAM,
+  type AuditChatState,
   type Command,
   emptyPluginState,
   HOST_STREAM,
@@ -28,7 +30,14 @@ type VersionKey = {
  * What of the catalog and history a command reads, beyond the host and the running versions,
  * and the streams it may write (their versions come with the load, saving the append a lookup).
  */
-type Needs = { keys: VersionKey[]; fullCatalog: string[]; previousOf: string | null; streams: Set<string> };
+type Needs = {
+  keys: VersionKey[];
+  fullCatalog: string[];
+  previousOf: string | null;
+  streams: Set<string>;
+  /** The audit chats' commands read every chat the ledger has heard of (a handful of rows). */
+  auditChats: boolean;
+};
 
 type Loaded = {
   host: HostVersions | null;
@@ -39,6 +48,7 @@ type Loaded = {
   stops: string[];
   checkpoints: Record<string, number>;
   streams: Record<string, number>;
+  audit_chats: { chat_id: string; enabled: boolean; source: AuditChatState["source"] }[];
 };
 
 /** A running A/B test, its weight now, and its candidate's release (running versions count for the matrix). */
@@ -111,7 +121,10 @@ export async function loadState(
          FROM ${tables.checkpoints} WHERE projection = ANY($9::text[])) AS checkpoints,
       (SELECT coalesce(json_object_agg(s, (SELECT coalesce(max(stream_version), 0) FROM ${tables.events}
                                             WHERE stream_id = s)), '{}')
-         FROM unnest($10::text[]) AS s) AS streams`,
+         FROM unnest($10::text[]) AS s) AS streams,
+      (SELECT coalesce(json_agg(json_build_object('chat_id', chat_id::text, 'enabled', enabled,
+                                                  'source', source)), '[]')
+         FROM ${tables.q("audit_chats")} WHERE $11::boolean) AS audit_chats`,
     values: [
       needs.fullCatalog,
       needs.keys.map((k) => k.pluginId),
@@ -123,6 +136,7 @@ export async function loadState(
       PREVIOUS_LIMIT,
       projections,
       [...needs.streams],
+      needs.auditChats,
     ],
   });
   const loaded = found.rows[0] as Loaded;
@@ -166,6 +180,9 @@ function stateOf(loaded: Loaded, needs: Needs): LedgerState {
     rolling.stops = loaded.stops;
     rolling.previous = previousOf(loaded.stops, rolling.active);
   }
+  for (const chat of loaded.audit_chats) {
+    state.auditChats[chat.chat_id] = { enabled: chat.enabled, source: chat.source };
+  }
   return state;
 }
 
@@ -175,12 +192,15 @@ function stateOf(loaded: Loaded, needs: Needs): LedgerState {
  */
 function needsOf(command: Command): Needs {
   const c = command as unknown as Record<string, unknown>;
-  const needs: Needs = { keys: [], fullCatalog: [], previousOf: null, streams: new Set() };
+  const needs: Needs = { keys: [], fullCatalog: [], previousOf: null, streams: new Set(), auditChats: false };
   const stream = (pluginId: unknown) => {
     if (typeof pluginId === "string") needs.streams.add(pluginStream(pluginId));
   };
   if (c.kind === "hostSet") needs.streams.add(HOST_STREAM);
-  else stream(c.pluginId);
+  else if (typeof c.kind === "string" && c.kind.startsWith("auditChat")) {
+    needs.streams.add(AUDIT_CHATS_STREAM);
+    needs.auditChats = true;
+  } else stream(c.pluginId);
   const key = (pluginId: unknown, version: unknown) => {
     const parsed = typeof version === "string" ? semver.parse(version) : null;
     if (typeof pluginId !== "string" || parsed === null) return;

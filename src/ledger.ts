@@ -1,4 +1,5 @@
 import { projections } from "../projections/index.ts";
+import { type AuditDeliveries, auditDeliveries } from "./audit-deliveries.ts";
 import {
   auditCheckpoint,
   type CheckpointAudit,
@@ -19,6 +20,7 @@ import { type PendingActions, pendingActions } from "./pending-actions.ts";
 import { type RebuildResult, rebuildProjections } from "./projection-rebuild.ts";
 import { formatProofFile } from "./proof-file.ts";
 import { type Assignment, assignments } from "./queries/assignment.ts";
+import { type AuditChat, auditChats } from "./queries/audit-chats.ts";
 import { type CatalogEntry, diff, type MatrixView, matrix, versions } from "./queries/catalog.ts";
 import { type AuditEntry, audit, type HistoryInterval, history } from "./queries/history.ts";
 import { type Readiness, readiness } from "./queries/readiness.ts";
@@ -147,6 +149,10 @@ export type Ledger = LedgerFeed & {
   auditCheckpoint(note: string, verifier?: Verifier, onProgress?: Progress): Promise<CheckpointAudit>;
   /** Previews waiting for a Telegram Confirm/Cancel (kept with the ledger, so transports hold no SQL). */
   pendingActions: PendingActions;
+  /** Every chat told (or once told) of the changes, from the audit_chats projection. */
+  auditChats(): Promise<AuditChat[]>;
+  /** What the audit-chat notifier is to post, and posted, to which chat (its outbox). */
+  auditDeliveries: AuditDeliveries;
   /** Applies pending migrations (opening the ledger already did); the names applied. */
   migrate(): Promise<string[]>;
   close(): Promise<void>;
@@ -391,10 +397,30 @@ export function createLedger(
       return result;
     },
     pendingActions: pendingActions(pool, options.schema, execute, retry),
+    auditChats: () => retry("auditChats", () => auditChats(pool, tables)),
+    auditDeliveries: retriedDeliveries(auditDeliveries(pool, options.schema), retry),
     migrate: () => retry("migrate", () => migrate(pool, options.schema, options.logger)),
     async close() {
       await closeFeed();
       if (options.ownsDatabase) await database.close();
     },
   };
+}
+
+/**
+ * Each outbox call run again on a new connection when its connection is lost: every one is
+ * idempotent (a claim is this sender's to take again, the others are conditional updates).
+ */
+function retriedDeliveries(
+  deliveries: AuditDeliveries,
+  retry: ReturnType<typeof reconnecting>,
+): AuditDeliveries {
+  const wrapped = {} as Record<string, unknown>;
+  for (const [name, call] of Object.entries(deliveries) as [
+    string,
+    (...args: unknown[]) => Promise<unknown>,
+  ][]) {
+    wrapped[name] = (...args: unknown[]) => retry(`auditDeliveries.${name}`, () => call(...args));
+  }
+  return wrapped as AuditDeliveries;
 }

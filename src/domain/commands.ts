@@ -123,6 +123,28 @@ export interface AbTestAbortCommand extends CommandOptions {
   pluginId: string;
 }
 
+/** An admin's `/notify on` in a chat: every change is posted there from now on. */
+export interface AuditChatEnableCommand extends CommandOptions {
+  kind: "auditChatEnable";
+  chatId: number;
+}
+
+/** An admin's `/notify off`: the chat is told nothing more, whatever the configuration says. */
+export interface AuditChatDisableCommand extends CommandOptions {
+  kind: "auditChatDisable";
+  chatId: number;
+}
+
+/**
+ * The chats TELEGRAM_AUDIT_CHAT_IDS lists, as the bot finds them at start: a listed chat never
+ * seen (or turned off only by an earlier configuration) is enabled; a chat the configuration
+ * enabled and no longer lists is disabled. A chat an admin turned off stays off.
+ */
+export interface AuditChatsConfigureCommand extends CommandOptions {
+  kind: "auditChatsConfigure";
+  chatIds: number[];
+}
+
 export type Command =
   | ReleaseCommand
   | ImportCommand
@@ -135,7 +157,10 @@ export type Command =
   | AbTestStartCommand
   | AbTestWeightCommand
   | AbTestPromoteCommand
-  | AbTestAbortCommand;
+  | AbTestAbortCommand
+  | AuditChatEnableCommand
+  | AuditChatDisableCommand
+  | AuditChatsConfigureCommand;
 
 /**
  * A command as a transport asks for it. An A/B test's id and salt are not the asker's to

@@ -1,3 +1,4 @@
+import { planAuditChatDisable, planAuditChatEnable, planAuditChatsConfigure } from "./audit-chats.ts";
 import type {
   AbTestAbortCommand,
   AbTestPromoteCommand,
@@ -58,6 +59,12 @@ function plan(command: Command, state: LedgerState): Plan {
       return planAbTestPromote(command, state);
     case "abTestAbort":
       return planAbTestAbort(command, state);
+    case "auditChatEnable":
+      return planAuditChatEnable(command, state);
+    case "auditChatDisable":
+      return planAuditChatDisable(command, state);
+    case "auditChatsConfigure":
+      return planAuditChatsConfigure(command, state);
     default:
       return rejected([say.unknownCommand((command as { kind: unknown }).kind)]);
   }

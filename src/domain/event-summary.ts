@@ -18,5 +18,6 @@ export function eventSummary(data: unknown): string {
   if (typeof d.fromBp === "number" && typeof d.toBp === "number") {
     parts.push(`${formatPercent(d.fromBp)} → ${formatPercent(d.toBp)}`);
   }
+  if (typeof d.chatId === "number") parts.push(`chat ${d.chatId} (${String(d.source)})`);
   return parts.join(" ");
 }

@@ -6,6 +6,9 @@ export const EVENT_SCHEMA_VERSION = 1;
 
 export const HOST_STREAM = "host";
 
+/** Which Telegram chats are told of every change: a stream of its own, like the host's. */
+export const AUDIT_CHATS_STREAM = "audit-chats";
+
 export function pluginStream(pluginId: string): string {
   return `plugin-${pluginId}`;
 }
@@ -68,6 +71,21 @@ export const AbTestWeightChangedData = z.object({
 export const AbTestPromotedData = AbTestArms.refine((d) => d.control !== d.candidate, distinctArms);
 export const AbTestAbortedData = AbTestArms.refine((d) => d.control !== d.candidate, distinctArms);
 
+/**
+ * A Telegram chat id: negative for groups and channels (-100... for supergroups), positive for a
+ * person; Telegram keeps them within 52 bits, so a JSON number holds them exactly.
+ */
+const ChatId = z
+  .int()
+  .min(-(2 ** 52))
+  .max(2 ** 52)
+  .refine((id) => id !== 0, "must not be 0");
+/** `config`: TELEGRAM_AUDIT_CHAT_IDS, as the bot found it; `command`: an admin's /notify on|off. */
+const AuditChatSource = z.enum(["config", "command"]);
+
+export const AuditChatEnabledData = z.object({ chatId: ChatId, source: AuditChatSource });
+export const AuditChatDisabledData = z.object({ chatId: ChatId, source: AuditChatSource });
+
 export const EVENT_DATA_SCHEMAS = {
   VersionReleased: VersionReleasedData,
   VersionDeprecated: VersionDeprecatedData,
@@ -80,6 +98,8 @@ export const EVENT_DATA_SCHEMAS = {
   AbTestWeightChanged: AbTestWeightChangedData,
   AbTestPromoted: AbTestPromotedData,
   AbTestAborted: AbTestAbortedData,
+  AuditChatEnabled: AuditChatEnabledData,
+  AuditChatDisabled: AuditChatDisabledData,
 } as const;
 
 export type EventType = keyof typeof EVENT_DATA_SCHEMAS;
@@ -97,6 +117,25 @@ export type AbTestStartedData = EventData<"AbTestStarted">;
 export type AbTestWeightChangedData = EventData<"AbTestWeightChanged">;
 export type AbTestPromotedData = EventData<"AbTestPromoted">;
 export type AbTestAbortedData = EventData<"AbTestAborted">;
+export type AuditChatEnabledData = EventData<"AuditChatEnabled">;
+export type AuditChatDisabledData = EventData<"AuditChatDisabled">;
+export type AuditChatSource = AuditChatEnabledData["source"];
+
+/** The events of a plugin's own stream: everything but the host's and the audit chats'. */
+export type PluginEvent = Exclude<
+  LedgerEvent,
+  { type: "HostVersionsDeclared" | "AuditChatEnabled" | "AuditChatDisabled" }
+>;
+export type AuditChatEvent = Extract<LedgerEvent, { type: "AuditChatEnabled" | "AuditChatDisabled" }>;
+
+export function isAuditChatEvent(event: LedgerEvent): event is AuditChatEvent {
+  return event.type === "AuditChatEnabled" || event.type === "AuditChatDisabled";
+}
+
+/** The plugin an event is about, or null for the host's and the audit chats' events. */
+export function pluginIdOf(event: LedgerEvent): string | null {
+  return event.type === "HostVersionsDeclared" || isAuditChatEvent(event) ? null : event.data.pluginId;
+}
 
 export const EVENT_TYPES = Object.keys(EVENT_DATA_SCHEMAS) as EventType[];
 
@@ -118,5 +157,7 @@ export function parseEvent(type: string, data: unknown): LedgerEvent {
 }
 
 export function streamIdOf(event: LedgerEvent): string {
-  return event.type === "HostVersionsDeclared" ? HOST_STREAM : pluginStream(event.data.pluginId);
+  if (event.type === "HostVersionsDeclared") return HOST_STREAM;
+  if (isAuditChatEvent(event)) return AUDIT_CHATS_STREAM;
+  return pluginStream(event.data.pluginId);
 }

@@ -17,11 +17,15 @@ export {
   parsePercent,
   percentOf,
 } from "./ab-weights.ts";
+export { auditChatOf, isChatId } from "./audit-chats.ts";
 export type {
   AbTestAbortCommand,
   AbTestPromoteCommand,
   AbTestStartCommand,
   AbTestWeightCommand,
+  AuditChatDisableCommand,
+  AuditChatEnableCommand,
+  AuditChatsConfigureCommand,
   Command,
   CommandKind,
   CommandOptions,
@@ -43,6 +47,11 @@ export {
   type AbTestPromotedData,
   type AbTestStartedData,
   type AbTestWeightChangedData,
+  AUDIT_CHATS_STREAM,
+  type AuditChatDisabledData,
+  type AuditChatEnabledData,
+  type AuditChatEvent,
+  type AuditChatSource,
   EVENT_DATA_SCHEMAS,
   EVENT_SCHEMA_VERSION,
   EVENT_TYPES,
@@ -50,13 +59,16 @@ export {
   type EventType,
   HOST_STREAM,
   type HostVersionsDeclaredData,
+  isAuditChatEvent,
   isEventType,
   type LedgerEvent,
   type PluginDeactivatedData,
+  type PluginEvent,
   type PluginRegisteredData,
   type PluginRolledBackData,
   type PluginUpgradedData,
   parseEvent,
+  pluginIdOf,
   pluginStream,
   streamIdOf,
   type VersionDeprecatedData,
@@ -71,6 +83,7 @@ export {
 } from "./points.ts";
 export {
   type AbTest,
+  type AuditChatState,
   emptyPluginState,
   evolve,
   evolveMut,
@@ -94,6 +107,7 @@ export {
   type VersionDiff,
   type VersionInBetween,
   versionDiff,
+  versionMove,
 } from "./version-diff.ts";
 export {
   COMMIT_HASH_PATTERN,

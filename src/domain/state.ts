@@ -1,4 +1,9 @@
-import type { LedgerEvent, VersionReleasedData } from "./events.ts";
+import {
+  type AuditChatSource,
+  isAuditChatEvent,
+  type LedgerEvent,
+  type VersionReleasedData,
+} from "./events.ts";
 
 export type ReleaseInfo = VersionReleasedData;
 
@@ -39,6 +44,15 @@ export interface HostVersions {
 }
 
 /**
+ * A Telegram chat the bot has been told about: enabled or not, and by what the last change came
+ * (a chat turned off by a command stays off whatever the configuration says).
+ */
+export interface AuditChatState {
+  enabled: boolean;
+  source: AuditChatSource;
+}
+
+/**
  * The application may load this partially: the plugins a command touches in full, and for
  * every other active plugin only `active`, `abTest` and the release info of those versions.
  * `decide` reads nothing else of other plugins.
@@ -46,6 +60,8 @@ export interface HostVersions {
 export interface LedgerState {
   host: HostVersions | null;
   plugins: Record<string, PluginState>;
+  /** Keyed by the chat id as text; a chat never enabled is absent. */
+  auditChats: Record<string, AuditChatState>;
 }
 
 /**
@@ -60,7 +76,7 @@ export interface LedgerState {
 export const PREVIOUS_LIMIT = 20;
 
 export function initialState(): LedgerState {
-  return { host: null, plugins: {} };
+  return { host: null, plugins: {}, auditChats: {} };
 }
 
 export function emptyPluginState(): PluginState {
@@ -88,6 +104,11 @@ export function versionOf(plugin: PluginState | undefined, version: string): Ver
 export function evolveMut(state: LedgerState, event: LedgerEvent): LedgerState {
   if (event.type === "HostVersionsDeclared") {
     state.host = { apiVersion: event.data.apiVersion, dbSchemaVersion: event.data.dbSchemaVersion };
+    return state;
+  }
+  if (isAuditChatEvent(event)) {
+    const { chatId, source } = event.data;
+    state.auditChats[String(chatId)] = { enabled: event.type === "AuditChatEnabled", source };
     return state;
   }
   const plugin = pluginOf(state, event.data.pluginId) ?? addPlugin(state, event.data.pluginId);
@@ -140,8 +161,9 @@ export function evolveMut(state: LedgerState, event: LedgerEvent): LedgerState {
 
 /** Pure: copies only the touched plugin's records, shares everything else with `state`. */
 export function evolve(state: LedgerState, event: LedgerEvent): LedgerState {
-  const next: LedgerState = { host: state.host, plugins: { ...state.plugins } };
-  if (event.type !== "HostVersionsDeclared") {
+  const next: LedgerState = { host: state.host, plugins: { ...state.plugins }, auditChats: state.auditChats };
+  if (isAuditChatEvent(event)) next.auditChats = { ...state.auditChats };
+  else if (event.type !== "HostVersionsDeclared") {
     const plugin = pluginOf(state, event.data.pluginId);
     if (plugin !== undefined) {
       next.plugins[event.data.pluginId] = {

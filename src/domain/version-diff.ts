@@ -1,3 +1,4 @@
+import type { LedgerEvent } from "./events.ts";
 import type { HostVersions, VersionState } from "./state.ts";
 import { compareVersions, isPluginId, isVersion, satisfiesRange } from "./versions.ts";
 import { type Violation, violation } from "./violations.ts";
@@ -165,4 +166,24 @@ function versionsBetween(
     releaseNotes: v.releaseNotes,
     deprecated: v.deprecated,
   }));
+}
+
+/**
+ * The two versions a change moves a plugin between, whose diff is worth showing: an upgrade or a
+ * rollback (from → to), an A/B start or promotion (control → candidate). Null for anything else.
+ */
+export function versionMove(
+  events: readonly LedgerEvent[],
+): { pluginId: string; from: string; to: string } | null {
+  for (const event of events) {
+    switch (event.type) {
+      case "PluginUpgraded":
+      case "PluginRolledBack":
+        return { pluginId: event.data.pluginId, from: event.data.from, to: event.data.to };
+      case "AbTestStarted":
+      case "AbTestPromoted":
+        return { pluginId: event.data.pluginId, from: event.data.control, to: event.data.candidate };
+    }
+  }
+  return null;
 }

@@ -103,7 +103,13 @@ export async function watchLedger(source: WatchSource): Promise<LedgerWatch> {
       host = { apiVersion: event.data.apiVersion, dbSchemaVersion: event.data.dbSchemaVersion };
       return;
     }
-    if (event.type === "VersionReleased" || event.type === "VersionDeprecated") return;
+    if (
+      event.type === "VersionReleased" ||
+      event.type === "VersionDeprecated" ||
+      event.type === "AuditChatEnabled" ||
+      event.type === "AuditChatDisabled"
+    )
+      return;
     const { pluginId } = event.data;
     const before = plugins.get(pluginId) ?? null;
     const after = next(before, event);

@@ -16,7 +16,11 @@ export async function replayStatus(store: EventStore, to: number): Promise<Statu
   for await (const batch of store.readAllBatches(0, 5000, to)) {
     for (const row of batch) {
       const event = parseEvent(row.type, row.data);
-      if (event.type === "HostVersionsDeclared") {
+      if (
+        event.type === "HostVersionsDeclared" ||
+        event.type === "AuditChatEnabled" ||
+        event.type === "AuditChatDisabled"
+      ) {
         evolveMut(state, event);
         continue;
       }

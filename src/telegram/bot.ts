@@ -6,12 +6,14 @@ import type { TelegramConfig } from "../config.ts";
 import type { Ledger } from "../ledger.ts";
 import type { Logger } from "../log.ts";
 import { retryOnFloodWait } from "./api-retry.ts";
+import { type AuditNotifier, type AuditNotifierOptions, startAuditNotifier } from "./audit-notifier.ts";
 import type { BotContext, BotServices } from "./context.ts";
 import { accessFeature, commandOf, identify, strangerGate } from "./features/access.ts";
 import { catalogFeature } from "./features/catalog.ts";
 import { changesFeature } from "./features/changes.ts";
 import { confirmationFeature } from "./features/confirmation.ts";
 import { historyFeature } from "./features/history.ts";
+import { notifyFeature } from "./features/notify.ts";
 import { statusFeature } from "./features/status.ts";
 import { timelineFeature } from "./features/timeline.ts";
 import { publishMenus } from "./menus.ts";
@@ -43,6 +45,8 @@ export type LedgerBotOptions = {
   maxFloodWaitSeconds?: number;
   /** How start-up calls, and polling after a 409 Conflict, are retried (default DEFAULT_BACKOFF). */
   startupBackoff?: Backoff;
+  /** The audit chats' notifier's settings (tests: a short backoff, a crash point). */
+  notifier?: Partial<Omit<AuditNotifierOptions, "ledger" | "telegram" | "configuredChatIds" | "logger">>;
 };
 
 export type LedgerBot = {
@@ -62,6 +66,8 @@ export type LedgerBot = {
   stopped: Promise<void>;
   /** The webhook server's address once it listens; null in polling mode. */
   webhookAddress(): AddressInfo | null;
+  /** The audit chats' notifier, once `start` has started it. */
+  notifier(): AuditNotifier | undefined;
 };
 
 /**
@@ -110,6 +116,7 @@ export function createLedgerBot(options: LedgerBotOptions): LedgerBot {
     timelineFeature(services),
     changesFeature(services),
     confirmationFeature(services),
+    notifyFeature(services),
   );
   bot.use(unknownCommand());
 
@@ -143,9 +150,21 @@ export function createLedgerBot(options: LedgerBotOptions): LedgerBot {
   const backoff = options.startupBackoff ?? DEFAULT_BACKOFF;
   const retrying = { backoff, logger, signal: lifetime.signal };
 
+  let notifier: AuditNotifier | undefined;
+
   async function start(): Promise<void> {
     try {
       await begin();
+      if (stopping) return;
+      // Every change to the audit chats, on the same client (and 429 wait) as the replies.
+      notifier = await startAuditNotifier({
+        ...options.notifier,
+        ledger,
+        telegram: bot.telegram,
+        configuredChatIds: config.auditChatIds ?? [],
+        logger,
+      });
+      if (stopping) await notifier.stop();
     } catch (error) {
       // A stop during start-up ends its waits; that is a stop, not a failure.
       if (!stopping) throw error;
@@ -225,6 +244,7 @@ export function createLedgerBot(options: LedgerBotOptions): LedgerBot {
       stopping = true;
       logger.info({ reason }, "stopping the bot");
       lifetime.abort(new Error(`the bot is stopping: ${reason}`));
+      await notifier?.stop();
       if (server) {
         server.close();
         server.closeIdleConnections();
@@ -243,6 +263,7 @@ export function createLedgerBot(options: LedgerBotOptions): LedgerBot {
     stop,
     stopped,
     webhookAddress: () => (server?.address() as AddressInfo | null) ?? null,
+    notifier: () => notifier,
   };
 }
 

@@ -3,10 +3,12 @@ import {
   type CommandRequest,
   formatPercent,
   type PlannedEvent,
+  type VersionDiff,
   type Violation,
   type ViolationCode,
 } from "../domain/index.ts";
 import type { ExecuteResult } from "../ledger-execute.ts";
+import { diffLines } from "./diff-view.ts";
 import { bold, code, escapeHtml, truncate } from "./html.ts";
 import { summary } from "./read-views.ts";
 
@@ -37,6 +39,12 @@ export function describeCommand(command: CommandRequest): string {
       return `promote the A/B candidate of ${command.pluginId}`;
     case "abTestAbort":
       return `abort the A/B test of ${command.pluginId}`;
+    case "auditChatEnable":
+      return `tell chat ${command.chatId} of every change`;
+    case "auditChatDisable":
+      return `stop telling chat ${command.chatId} of the changes`;
+    case "auditChatsConfigure":
+      return "set the audit chats to the configured ones";
   }
 }
 
@@ -119,6 +127,8 @@ export type Preview = {
   ttlMinutes: number;
   /** A hint for an admin when every violation could be forced. */
   forceHint: string | null;
+  /** What changes between the versions an upgrade, rollback or A/B start moves between. */
+  diff?: VersionDiff | null;
 };
 
 /** The preview: what would change and what would be recorded, or why the rules refuse it. */
@@ -140,8 +150,27 @@ export function previewMessage(p: Preview): string {
     ...reasonLine(p.reason),
     `Will record: ${events.map((e) => `${escapeHtml(e.type)} ${escapeHtml(summary(e.data))}`).join("; ")}`,
     ...overridesLine(p.dryRun.overrides),
+    ...(p.diff ? diffPart(p.diff) : []),
     `Confirm within ${p.ttlMinutes} minute${p.ttlMinutes === 1 ? "" : "s"}.`,
   ].join("\n");
+}
+
+/** Room for the diff in a preview, which is one message (it carries the buttons). */
+const PREVIEW_DIFF_MAX = 3_000;
+
+/** The diff, cut to fit the preview's one message; /diff shows all of it. */
+function diffPart(diff: VersionDiff): string[] {
+  const lines = ["", bold(`What changes, ${diff.from} → ${diff.to}:`)];
+  let length = 0;
+  for (const line of diffLines(diff)) {
+    if (length + line.length + 1 > PREVIEW_DIFF_MAX) {
+      lines.push(`… more with ${code(`/diff ${diff.pluginId} ${diff.from} ${diff.to}`)}`);
+      break;
+    }
+    lines.push(line);
+    length += line.length + 1;
+  }
+  return [...lines, ""];
 }
 
 /** The preview message, edited once the Confirm ran. */

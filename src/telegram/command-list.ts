@@ -103,6 +103,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     description: "run an A/B test: start it, change its split, promote or abort it, or see it",
     permission: "change",
   },
+  {
+    name: "notify",
+    usage: "/notify [on | off] [reason]",
+    description: "whether this chat is told of every change; an admin turns it on or off",
+    permission: "read",
+  },
   { name: "whoami", usage: "/whoami", description: "your Telegram id and your role here", permission: null },
   { name: "help", usage: "/help", description: "the commands you may run", permission: null },
 ];

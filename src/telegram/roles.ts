@@ -6,14 +6,15 @@ export type Role = "viewer" | "operator" | "admin";
 
 /**
  * What a role may do (DESIGN.md "Telegram"): viewers read; operators also change which version
- * runs; admins also release and deprecate versions, force past rules, and declare the host.
+ * runs; admins also release and deprecate versions, force past rules, declare the host, and turn
+ * a chat's change notifications on or off.
  */
-export type Permission = "read" | "change" | "deprecate" | "force" | "host" | "release";
+export type Permission = "read" | "change" | "deprecate" | "force" | "host" | "release" | "notify";
 
 const GRANTS: Record<Role, ReadonlySet<Permission>> = {
   viewer: new Set(["read"]),
   operator: new Set(["read", "change"]),
-  admin: new Set(["read", "change", "deprecate", "force", "host", "release"]),
+  admin: new Set(["read", "change", "deprecate", "force", "host", "release", "notify"]),
 };
 
 const RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
@@ -67,6 +68,10 @@ export function permissionsFor(command: CommandRequest, force: boolean): Permiss
       case "release":
       case "import":
         return "release";
+      case "auditChatEnable":
+      case "auditChatDisable":
+      case "auditChatsConfigure":
+        return "notify";
     }
   })();
   return force ? [own, "force"] : [own];

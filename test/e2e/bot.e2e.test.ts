@@ -164,6 +164,9 @@ describe("Telegram bot", () => {
     expect(preview.text).toBe(previewText);
     expect(preview.text).toContain("<code>alpha</code>: <code>3.2.1</code> → <code>3.3.0</code>");
     expect(preview.text).toContain("Reason: faster fills");
+    // The same diff the audit chats are shown: what the operator is about to run.
+    expect(preview.text).toContain("<b>What changes, 3.2.1 → 3.3.0:</b>");
+    expect(preview.text).toContain("<i>Versions brought in:</i>\n• <code>3.3.0</code> ci: no notes");
     expect(await events("alpha")).toHaveLength(before);
 
     const pressId = await press(operator, preview.confirm);

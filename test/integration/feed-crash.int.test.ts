@@ -112,8 +112,9 @@ describe.each(backends)("a durable subscriber's processes on $name", ({ open }) 
     const positions = handled.map((r) => Number(r.position));
     const firstSeen = [...new Set(positions)];
     expect(firstSeen).toEqual(Array.from({ length: 240 }, (_, i) => i + 1));
-    // Duplicates only from the batch in flight when the leader died: fewer than one batch.
-    expect(positions.length - firstSeen.length).toBeLessThan(10);
+    // Duplicates only from the batch in flight when the leader died: at most one batch (10), the
+    // whole of it when the kill fell after the handler's work and before the checkpoint moved.
+    expect(positions.length - firstSeen.length).toBeLessThanOrEqual(10);
     // Order kept: whatever came back again came right after the kill, from the checkpoint on.
     const backwards = positions.filter((p, i) => i > 0 && p <= (positions[i - 1] as number));
     expect(backwards.length).toBeLessThanOrEqual(1);

@@ -116,6 +116,20 @@ const command: fc.Arbitrary<CommandRequest> = fc.oneof(
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("abTestPromote" as const), pluginId: id }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("abTestAbort" as const), pluginId: id }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constantFrom("auditChatEnable" as const, "auditChatDisable" as const),
+      chatId: fc.constantFrom(-100123, 42),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("auditChatsConfigure" as const),
+      chatIds: fc.uniqueArray(fc.constantFrom(-100123, 42, 7), { maxLength: 3 }),
+    }),
+  },
 );
 
 /**

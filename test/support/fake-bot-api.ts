@@ -42,6 +42,12 @@ export const TOO_MANY_REQUESTS: ApiError = {
   parameters: { retry_after: 1 },
 };
 
+export const FORBIDDEN: ApiError = {
+  ok: false,
+  error_code: 403,
+  description: "Forbidden: bot was kicked from the group chat",
+};
+
 export const BOT_USER = {
   id: 900_000_001,
   is_bot: true,
@@ -68,6 +74,10 @@ export class FakeBotApi {
   /** deliver() callers: resolved by the first poll after the one that handed their update out. */
   private handled: Array<{ update: Update; handedIn?: number; resolve: () => void }> = [];
   private failures = new Map<string, ApiError[]>();
+  /** Chats whose every sendMessage is answered with an error (a group the bot was removed from). */
+  private failingChats = new Map<number, ApiError>();
+  /** Calls recorded as made (Telegram did the work) and never answered, as if the caller died. */
+  private holds: Array<{ test: (call: ApiCall) => boolean; resolve: (call: ApiCall) => void }> = [];
   private drops = new Map<string, number>();
   private waiters: Waiter[] = [];
   private nextMessageId = 1;
@@ -99,6 +109,27 @@ export class FakeBotApi {
   /** The next `times` calls of `method` are answered with `error` instead of a result. */
   failNext(method: string, times = 1, error: ApiError = TOO_MANY_REQUESTS): void {
     this.failures.set(method, [...(this.failures.get(method) ?? []), ...Array(times).fill(error)]);
+  }
+
+  /** Every sendMessage to `chatId` is answered with `error` until `failChat(chatId, null)`. */
+  failChat(chatId: number, error: ApiError | null = FORBIDDEN): void {
+    if (error) this.failingChats.set(chatId, error);
+    else this.failingChats.delete(chatId);
+  }
+
+  /**
+   * The next call of `method` that passes `test` is carried out (a sendMessage is posted, and
+   * recorded as such) but never answered: the caller never learns that it succeeded. Resolves
+   * with the call when it comes.
+   */
+  holdNext(
+    method: string,
+    test: (call: ApiCall) => boolean = () => true,
+    timeoutMs = 30_000,
+  ): Promise<ApiCall> {
+    const matches = (call: ApiCall) => call.method === method && test(call);
+    const held = new Promise<ApiCall>((resolve) => this.holds.push({ test: matches, resolve }));
+    return withTimeout(held, timeoutMs, `no ${method} call to hold came`);
   }
 
   /**
@@ -222,7 +253,8 @@ export class FakeBotApi {
       req.socket.destroy();
       return;
     }
-    const failure = this.failures.get(method)?.shift();
+    const chatFailure = method === "sendMessage" ? this.failingChats.get(Number(payload.chat_id)) : undefined;
+    const failure = chatFailure ?? this.failures.get(method)?.shift();
     if (failure) {
       this.calls.push({ ...call, failed: failure });
       return answer(res, failure.error_code, failure);
@@ -236,6 +268,12 @@ export class FakeBotApi {
     }
     const result =
       method === "getUpdates" ? await this.getUpdates(payload, res) : this.result(method, payload, files);
+    const hold = this.holds.find((h) => h.test(call));
+    if (hold) {
+      this.holds.splice(this.holds.indexOf(hold), 1);
+      hold.resolve(call);
+      return;
+    }
     if (result === undefined) return answer(res, 404, notFound());
     answer(res, 200, { ok: true, result });
   }

@@ -110,6 +110,7 @@ describe("the compatibility matrix", () => {
     const momentum = { ...releaseData("momentum", "2.0.0") };
     const state: LedgerState = {
       host: null,
+      auditChats: {},
       plugins: {
         risk_guard: {
           ...emptyPluginState(),

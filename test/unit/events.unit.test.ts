@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  AUDIT_CHATS_STREAM,
   EVENT_DATA_SCHEMAS,
   EVENT_SCHEMA_VERSION,
   EVENT_TYPES,
@@ -26,6 +27,8 @@ describe("event schemas", () => {
         "AbTestWeightChanged",
         "AbTestPromoted",
         "AbTestAborted",
+        "AuditChatEnabled",
+        "AuditChatDisabled",
       ].sort(),
     );
     expect(Object.keys(EVENT_DATA_SCHEMAS)).toEqual(EVENT_TYPES);
@@ -95,5 +98,18 @@ describe("streams", () => {
     expect(HOST_STREAM).toBe("host");
     expect(streamIdOf(released("momentum", "1.0.0"))).toBe("plugin-momentum");
     expect(streamIdOf(host("1.0.0", "1.0.0"))).toBe("host");
+  });
+
+  it("keep the audit chats on a stream of their own", () => {
+    const enabled = parseEvent("AuditChatEnabled", { chatId: -1001234567890, source: "config" });
+    expect(streamIdOf(enabled)).toBe(AUDIT_CHATS_STREAM);
+    expect(AUDIT_CHATS_STREAM).toBe("audit-chats");
+  });
+
+  it("refuse a chat id that is not a whole number in 52 bits, or an unknown source", () => {
+    for (const chatId of [0, 1.5, 2 ** 53, "-100", null]) {
+      expect(() => parseEvent("AuditChatEnabled", { chatId, source: "command" })).toThrow();
+    }
+    expect(() => parseEvent("AuditChatDisabled", { chatId: 42, source: "admin" })).toThrow();
   });
 });

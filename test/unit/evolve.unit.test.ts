@@ -25,7 +25,23 @@ const fold = (...events: LedgerEvent[]) => foldEvents(events);
 
 describe("evolve", () => {
   it("starts empty", () => {
-    expect(initialState()).toEqual({ host: null, plugins: {} });
+    expect(initialState()).toEqual({ host: null, plugins: {}, auditChats: {} });
+  });
+
+  it("keeps each audit chat's last change, and leaves the plugins alone", () => {
+    const state = foldEvents([
+      { type: "AuditChatEnabled", data: { chatId: -100123, source: "config" } },
+      { type: "AuditChatDisabled", data: { chatId: -100123, source: "command" } },
+      { type: "AuditChatEnabled", data: { chatId: 42, source: "command" } },
+    ]);
+    expect(state).toEqual({
+      host: null,
+      plugins: {},
+      auditChats: {
+        "-100123": { enabled: false, source: "command" },
+        "42": { enabled: true, source: "command" },
+      },
+    });
   });
 
   it("catalogs a release as not deprecated, and marks a deprecation with its reason", () => {

@@ -83,6 +83,18 @@ const event: fc.Arbitrary<LedgerEvent> = fc.oneof(
       data: { pluginId, testId: "t1", control, candidate },
     }),
   ),
+  fc
+    .record({
+      on: fc.boolean(),
+      chatId: fc.constantFrom(-100123, 42),
+      source: fc.constantFrom("config" as const, "command" as const),
+    })
+    .map(
+      ({ on, chatId, source }): LedgerEvent => ({
+        type: on ? "AuditChatEnabled" : "AuditChatDisabled",
+        data: { chatId, source },
+      }),
+    ),
 );
 
 /** Whole runs of release + registration too, or plugins would rarely be active. */
@@ -199,6 +211,16 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   }),
   fc.record({ kind: fc.constant("abTestPromote" as const), pluginId: text(ids), ...options }),
   fc.record({ kind: fc.constant("abTestAbort" as const), pluginId: text(ids), ...options }),
+  fc.record({
+    kind: fc.constantFrom("auditChatEnable" as const, "auditChatDisable" as const),
+    chatId: fc.constantFrom(-100123, 42, 0, 1.5),
+    ...options,
+  }),
+  fc.record({
+    kind: fc.constant("auditChatsConfigure" as const),
+    chatIds: fc.array(fc.constantFrom(-100123, 42, 7), { maxLength: 3 }),
+    ...options,
+  }),
 );
 
 describe("properties", () => {
@@ -281,7 +303,17 @@ describe("properties", () => {
 
   it("a command that went through once is ALREADY done the second time", () => {
     const repeatable = command.filter((c) =>
-      ["release", "deprecate", "register", "upgrade", "hostSet", "abTestWeight"].includes(c.kind),
+      [
+        "release",
+        "deprecate",
+        "register",
+        "upgrade",
+        "hostSet",
+        "abTestWeight",
+        "auditChatEnable",
+        "auditChatDisable",
+        "auditChatsConfigure",
+      ].includes(c.kind),
     );
     fc.assert(
       fc.property(history, repeatable, (events, cmd) => {

@@ -28,9 +28,14 @@ export async function serveBot(ctx: CliContext, options: { background?: boolean 
     );
   }
   // Loaded here, not at the top: telegraf costs every other verb's start-up a fifth of a second.
-  const [{ createLedgerBot }, { BotTokenRejectedError, TelegramUnreachableError }] = await Promise.all([
+  const [
+    { createLedgerBot },
+    { BotTokenRejectedError, TelegramUnreachableError },
+    { startCheckpointPoster },
+  ] = await Promise.all([
     import("../../telegram/bot.ts"),
     import("../../telegram/startup-retry.ts"),
+    import("../../telegram/checkpoint-poster.ts"),
   ]);
   const ledger = await ctx.ledger();
   const bot = createLedgerBot({
@@ -51,8 +56,11 @@ export async function serveBot(ctx: CliContext, options: { background?: boolean 
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   const background = options.background === false ? undefined : await startBackground(ctx);
+  let poster: { stop(): void } | undefined;
   try {
     await bot.start();
+    const notifier = bot.notifier();
+    if (notifier) poster = startCheckpointPoster(ledger, notifier, ctx.logger);
     await bot.stopped;
   } catch (error) {
     await bot.stop("failed").catch(() => {});
@@ -60,6 +68,7 @@ export async function serveBot(ctx: CliContext, options: { background?: boolean 
     if (error instanceof TelegramUnreachableError) throw new CliError(error.message, ExitCode.unexpected);
     throw error;
   } finally {
+    poster?.stop();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     await background?.stop();

@@ -110,5 +110,6 @@ export function describe(data: unknown): string {
   if (d.apiVersion) parts.push(`api ${d.apiVersion}, db schema ${d.dbSchemaVersion}`);
   if (d.direction === "down") parts.push("(downgrade)");
   if (d.crossesMajor) parts.push("(crosses a MAJOR)");
+  if (typeof d.chatId === "number") parts.push(`chat ${d.chatId} (${String(d.source)})`);
   return parts.join(" ");
 }

@@ -61,14 +61,22 @@ export async function serveHttp(
   }
 }
 
-export function untilSignal(): Promise<void> {
+/**
+ * Resolves at SIGINT or SIGTERM. Signal listeners do not keep Node's event loop alive, so a
+ * process with nothing else open (a container with nothing configured, a signer between ticks)
+ * would end at once with "unsettled top-level await" (exit 13): a timer holds it until then.
+ */
+export function untilSignal(onSignal?: (signal: NodeJS.Signals) => void): Promise<void> {
   return new Promise((resolve) => {
-    const onSignal = () => {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
+    const keepAlive = setInterval(() => {}, 1 << 30);
+    const stop = (signal: NodeJS.Signals) => {
+      clearInterval(keepAlive);
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      onSignal?.(signal);
       resolve();
     };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
   });
 }

@@ -1,6 +1,5 @@
 import type { Command } from "commander";
 import { startBackground } from "../background.ts";
-import type { CliContext } from "../context.ts";
 import { unknownVerb } from "../unknown-verb.ts";
 import { serveBot } from "./bot.ts";
 import type { Run } from "./run.ts";
@@ -8,9 +7,12 @@ import { serveHttp, untilSignal } from "./serve.ts";
 
 /**
  * `npm start` with no verb: apply migrations, then say where the ledger lives and whether it
- * holds; with TELEGRAM_BOT_TOKEN set, then run the bot until SIGINT/SIGTERM. Without a token it
- * says that the bot did not start and what to do next, and exits 0 (nothing failed), or with
- * `--stay` (a container, whose restart policy would start it again and again) it waits for a
+ * holds; then, until SIGINT/SIGTERM, the HTTP API when HTTP_PORT is set, the bot when
+ * TELEGRAM_BOT_TOKEN is, the webhooks when LEDGER_WEBHOOK_URLS are, and the checkpoint signer
+ * when LEDGER_SIGNING_KEY_FILE and LEDGER_CHECKPOINT_EVERY are: all in one process when several
+ * are configured, the webhooks and the signer started once for it. Without a token it says that
+ * the bot did not start and what to do next; with nothing to run it exits 0 (nothing failed), or
+ * with `--stay` (a container, whose restart policy would start it again and again) waits for a
  * signal instead.
  */
 export function registerStartVerb(program: Command, run: Run): void {
@@ -35,7 +37,10 @@ export function registerStartVerb(program: Command, run: Run): void {
           webhooks.urls.length === 0 &&
           !(ctx.config.signingKeyFile && ctx.config.checkpointEvery);
         // Listening before saying so: a signal right after "Staying up" must find it listening.
-        const signalled = idle && o.stay ? signal(ctx) : undefined;
+        const signalled =
+          idle && o.stay
+            ? untilSignal((received) => ctx.logger.info({ signal: received }, "stopping"))
+            : undefined;
         const summary = {
           location: database.location,
           mode: database.mode,
@@ -91,16 +96,4 @@ function nextSteps(staying: boolean): string[] {
     "  - the docs: README.md (CLI, Telegram bot, Running with Docker Compose)",
     ...(staying ? ["", "Staying up without the bot until stopped (SIGTERM)."] : []),
   ];
-}
-
-/** SIGINT or SIGTERM: what a container with nothing to run waits for. */
-function signal(ctx: CliContext): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const stop = (received: NodeJS.Signals) => {
-      ctx.logger.info({ signal: received }, "stopping");
-      resolve();
-    };
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
-  });
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Composer, Markup } from "telegraf";
 import { z } from "zod";
-import { type CommandRequest, isVersion, UNFORCEABLE_CODES } from "../../domain/index.ts";
+import { type CommandRequest, isVersion, UNFORCEABLE_CODES, versionMove } from "../../domain/index.ts";
 import type { PreviewedContext } from "../../pending-actions.ts";
 import {
   type Flag,
@@ -245,12 +245,16 @@ async function showPreview(
     return;
   }
   const forceable = !dryRun.ok && dryRun.violations.every((v) => !UNFORCEABLE_CODES.has(v.code));
+  // What the operator is about to run: the same diff the audit chats will be shown.
+  const move = dryRun.ok && dryRun.dryRun ? versionMove(dryRun.events) : null;
+  const diffed = move ? await ledger.diff(move.pluginId, move.from, move.to) : null;
   const text = previewMessage({
     command: asked.command,
     running,
     reason: asked.reason,
     dryRun,
     ttlMinutes: Math.max(1, Math.round(confirmTtlMs / 60_000)),
+    diff: diffed?.ok ? diffed.diff : null,
     forceHint:
       forceable && !options.force && allows(requester.role, "force")
         ? `${options.text.trim()} --force ${asked.reason ? "" : "<reason>"}`.trim()
