@@ -1,4 +1,4 @@
-import { interned, type LedgerProjection } from "./ledger-projection.ts";
+import { interned, type LedgerProjection, planned } from "./ledger-projection.ts";
 import { intervalsOf, transitionsOf } from "./transitions.ts";
 
 /**
@@ -15,12 +15,12 @@ import { intervalsOf, transitionsOf } from "./transitions.ts";
  * The opened intervals, a row per transition, travel as one JSON array of arrays (see
  * catalog.ts); the rest is a row per touched plugin at most, in arrays.
  */
-export const activations: LedgerProjection = {
+export const activations: LedgerProjection = planned({
   name: "activations",
   tables: ["version_history", "active_plugins"],
-  async apply(client, events, tables, named) {
+  plan(events, tables, named) {
     const transitions = transitionsOf(events);
-    if (transitions.length === 0) return;
+    if (transitions.length === 0) return [];
     const { closing, opened, last } = intervalsOf(transitions);
     const running = last.filter((t) => t.version !== null);
     const actors = interned<string>();
@@ -39,13 +39,14 @@ export const activations: LedgerProjection = {
     ]);
     const history = tables.q("version_history");
     const active = tables.q("active_plugins");
-    await client.query({
-      ...named("activations"),
-      // `opened` reads `closed` before it inserts anything, which makes the UPDATE run to the
-      // end first: the unique index on open intervals must find the old ones closed. The
-      // active_plugins parts touch disjoint plugins (a plugin's last transition either runs a
-      // version or stops it), each plugin once, so their order does not matter.
-      text: `WITH closed AS (
+    return [
+      {
+        ...named("activations"),
+        // `opened` reads `closed` before it inserts anything, which makes the UPDATE run to the
+        // end first: the unique index on open intervals must find the old ones closed. The
+        // active_plugins parts touch disjoint plugins (a plugin's last transition either runs a
+        // version or stops it), each plugin once, so their order does not matter.
+        text: `WITH closed AS (
                UPDATE ${history} AS h
                   SET to_position = c.position, to_at = c.at, closed_by = c.action
                  FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[])
@@ -68,20 +69,21 @@ export const activations: LedgerProjection = {
              ON CONFLICT (plugin_id) DO UPDATE
                SET version = EXCLUDED.version, since_position = EXCLUDED.since_position,
                    since_at = EXCLUDED.since_at`,
-      values: [
-        closing.map((t) => t.pluginId),
-        closing.map((t) => t.position),
-        closing.map((t) => t.at.toISOString()),
-        closing.map((t) => t.action),
-        JSON.stringify(rows),
-        actors.values,
-        reasons.values,
-        running.map((t) => t.pluginId),
-        running.map((t) => t.version),
-        running.map((t) => t.position),
-        running.map((t) => t.at.toISOString()),
-        last.filter((t) => t.version === null).map((t) => t.pluginId),
-      ],
-    });
+        values: [
+          closing.map((t) => t.pluginId),
+          closing.map((t) => t.position),
+          closing.map((t) => t.at.toISOString()),
+          closing.map((t) => t.action),
+          JSON.stringify(rows),
+          actors.values,
+          reasons.values,
+          running.map((t) => t.pluginId),
+          running.map((t) => t.version),
+          running.map((t) => t.position),
+          running.map((t) => t.at.toISOString()),
+          last.filter((t) => t.version === null).map((t) => t.pluginId),
+        ],
+      },
+    ];
   },
-};
+});

@@ -4,6 +4,7 @@ import type { Logger } from "../log.ts";
 import { withCheckedOut } from "./checked-out.ts";
 import { asConflict, ConcurrencyError, IdempotencyConflictError } from "./errors.ts";
 import { canonicalJson, eventHashOfJson, GENESIS_HASH, type HashedText } from "./hash-chain.ts";
+import { inOrder, pipelines } from "./pipelining.ts";
 import { type Tables, tablesIn } from "./tables.ts";
 
 export type ActorKind = "telegram" | "cli" | "http" | "system";
@@ -56,6 +57,12 @@ export type AppendResult = { events: StoredEvent[]; replayed: boolean };
 /** An inline projection writes its rows in the append's own transaction. */
 export type InlineProjection = {
   name: string;
+  /**
+   * The statements that write the batch's rows, in order, computed without reading anything
+   * (an empty list: nothing to write); null when they depend on a read, and `apply` must run.
+   * Planned statements are sent with the insert and the COMMIT, in one round trip.
+   */
+  plan(events: StoredEvent[], tables: Tables, named: StatementNamer): pg.QueryConfig[] | null;
   apply(client: pg.PoolClient, events: StoredEvent[], tables: Tables, named: StatementNamer): Promise<void>;
 };
 
@@ -91,8 +98,20 @@ export type AppendSession = {
   /** The events an earlier request with this key wrote, or null; throws if the request differs. */
   findIdempotent(idempotency: Idempotency): Promise<StoredEvent[] | null>;
   streamVersion(streamId: string): Promise<number>;
-  write(appends: StreamAppend[], metadata: Metadata, idempotency?: Idempotency): Promise<StoredEvent[]>;
+  /**
+   * `commit`: the write is the transaction's last work, and its COMMIT goes with its statements
+   * (see `transact`); the session takes no statement after it.
+   */
+  write(
+    appends: StreamAppend[],
+    metadata: Metadata,
+    idempotency?: Idempotency,
+    options?: { commit?: boolean },
+  ): Promise<StoredEvent[]>;
 };
+
+/** A read sent with the head lock, in the same round trip (see `transact`). */
+export type ReadWithLock<R> = (client: pg.PoolClient, tables: Tables, named: StatementNamer) => Promise<R>;
 
 export type EventStoreOptions = {
   pool: pg.Pool;
@@ -148,7 +167,10 @@ export function createEventStore(options: EventStoreOptions) {
    * while the COMMIT was on its way leaves the outcome unknown here: `ledger.execute` resolves it
    * by running the attempt again under the same idempotency key.
    */
-  async function transact<T>(work: (session: AppendSession) => Promise<T>): Promise<T> {
+  async function transact<T, R = undefined>(
+    work: (session: AppendSession, read: R) => Promise<T>,
+    readWithLock?: ReadWithLock<R>,
+  ): Promise<T> {
     try {
       return await withCheckedOut(
         pool,
@@ -157,18 +179,27 @@ export function createEventStore(options: EventStoreOptions) {
           // read by a statement of its own after the lock: in the locking SELECT itself the target
           // list may be evaluated before the wait for the lock, and an append that waited would
           // then record a moment earlier than the one it follows.
-          const results = (await client.query({
+          const locking = client.query({
             text: `BEGIN; SELECT position, hash, recorded_at FROM ${tables.head} FOR UPDATE; SELECT clock_timestamp()`,
             rowMode: "array",
-          })) as unknown as pg.QueryResult[];
+          }) as unknown as Promise<pg.QueryResult[]>;
+          // Queued behind the lock on a pipelining connection, it travels with it, and the server
+          // runs it once the lock is granted: in READ COMMITTED its snapshot is taken then, and
+          // sees every append committed before. Elsewhere it is sent after the lock's answer.
+          // Handled here, so that when the lock fails first its failure is not unhandled.
+          const pipelined = pipelines(client);
+          let reading = pipelined ? readWithLock?.(client, tables, named) : undefined;
+          reading?.catch(() => {});
+          const results = await locking;
+          if (!pipelined) reading = readWithLock?.(client, tables, named);
           const [position, hash, recordedAt] = results[1]?.rows[0] ?? [];
           if (position === undefined)
             throw new Error(`the ledger in schema "${tables.schema}" has no head row; run migrate`);
           const databaseTime = results[2]?.rows[0]?.[0] as Date;
           warnOfSkew(databaseTime);
           const session = createSession(client, { position, hash, recordedAt }, databaseTime);
-          const result = await work(session);
-          await client.query("COMMIT");
+          const result = await work(session, (await reading) as R);
+          if (!session.committed) await client.query("COMMIT");
           return result;
         },
         { onFailure: (client) => client.query("ROLLBACK") },
@@ -191,8 +222,13 @@ export function createEventStore(options: EventStoreOptions) {
     );
   }
 
-  function createSession(client: pg.PoolClient, head: Head, databaseTime: Date): AppendSession {
-    const session: AppendSession = {
+  function createSession(
+    client: pg.PoolClient,
+    head: Head,
+    databaseTime: Date,
+  ): AppendSession & { committed: boolean } {
+    const session: AppendSession & { committed: boolean } = {
+      committed: false,
       client,
       tables,
       head,
@@ -223,11 +259,32 @@ export function createEventStore(options: EventStoreOptions) {
         session.knownVersions.set(streamId, version);
         return version;
       },
-      async write(appends, metadata, idempotency) {
+      async write(appends, metadata, idempotency, { commit = false } = {}) {
+        if (session.committed) throw new Error("the transaction has committed; nothing more can be written");
         const { rows, dataJson, metadataJson, versions } = await buildRows(session, appends, metadata);
-        await insertRows(client, rows, dataJson, metadataJson, idempotency);
+        const plans = projections.map((projection) => projection.plan(rows, tables, named));
+        // The insert and every planned statement are queued at once: on a pipelining connection
+        // they travel together (and the COMMIT with them when every projection could plan), and
+        // the server runs them in order (see `inOrder`).
+        const queued: (() => Promise<unknown>)[] = [
+          () => insertRows(client, rows, dataJson, metadataJson, idempotency),
+        ];
+        for (const [i, projection] of projections.entries()) {
+          const plan = plans[i];
+          if (plan) {
+            for (const statement of plan) queued.push(() => client.query(statement));
+          } else {
+            // It reads first: what is queued runs, then it does, then the rest is queued.
+            await inOrder(client, queued.splice(0));
+            await projection.apply(client, rows, tables, named);
+          }
+        }
+        if (commit) {
+          queued.push(() => client.query("COMMIT"));
+          session.committed = true;
+        }
+        await inOrder(client, queued);
         for (const [streamId, version] of versions) session.knownVersions.set(streamId, version);
-        for (const projection of projections) await projection.apply(client, rows, tables, named);
         const last = rows[rows.length - 1] as StoredEvent;
         head.position = last.position;
         head.hash = last.hash;
@@ -443,7 +500,8 @@ export function createEventStore(options: EventStoreOptions) {
         if (earlier) return { events: earlier, replayed: true };
       }
       const keyed = idempotency ? { ...metadata, idempotencyKey: idempotency.key } : metadata;
-      return { events: await session.write(appends, keyed, idempotency), replayed: false };
+      const events = await session.write(appends, keyed, idempotency, { commit: true });
+      return { events, replayed: false };
     });
   }
 
