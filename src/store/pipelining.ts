@@ -12,13 +12,16 @@ export function pipelines(client: pg.ClientBase): boolean {
 
 /**
  * Runs the statements in order, on a pipelining connection all sent at once (one round trip).
- * A statement that fails aborts the transaction, so the ones behind it fail too (a COMMIT
- * behind it answers ROLLBACK): the first failure is the one that rejects.
+ * A statement that fails aborts the transaction, so the ones behind it fail too ("current
+ * transaction is aborted"; a COMMIT behind it answers ROLLBACK): what rejects is the failure of
+ * the first statement in order, whichever of the answers, read in one chunk, settles first.
  */
 export async function inOrder(client: pg.ClientBase, statements: readonly (() => Promise<unknown>)[]) {
   if (!pipelines(client)) {
     for (const send of statements) await send();
     return;
   }
-  await Promise.all(statements.map((send) => send()));
+  const settled = await Promise.allSettled(statements.map((send) => send()));
+  const failed = settled.find((outcome) => outcome.status === "rejected");
+  if (failed) throw failed.reason;
 }
