@@ -1,4 +1,6 @@
-import { interned, type LedgerProjection, planned } from "./ledger-projection.ts";
+import type pg from "pg";
+import type { Tables } from "../src/store/tables.ts";
+import { ACTOR_SQL, interned, type LedgerProjection, planned, REASON_SQL } from "./ledger-projection.ts";
 import { intervalsOf, transitionsOf } from "./transitions.ts";
 
 /**
@@ -86,4 +88,47 @@ export const activations: LedgerProjection = planned({
       },
     ];
   },
+  rebuild: (tables, toPosition) => [rebuildActivations(tables, toPosition)],
 });
+
+/**
+ * Both tables in one statement, as the batches make them (see transitions.ts): each plugin's
+ * transitions in position order, an interval per activation, ended by the plugin's next
+ * transition (lead over the plugin's window); what a plugin runs is its last transition's version.
+ */
+function rebuildActivations(tables: Tables, toPosition: number): pg.QueryConfig {
+  return {
+    text: `WITH transitions AS (
+             SELECT m.data->>'pluginId' AS plugin_id,
+                    CASE m.type WHEN 'PluginRegistered' THEN m.data->>'version'
+                                WHEN 'AbTestPromoted' THEN m.data->>'candidate'
+                                WHEN 'PluginDeactivated' THEN NULL
+                                ELSE m.data->>'to' END AS version,
+                    CASE m.type WHEN 'PluginRegistered' THEN 'registered'
+                                WHEN 'PluginUpgraded' THEN
+                                  CASE WHEN m.data->>'direction' = 'down' THEN 'downgraded' ELSE 'upgraded' END
+                                WHEN 'PluginRolledBack' THEN 'rolled_back'
+                                WHEN 'AbTestPromoted' THEN 'promoted'
+                                ELSE 'deactivated' END AS action,
+                    m.position, m.recorded_at, ${ACTOR_SQL} AS actor, ${REASON_SQL} AS reason
+               FROM ${tables.events} m
+              WHERE m.position <= $1
+                AND m.type IN ('PluginRegistered', 'PluginUpgraded', 'PluginRolledBack', 'AbTestPromoted',
+                               'PluginDeactivated')
+           ), intervals AS (
+             SELECT t.*, lead(position) OVER next AS to_position, lead(recorded_at) OVER next AS to_at,
+                    lead(action) OVER next AS closed_by
+               FROM transitions t
+             WINDOW next AS (PARTITION BY plugin_id ORDER BY position)
+           ), history AS (
+             INSERT INTO ${tables.q("version_history")}
+               (plugin_id, version, from_position, from_at, action, actor, reason, to_position, to_at, closed_by)
+             SELECT plugin_id, version, position, recorded_at, action, actor, reason, to_position, to_at, closed_by
+               FROM intervals WHERE version IS NOT NULL
+           )
+           INSERT INTO ${tables.q("active_plugins")} (plugin_id, version, since_position, since_at)
+           SELECT plugin_id, version, position, recorded_at
+             FROM intervals WHERE to_position IS NULL AND version IS NOT NULL`,
+    values: [toPosition],
+  };
+}

@@ -22,7 +22,47 @@ export const catalog: LedgerProjection = planned({
     if (deprecations.size > 0) statements.push(markDeprecated(tables, named, [...deprecations.values()]));
     return statements;
   },
+  rebuild: (tables, toPosition) => [rebuildCatalog(tables, toPosition)],
 });
+
+/**
+ * The whole catalog in one statement, as the batches make it: the last release of each version
+ * (a release replaces what was known of it), with the last deprecation that follows it. The
+ * precedence fields are the strict semver version's own parts (events hold only strict versions).
+ */
+function rebuildCatalog(tables: Tables, toPosition: number): pg.QueryConfig {
+  return {
+    text: `WITH released AS (
+             SELECT DISTINCT ON (data->>'pluginId', data->>'version')
+                    data->>'pluginId' AS plugin_id, data->>'version' AS version, data, position, recorded_at
+               FROM ${tables.events}
+              WHERE type = 'VersionReleased' AND position <= $1
+              ORDER BY data->>'pluginId', data->>'version', position DESC
+           ), deprecated AS (
+             SELECT DISTINCT ON (data->>'pluginId', data->>'version')
+                    data->>'pluginId' AS plugin_id, data->>'version' AS version, data->>'reason' AS reason,
+                    position, recorded_at
+               FROM ${tables.events}
+              WHERE type = 'VersionDeprecated' AND position <= $1
+              ORDER BY data->>'pluginId', data->>'version', position DESC
+           )
+           INSERT INTO ${tables.q("plugin_versions")}
+             (plugin_id, version, major, minor, patch, prerelease, build_date, commit_hash, author,
+              requires_api, requires_db_schema, compatible_with, features, release_notes,
+              released_position, released_at, deprecated, deprecation_reason, deprecated_position,
+              deprecated_at)
+           SELECT r.plugin_id, r.version, p[1]::bigint, p[2]::bigint, p[3]::bigint, p[4],
+                  r.data->>'buildDate', r.data->>'commitHash', r.data->>'author',
+                  r.data->'requires'->>'api', r.data->'requires'->>'dbSchema', r.data->'compatibleWith',
+                  r.data->'features', r.data->>'releaseNotes', r.position, r.recorded_at,
+                  d.position IS NOT NULL, d.reason, d.position, d.recorded_at
+             FROM released r
+             CROSS JOIN LATERAL regexp_match(r.version, '^(\\d+)\\.(\\d+)\\.(\\d+)(?:-([^+]+))?') AS p
+             LEFT JOIN deprecated d
+               ON d.plugin_id = r.plugin_id AND d.version = r.version AND d.position > r.position`,
+    values: [toPosition],
+  };
+}
 
 /** Keyed by plugin and exact version, so each statement touches a row at most once. */
 function changesOf(events: StoredEvent[]) {

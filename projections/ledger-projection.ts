@@ -3,17 +3,22 @@ import { type LedgerEvent, parseEvent } from "../src/domain/index.ts";
 import type { InlineProjection, StatementNamer, StoredEvent } from "../src/store/index.ts";
 import type { Tables } from "../src/store/tables.ts";
 
-/** An inline projection and the tables it owns: `rebuild` empties exactly those. */
-export type LedgerProjection = InlineProjection & { tables: readonly string[] };
+/**
+ * An inline projection and the tables it owns: `rebuild` empties exactly those. `rebuild`, when
+ * given: the statements that fill those tables from the whole history up to a position at once,
+ * set-based over the events table, instead of applying it batch after batch.
+ */
+export type LedgerProjection = InlineProjection & {
+  tables: readonly string[];
+  rebuild?: (tables: Tables, toPosition: number) => pg.QueryConfig[];
+};
 
 type Plan = (events: StoredEvent[], tables: Tables, named: StatementNamer) => pg.QueryConfig[];
 
 /** A projection whose statements never depend on a read: `apply` runs its plan, in order. */
-export function planned(projection: {
-  name: string;
-  tables: readonly string[];
-  plan: Plan;
-}): LedgerProjection {
+export function planned(
+  projection: Pick<LedgerProjection, "name" | "tables" | "rebuild"> & { plan: Plan },
+): LedgerProjection {
   return {
     ...projection,
     async apply(client, events, tables, named) {
@@ -102,3 +107,15 @@ export function interned<T>() {
     },
   };
 }
+
+/**
+ * SQL of the actor as `actorOf` makes it, from an event's metadata `m`: kind, id and name, the
+ * name only where the metadata has one.
+ */
+export const ACTOR_SQL = `CASE WHEN m.metadata->'actor' ? 'name'
+  THEN jsonb_build_object('kind', m.metadata->'actor'->'kind', 'id', m.metadata->'actor'->'id',
+                          'name', m.metadata->'actor'->'name')
+  ELSE jsonb_build_object('kind', m.metadata->'actor'->'kind', 'id', m.metadata->'actor'->'id') END`;
+
+/** SQL of the reason as `reasonOf` reads it: the metadata's reason if it is a string. */
+export const REASON_SQL = `CASE WHEN jsonb_typeof(m.metadata->'reason') = 'string' THEN m.metadata->>'reason' END`;
