@@ -2,6 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import type pg from "pg";
 import type { Logger } from "../log.ts";
 import { withCheckedOut } from "./checked-out.ts";
+import { isConnectionLost } from "./connection-errors.ts";
 import { asConflict, ConcurrencyError, IdempotencyConflictError } from "./errors.ts";
 import { canonicalJson, eventHashOfJson, GENESIS_HASH, type HashedText } from "./hash-chain.ts";
 import { inOrder, pipelines } from "./pipelining.ts";
@@ -151,12 +152,26 @@ const COLUMNS_WITHOUT_HASHES =
 const COLUMNS = `${COLUMNS_WITHOUT_HASHES}, prev_hash, hash`;
 const NO_HASH = Buffer.alloc(0);
 
+/** The most appends one transaction takes from those waiting (see `drain`). */
+const GROUP_LIMIT = 64;
+
+type WaitingAppend = {
+  appends: StreamAppend[];
+  metadata: Metadata;
+  idempotency: Idempotency | undefined;
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
+};
+
 export function createEventStore(options: EventStoreOptions) {
   const { pool } = options;
   const tables = tablesIn(options.schema);
   const projections = options.projections ?? [];
   const clock = options.clock ?? (() => new Date());
   let skewWarnedAt: number | null = null;
+  /** Appends waiting for the next group commit, and whether one runs (see `drain`). */
+  const waiting: WaitingAppend[] = [];
+  let draining = false;
   const named: StatementNamer = (name) =>
     options.prepareStatements ? { name: `ledger-${name}-${tables.schema}` } : {};
 
@@ -494,15 +509,70 @@ export function createEventStore(options: EventStoreOptions) {
           request: { appends: appends.map(requestOf), metadata: stableMetadata(metadata) },
         }
       : undefined;
-    return transact(async (session) => {
-      if (idempotency) {
-        const earlier = await session.findIdempotent(idempotency);
-        if (earlier) return { events: earlier, replayed: true };
-      }
-      const keyed = idempotency ? { ...metadata, idempotencyKey: idempotency.key } : metadata;
-      const events = await session.write(appends, keyed, idempotency, { commit: true });
-      return { events, replayed: false };
+    return new Promise((resolve, reject) => {
+      waiting.push({ appends, metadata, idempotency, resolve, reject });
+      if (!draining) void drain();
     });
+  }
+
+  /**
+   * Group commit: the appends that wait in this process while a transaction runs go together in
+   * the next one, in the order they came, at most GROUP_LIMIT: one head lock and one commit (one
+   * fsync) for all of them, instead of each queueing on the lock behind the others' commits. Each
+   * keeps its own outcome: its own events, its idempotency key looked up and recorded on its own,
+   * and a rejection of its own (a stream at another version, a key reused for another request),
+   * which leaves the others in the transaction. A statement that fails aborts the transaction;
+   * then each append of the group runs again alone, and gets its own answer. A connection lost
+   * fails the whole group: whether it committed is unknown, and running it again could write
+   * twice.
+   */
+  async function drain(): Promise<void> {
+    draining = true;
+    while (waiting.length > 0) {
+      const group = waiting.splice(0, GROUP_LIMIT);
+      const outcomes: ({ ok: AppendResult } | { rejected: unknown })[] = [];
+      try {
+        await transact(async (session) => {
+          for (const [i, request] of group.entries()) {
+            try {
+              // The last one's write carries the COMMIT (one round trip less).
+              outcomes.push({ ok: await appendIn(session, request, i === group.length - 1) });
+            } catch (error) {
+              // Refused in Node before any statement of its own was sent: the transaction holds.
+              if (!(error instanceof ConcurrencyError || error instanceof IdempotencyConflictError))
+                throw error;
+              outcomes.push({ rejected: error });
+            }
+          }
+        });
+      } catch (error) {
+        for (const request of group) {
+          if (isConnectionLost(error)) request.reject(error);
+          else transact((session) => appendIn(session, request, true)).then(request.resolve, request.reject);
+        }
+        continue;
+      }
+      for (const [i, request] of group.entries()) {
+        const outcome = outcomes[i];
+        if (outcome && "ok" in outcome) request.resolve(outcome.ok);
+        else request.reject(outcome?.rejected);
+      }
+    }
+    draining = false;
+  }
+
+  async function appendIn(
+    session: AppendSession,
+    request: WaitingAppend,
+    commit: boolean,
+  ): Promise<AppendResult> {
+    const { appends, metadata, idempotency } = request;
+    if (idempotency) {
+      const earlier = await session.findIdempotent(idempotency);
+      if (earlier) return { events: earlier, replayed: true };
+    }
+    const keyed = idempotency ? { ...metadata, idempotencyKey: idempotency.key } : metadata;
+    return { events: await session.write(appends, keyed, idempotency, { commit }), replayed: false };
   }
 
   /**
