@@ -1,6 +1,6 @@
 import type { LedgerEvent } from "../src/domain/index.ts";
 import type { StoredEvent } from "../src/store/index.ts";
-import { actorOf, type LedgerProjection, ledgerEvents, reasonOf } from "./ledger-projection.ts";
+import { actorOf, type LedgerProjection, ledgerEvents, planned, reasonOf } from "./ledger-projection.ts";
 
 type Outcome = "promoted" | "aborted";
 /** Where an event sits: its position, time, and who did it why (actor as JSON text). */
@@ -28,21 +28,22 @@ type Closing = { testId: string; mark: Mark; outcome?: Outcome };
  * promotion or an abort names the plugin's running test, and a test starts only when none runs
  * (a forced start aborts the running one first, in the same batch, before it).
  */
-export const abTests: LedgerProjection = {
+export const abTests: LedgerProjection = planned({
   name: "ab_tests",
   tables: ["ab_tests", "ab_test_segments"],
-  async apply(client, events, tables) {
+  plan(events, tables) {
     const changes = changesOf(events);
-    if (changes === null) return;
+    if (changes === null) return [];
     const { tests, segments, endedTests, closedSegments } = changes;
     const testsTable = tables.q("ab_tests");
     const segmentsTable = tables.q("ab_test_segments");
-    await client.query({
-      // The inserts read `ended` and `closed` before they insert anything, which makes those
-      // UPDATEs run to the end first: the unique indexes on running tests and open segments
-      // must find the old ones ended. An UPDATE sees only rows from before the statement, so it
-      // never touches the batch's own rows; they arrive ended or closed already.
-      text: `WITH ended AS (
+    return [
+      {
+        // The inserts read `ended` and `closed` before they insert anything, which makes those
+        // UPDATEs run to the end first: the unique indexes on running tests and open segments
+        // must find the old ones ended. An UPDATE sees only rows from before the statement, so it
+        // never touches the batch's own rows; they arrive ended or closed already.
+        text: `WITH ended AS (
                UPDATE ${testsTable} AS t
                   SET ended_position = e.position, ended_at = e.at, outcome = e.outcome
                  FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[])
@@ -70,39 +71,40 @@ export const abTests: LedgerProjection = {
              SELECT * FROM unnest($20::text[], $21::text[], $22::bigint[], $23::timestamptz[],
                                   $24::bigint[], $25::timestamptz[], $26::int[], $27::jsonb[], $28::text[])
               WHERE (SELECT count(*) FROM closed) >= 0`,
-      values: [
-        endedTests.map((e) => e.testId),
-        endedTests.map((e) => e.mark.position),
-        endedTests.map((e) => e.mark.at.toISOString()),
-        endedTests.map((e) => e.outcome),
-        closedSegments.map((c) => c.testId),
-        closedSegments.map((c) => c.mark.position),
-        closedSegments.map((c) => c.mark.at.toISOString()),
-        tests.map((t) => t.testId),
-        tests.map((t) => t.pluginId),
-        tests.map((t) => t.control),
-        tests.map((t) => t.candidate),
-        tests.map((t) => t.salt),
-        tests.map((t) => t.started.position),
-        tests.map((t) => t.started.at.toISOString()),
-        tests.map((t) => t.ended?.mark.position ?? null),
-        tests.map((t) => t.ended?.mark.at.toISOString() ?? null),
-        tests.map((t) => t.ended?.outcome ?? null),
-        tests.map((t) => t.started.actor),
-        tests.map((t) => t.started.reason),
-        segments.map((s) => s.testId),
-        segments.map((s) => s.pluginId),
-        segments.map((s) => s.from.position),
-        segments.map((s) => s.from.at.toISOString()),
-        segments.map((s) => s.to?.position ?? null),
-        segments.map((s) => s.to?.at.toISOString() ?? null),
-        segments.map((s) => s.weightBp),
-        segments.map((s) => s.from.actor),
-        segments.map((s) => s.from.reason),
-      ],
-    });
+        values: [
+          endedTests.map((e) => e.testId),
+          endedTests.map((e) => e.mark.position),
+          endedTests.map((e) => e.mark.at.toISOString()),
+          endedTests.map((e) => e.outcome),
+          closedSegments.map((c) => c.testId),
+          closedSegments.map((c) => c.mark.position),
+          closedSegments.map((c) => c.mark.at.toISOString()),
+          tests.map((t) => t.testId),
+          tests.map((t) => t.pluginId),
+          tests.map((t) => t.control),
+          tests.map((t) => t.candidate),
+          tests.map((t) => t.salt),
+          tests.map((t) => t.started.position),
+          tests.map((t) => t.started.at.toISOString()),
+          tests.map((t) => t.ended?.mark.position ?? null),
+          tests.map((t) => t.ended?.mark.at.toISOString() ?? null),
+          tests.map((t) => t.ended?.outcome ?? null),
+          tests.map((t) => t.started.actor),
+          tests.map((t) => t.started.reason),
+          segments.map((s) => s.testId),
+          segments.map((s) => s.pluginId),
+          segments.map((s) => s.from.position),
+          segments.map((s) => s.from.at.toISOString()),
+          segments.map((s) => s.to?.position ?? null),
+          segments.map((s) => s.to?.at.toISOString() ?? null),
+          segments.map((s) => s.weightBp),
+          segments.map((s) => s.from.actor),
+          segments.map((s) => s.from.reason),
+        ],
+      },
+    ];
   },
-};
+});
 
 /** The batch's tests and segments, and the ends of those open before it; null if it has no A/B event. */
 function changesOf(events: readonly StoredEvent[]) {

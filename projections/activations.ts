@@ -1,4 +1,6 @@
-import { interned, type LedgerProjection } from "./ledger-projection.ts";
+import type pg from "pg";
+import type { Tables } from "../src/store/tables.ts";
+import { ACTOR_SQL, interned, type LedgerProjection, planned, REASON_SQL } from "./ledger-projection.ts";
 import { intervalsOf, transitionsOf } from "./transitions.ts";
 
 /**
@@ -15,12 +17,12 @@ import { intervalsOf, transitionsOf } from "./transitions.ts";
  * The opened intervals, a row per transition, travel as one JSON array of arrays (see
  * catalog.ts); the rest is a row per touched plugin at most, in arrays.
  */
-export const activations: LedgerProjection = {
+export const activations: LedgerProjection = planned({
   name: "activations",
   tables: ["version_history", "active_plugins"],
-  async apply(client, events, tables, named) {
+  plan(events, tables, named) {
     const transitions = transitionsOf(events);
-    if (transitions.length === 0) return;
+    if (transitions.length === 0) return [];
     const { closing, opened, last } = intervalsOf(transitions);
     const running = last.filter((t) => t.version !== null);
     const actors = interned<string>();
@@ -39,13 +41,14 @@ export const activations: LedgerProjection = {
     ]);
     const history = tables.q("version_history");
     const active = tables.q("active_plugins");
-    await client.query({
-      ...named("activations"),
-      // `opened` reads `closed` before it inserts anything, which makes the UPDATE run to the
-      // end first: the unique index on open intervals must find the old ones closed. The
-      // active_plugins parts touch disjoint plugins (a plugin's last transition either runs a
-      // version or stops it), each plugin once, so their order does not matter.
-      text: `WITH closed AS (
+    return [
+      {
+        ...named("activations"),
+        // `opened` reads `closed` before it inserts anything, which makes the UPDATE run to the
+        // end first: the unique index on open intervals must find the old ones closed. The
+        // active_plugins parts touch disjoint plugins (a plugin's last transition either runs a
+        // version or stops it), each plugin once, so their order does not matter.
+        text: `WITH closed AS (
                UPDATE ${history} AS h
                   SET to_position = c.position, to_at = c.at, closed_by = c.action
                  FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[])
@@ -68,20 +71,64 @@ export const activations: LedgerProjection = {
              ON CONFLICT (plugin_id) DO UPDATE
                SET version = EXCLUDED.version, since_position = EXCLUDED.since_position,
                    since_at = EXCLUDED.since_at`,
-      values: [
-        closing.map((t) => t.pluginId),
-        closing.map((t) => t.position),
-        closing.map((t) => t.at.toISOString()),
-        closing.map((t) => t.action),
-        JSON.stringify(rows),
-        actors.values,
-        reasons.values,
-        running.map((t) => t.pluginId),
-        running.map((t) => t.version),
-        running.map((t) => t.position),
-        running.map((t) => t.at.toISOString()),
-        last.filter((t) => t.version === null).map((t) => t.pluginId),
-      ],
-    });
+        values: [
+          closing.map((t) => t.pluginId),
+          closing.map((t) => t.position),
+          closing.map((t) => t.at.toISOString()),
+          closing.map((t) => t.action),
+          JSON.stringify(rows),
+          actors.values,
+          reasons.values,
+          running.map((t) => t.pluginId),
+          running.map((t) => t.version),
+          running.map((t) => t.position),
+          running.map((t) => t.at.toISOString()),
+          last.filter((t) => t.version === null).map((t) => t.pluginId),
+        ],
+      },
+    ];
   },
-};
+  rebuild: (tables, toPosition) => [rebuildActivations(tables, toPosition)],
+});
+
+/**
+ * Both tables in one statement, as the batches make them (see transitions.ts): each plugin's
+ * transitions in position order, an interval per activation, ended by the plugin's next
+ * transition (lead over the plugin's window); what a plugin runs is its last transition's version.
+ */
+function rebuildActivations(tables: Tables, toPosition: number): pg.QueryConfig {
+  return {
+    text: `WITH transitions AS (
+             SELECT m.data->>'pluginId' AS plugin_id,
+                    CASE m.type WHEN 'PluginRegistered' THEN m.data->>'version'
+                                WHEN 'AbTestPromoted' THEN m.data->>'candidate'
+                                WHEN 'PluginDeactivated' THEN NULL
+                                ELSE m.data->>'to' END AS version,
+                    CASE m.type WHEN 'PluginRegistered' THEN 'registered'
+                                WHEN 'PluginUpgraded' THEN
+                                  CASE WHEN m.data->>'direction' = 'down' THEN 'downgraded' ELSE 'upgraded' END
+                                WHEN 'PluginRolledBack' THEN 'rolled_back'
+                                WHEN 'AbTestPromoted' THEN 'promoted'
+                                ELSE 'deactivated' END AS action,
+                    m.position, m.recorded_at, ${ACTOR_SQL} AS actor, ${REASON_SQL} AS reason
+               FROM ${tables.events} m
+              WHERE m.position <= $1
+                AND m.type IN ('PluginRegistered', 'PluginUpgraded', 'PluginRolledBack', 'AbTestPromoted',
+                               'PluginDeactivated')
+           ), intervals AS (
+             SELECT t.*, lead(position) OVER next AS to_position, lead(recorded_at) OVER next AS to_at,
+                    lead(action) OVER next AS closed_by
+               FROM transitions t
+             WINDOW next AS (PARTITION BY plugin_id ORDER BY position)
+           ), history AS (
+             INSERT INTO ${tables.q("version_history")}
+               (plugin_id, version, from_position, from_at, action, actor, reason, to_position, to_at, closed_by)
+             SELECT plugin_id, version, position, recorded_at, action, actor, reason, to_position, to_at, closed_by
+               FROM intervals WHERE version IS NOT NULL
+           )
+           INSERT INTO ${tables.q("active_plugins")} (plugin_id, version, since_position, since_at)
+           SELECT plugin_id, version, position, recorded_at
+             FROM intervals WHERE to_position IS NULL AND version IS NOT NULL`,
+    values: [toPosition],
+  };
+}

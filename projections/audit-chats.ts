@@ -1,19 +1,20 @@
 import type { StoredEvent } from "../src/store/index.ts";
-import { actorOf, type LedgerProjection, ledgerEvents, reasonOf } from "./ledger-projection.ts";
+import { actorOf, type LedgerProjection, ledgerEvents, planned, reasonOf } from "./ledger-projection.ts";
 
 /**
  * audit_chats: each chat's last AuditChatEnabled / AuditChatDisabled, who made it and why. A
  * batch is one upsert of the last change of each chat it touches.
  */
-export const auditChats: LedgerProjection = {
+export const auditChats: LedgerProjection = planned({
   name: "audit_chats",
   tables: ["audit_chats"],
-  async apply(client, events, tables, named) {
+  plan(events, tables, named) {
     const rows = lastChangeOfEachChat(events);
-    if (rows.length === 0) return;
-    await client.query({
-      ...named("audit-chats"),
-      text: `INSERT INTO ${tables.q("audit_chats")}
+    if (rows.length === 0) return [];
+    return [
+      {
+        ...named("audit-chats"),
+        text: `INSERT INTO ${tables.q("audit_chats")}
                (chat_id, enabled, source, since_position, since_at, actor, reason)
              SELECT (r->>0)::bigint, (r->>1)::boolean, r->>2, (r->>3)::bigint, (r->>4)::timestamptz,
                     (r->>5)::jsonb, r->>6
@@ -22,10 +23,11 @@ export const auditChats: LedgerProjection = {
                enabled = EXCLUDED.enabled, source = EXCLUDED.source,
                since_position = EXCLUDED.since_position, since_at = EXCLUDED.since_at,
                actor = EXCLUDED.actor, reason = EXCLUDED.reason`,
-      values: [JSON.stringify(rows)],
-    });
+        values: [JSON.stringify(rows)],
+      },
+    ];
   },
-};
+});
 
 function lastChangeOfEachChat(events: StoredEvent[]): unknown[][] {
   const parsed = ledgerEvents(events);

@@ -3,24 +3,66 @@ import semver from "semver";
 import type { VersionReleasedData } from "../src/domain/index.ts";
 import type { StatementNamer, StoredEvent } from "../src/store/index.ts";
 import type { Tables } from "../src/store/tables.ts";
-import { type LedgerProjection, ledgerEvents } from "./ledger-projection.ts";
+import { type LedgerProjection, ledgerEvents, planned } from "./ledger-projection.ts";
 
 type Deprecation = { pluginId: string; version: string; reason: string; position: number; at: Date };
 type Release = { data: VersionReleasedData; position: number; at: Date; deprecation: Deprecation | null };
 
 /**
- * plugin_versions: the catalog. A batch is at most two statements: insert its releases (with
+ * plugin_versions: the catalog. A batch is at most two statements, planned without a read: insert its releases (with
  * any deprecation of the same batch folded in), then mark the earlier releases it deprecates.
  */
-export const catalog: LedgerProjection = {
+export const catalog: LedgerProjection = planned({
   name: "catalog",
   tables: ["plugin_versions"],
-  async apply(client, events, tables, named) {
+  plan(events, tables, named) {
     const { releases, deprecations } = changesOf(events);
-    if (releases.size > 0) await insertReleases(client, tables, named, [...releases.values()]);
-    if (deprecations.size > 0) await markDeprecated(client, tables, named, [...deprecations.values()]);
+    const statements: pg.QueryConfig[] = [];
+    if (releases.size > 0) statements.push(insertReleases(tables, named, [...releases.values()]));
+    if (deprecations.size > 0) statements.push(markDeprecated(tables, named, [...deprecations.values()]));
+    return statements;
   },
-};
+  rebuild: (tables, toPosition) => [rebuildCatalog(tables, toPosition)],
+});
+
+/**
+ * The whole catalog in one statement, as the batches make it: the last release of each version
+ * (a release replaces what was known of it), with the last deprecation that follows it. The
+ * precedence fields are the strict semver version's own parts (events hold only strict versions).
+ */
+function rebuildCatalog(tables: Tables, toPosition: number): pg.QueryConfig {
+  return {
+    text: `WITH released AS (
+             SELECT DISTINCT ON (data->>'pluginId', data->>'version')
+                    data->>'pluginId' AS plugin_id, data->>'version' AS version, data, position, recorded_at
+               FROM ${tables.events}
+              WHERE type = 'VersionReleased' AND position <= $1
+              ORDER BY data->>'pluginId', data->>'version', position DESC
+           ), deprecated AS (
+             SELECT DISTINCT ON (data->>'pluginId', data->>'version')
+                    data->>'pluginId' AS plugin_id, data->>'version' AS version, data->>'reason' AS reason,
+                    position, recorded_at
+               FROM ${tables.events}
+              WHERE type = 'VersionDeprecated' AND position <= $1
+              ORDER BY data->>'pluginId', data->>'version', position DESC
+           )
+           INSERT INTO ${tables.q("plugin_versions")}
+             (plugin_id, version, major, minor, patch, prerelease, build_date, commit_hash, author,
+              requires_api, requires_db_schema, compatible_with, features, release_notes,
+              released_position, released_at, deprecated, deprecation_reason, deprecated_position,
+              deprecated_at)
+           SELECT r.plugin_id, r.version, p[1]::bigint, p[2]::bigint, p[3]::bigint, p[4],
+                  r.data->>'buildDate', r.data->>'commitHash', r.data->>'author',
+                  r.data->'requires'->>'api', r.data->'requires'->>'dbSchema', r.data->'compatibleWith',
+                  r.data->'features', r.data->>'releaseNotes', r.position, r.recorded_at,
+                  d.position IS NOT NULL, d.reason, d.position, d.recorded_at
+             FROM released r
+             CROSS JOIN LATERAL regexp_match(r.version, '^(\\d+)\\.(\\d+)\\.(\\d+)(?:-([^+]+))?') AS p
+             LEFT JOIN deprecated d
+               ON d.plugin_id = r.plugin_id AND d.version = r.version AND d.position > r.position`,
+    values: [toPosition],
+  };
+}
 
 /** Keyed by plugin and exact version, so each statement touches a row at most once. */
 function changesOf(events: StoredEvent[]) {
@@ -54,12 +96,7 @@ function changesOf(events: StoredEvent[]) {
  * as they are. Nineteen text arrays cost more to escape in Node and to parse in PostgreSQL
  * than the insert itself.
  */
-async function insertReleases(
-  client: pg.PoolClient,
-  tables: Tables,
-  named: StatementNamer,
-  releases: Release[],
-) {
+function insertReleases(tables: Tables, named: StatementNamer, releases: Release[]): pg.QueryConfig {
   const rows = releases.map(({ data: d, position, at, deprecation }) => {
     const parts = semver.parse(d.version) as semver.SemVer;
     return [
@@ -86,7 +123,7 @@ async function insertReleases(
   });
   // ON CONFLICT mirrors evolve, where a second release of a version replaces the first; the
   // rules never emit one (ALREADY), so this is parity with the fold, not a feature.
-  await client.query({
+  return {
     ...named("catalog-releases"),
     text: `INSERT INTO ${tables.q("plugin_versions")}
              (plugin_id, version, major, minor, patch, prerelease, build_date, commit_hash, author,
@@ -107,18 +144,13 @@ async function insertReleases(
              deprecation_reason = EXCLUDED.deprecation_reason,
              deprecated_position = EXCLUDED.deprecated_position, deprecated_at = EXCLUDED.deprecated_at`,
     values: [JSON.stringify(rows)],
-  });
+  };
 }
 
 /** A deprecation of a version never released matches no row, as evolve ignores it. */
-async function markDeprecated(
-  client: pg.PoolClient,
-  tables: Tables,
-  named: StatementNamer,
-  deprecations: Deprecation[],
-) {
+function markDeprecated(tables: Tables, named: StatementNamer, deprecations: Deprecation[]): pg.QueryConfig {
   const rows = deprecations.map((d) => [d.pluginId, d.version, d.reason, d.position, d.at.toISOString()]);
-  await client.query({
+  return {
     ...named("catalog-deprecations"),
     text: `UPDATE ${tables.q("plugin_versions")} AS v
               SET deprecated = true, deprecation_reason = d->>2, deprecated_position = (d->>3)::bigint,
@@ -126,5 +158,5 @@ async function markDeprecated(
              FROM jsonb_array_elements($1::jsonb) AS d
             WHERE v.plugin_id = d->>0 AND v.version = d->>1`,
     values: [JSON.stringify(rows)],
-  });
+  };
 }

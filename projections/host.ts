@@ -1,5 +1,5 @@
 import type { StoredEvent } from "../src/store/index.ts";
-import { actorOf, type LedgerProjection, ledgerEvents, reasonOf } from "./ledger-projection.ts";
+import { actorOf, type LedgerProjection, ledgerEvents, planned, reasonOf } from "./ledger-projection.ts";
 
 type Declaration = {
   apiVersion: string;
@@ -15,21 +15,22 @@ type Declaration = {
  * as-of answers the host too). A batch with declarations is one statement: close the
  * interval open before it, insert the batch's own, set the current row.
  */
-export const host: LedgerProjection = {
+export const host: LedgerProjection = planned({
   name: "host",
   tables: ["host", "host_history"],
-  async apply(client, events, tables, named) {
+  plan(events, tables, named) {
     const declarations = declarationsOf(events);
     const last = declarations[declarations.length - 1];
-    if (last === undefined) return;
+    if (last === undefined) return [];
     const first = declarations[0] as Declaration;
     const next = declarations.slice(1);
     const history = tables.q("host_history");
-    await client.query({
-      ...named("host"),
-      // `opened` reads `closed` before it inserts anything, which makes the UPDATE run to the
-      // end first: the unique index on the open interval must find the old one closed.
-      text: `WITH closed AS (
+    return [
+      {
+        ...named("host"),
+        // `opened` reads `closed` before it inserts anything, which makes the UPDATE run to the
+        // end first: the unique index on the open interval must find the old one closed.
+        text: `WITH closed AS (
                UPDATE ${history} SET to_position = $1, to_at = $2 WHERE to_position IS NULL
                RETURNING 1
              ), opened AS (
@@ -44,25 +45,26 @@ export const host: LedgerProjection = {
              ON CONFLICT (singleton) DO UPDATE
                SET api_version = EXCLUDED.api_version, db_schema_version = EXCLUDED.db_schema_version,
                    since_position = EXCLUDED.since_position, since_at = EXCLUDED.since_at`,
-      values: [
-        first.position,
-        first.at.toISOString(),
-        declarations.map((d) => d.position),
-        declarations.map((d) => d.at.toISOString()),
-        declarations.map((d) => d.apiVersion),
-        declarations.map((d) => d.dbSchemaVersion),
-        declarations.map((d) => d.actor),
-        declarations.map((d) => d.reason),
-        declarations.map((_, i) => next[i]?.position ?? null),
-        declarations.map((_, i) => next[i]?.at.toISOString() ?? null),
-        last.apiVersion,
-        last.dbSchemaVersion,
-        last.position,
-        last.at.toISOString(),
-      ],
-    });
+        values: [
+          first.position,
+          first.at.toISOString(),
+          declarations.map((d) => d.position),
+          declarations.map((d) => d.at.toISOString()),
+          declarations.map((d) => d.apiVersion),
+          declarations.map((d) => d.dbSchemaVersion),
+          declarations.map((d) => d.actor),
+          declarations.map((d) => d.reason),
+          declarations.map((_, i) => next[i]?.position ?? null),
+          declarations.map((_, i) => next[i]?.at.toISOString() ?? null),
+          last.apiVersion,
+          last.dbSchemaVersion,
+          last.position,
+          last.at.toISOString(),
+        ],
+      },
+    ];
   },
-};
+});
 
 function declarationsOf(events: StoredEvent[]): Declaration[] {
   const parsed = ledgerEvents(events);

@@ -1,8 +1,31 @@
+import type pg from "pg";
 import { type LedgerEvent, parseEvent } from "../src/domain/index.ts";
-import type { InlineProjection, StoredEvent } from "../src/store/index.ts";
+import type { InlineProjection, StatementNamer, StoredEvent } from "../src/store/index.ts";
+import type { Tables } from "../src/store/tables.ts";
 
-/** An inline projection and the tables it owns: `rebuild` empties exactly those. */
-export type LedgerProjection = InlineProjection & { tables: readonly string[] };
+/**
+ * An inline projection and the tables it owns: `rebuild` empties exactly those. `rebuild`, when
+ * given: the statements that fill those tables from the whole history up to a position at once,
+ * set-based over the events table, instead of applying it batch after batch.
+ */
+export type LedgerProjection = InlineProjection & {
+  tables: readonly string[];
+  rebuild?: (tables: Tables, toPosition: number) => pg.QueryConfig[];
+};
+
+type Plan = (events: StoredEvent[], tables: Tables, named: StatementNamer) => pg.QueryConfig[];
+
+/** A projection whose statements never depend on a read: `apply` runs its plan, in order. */
+export function planned(
+  projection: Pick<LedgerProjection, "name" | "tables" | "rebuild"> & { plan: Plan },
+): LedgerProjection {
+  return {
+    ...projection,
+    async apply(client, events, tables, named) {
+      for (const statement of projection.plan(events, tables, named)) await client.query(statement);
+    },
+  };
+}
 
 /**
  * Remembers a value derived from a whole batch. The store hands every projection the same
@@ -22,9 +45,24 @@ export function perBatch<T>(derive: (events: readonly StoredEvent[]) => T) {
   };
 }
 
+/**
+ * Event data the domain made itself (a decision's events, typed by construction), by identity:
+ * the append that writes them hands the same objects to the projections, which need not
+ * validate them again. Anything read back from the table is validated.
+ */
+const decided = new WeakSet<object>();
+
+export function markDecided(events: readonly LedgerEvent[]): void {
+  for (const event of events) decided.add(event.data);
+}
+
 /** The batch's events with their data validated by the domain's schemas, in the same order. */
 export const ledgerEvents: (events: readonly StoredEvent[]) => LedgerEvent[] = perBatch((events) =>
-  events.map((event) => parseEvent(event.type, event.data)),
+  events.map((event) =>
+    typeof event.data === "object" && event.data !== null && decided.has(event.data)
+      ? ({ type: event.type, data: event.data } as LedgerEvent)
+      : parseEvent(event.type, event.data),
+  ),
 );
 
 type Actor = StoredEvent["metadata"]["actor"];
@@ -69,3 +107,15 @@ export function interned<T>() {
     },
   };
 }
+
+/**
+ * SQL of the actor as `actorOf` makes it, from an event's metadata `m`: kind, id and name, the
+ * name only where the metadata has one.
+ */
+export const ACTOR_SQL = `CASE WHEN m.metadata->'actor' ? 'name'
+  THEN jsonb_build_object('kind', m.metadata->'actor'->'kind', 'id', m.metadata->'actor'->'id',
+                          'name', m.metadata->'actor'->'name')
+  ELSE jsonb_build_object('kind', m.metadata->'actor'->'kind', 'id', m.metadata->'actor'->'id') END`;
+
+/** SQL of the reason as `reasonOf` reads it: the metadata's reason if it is a string. */
+export const REASON_SQL = `CASE WHEN jsonb_typeof(m.metadata->'reason') = 'string' THEN m.metadata->>'reason' END`;

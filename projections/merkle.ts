@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { appendLeaves, type Frontier, leafHash } from "../src/domain/merkle-tree.ts";
-import { insertNodes, readFrontier, storedOf } from "../src/merkle-store.ts";
+import { insertNodes, insertNodesStatement, readFrontier, storedOf } from "../src/merkle-store.ts";
 import type { StatementNamer, StoredEvent } from "../src/store/index.ts";
 import type { Tables } from "../src/store/tables.ts";
 import type { LedgerProjection } from "./ledger-projection.ts";
@@ -22,6 +22,28 @@ const edges = new Map<string, Edge>();
 export const merkle: LedgerProjection = {
   name: "merkle",
   tables: ["merkle_nodes"],
+  /** Without a read only when the batch carries its hashes and chains onto the edge kept here. */
+  plan(events, tables, named) {
+    const first = events[0];
+    if (!first) return [];
+    if (first.hash.length !== 32) return null;
+    const size = first.position - 1;
+    const known = edges.get(tables.schema);
+    const frontier =
+      size === 0
+        ? []
+        : known && known.size === size && known.lastLeaf.equals(first.prevHash)
+          ? known.frontier
+          : null;
+    if (frontier === null) return null;
+    const nodes = grow(
+      tables,
+      size,
+      frontier,
+      events.map((e) => e.hash),
+    );
+    return nodes.length > 0 ? [insertNodesStatement(tables, nodes, named)] : [];
+  },
   async apply(client, events, tables, named) {
     const first = events[0];
     if (!first) return;
@@ -51,9 +73,15 @@ export async function growTree(
       : known && known.size === size && known.lastLeaf.equals(before)
         ? known.frontier
         : await readFrontier(client, tables, size);
+  await insertNodes(client, tables, grow(tables, size, frontier, hashes), named);
+}
+
+/** Adds the leaves to the edge, keeps the new edge, and answers the nodes worth a row. */
+function grow(tables: Tables, size: number, frontier: Frontier, hashes: readonly Buffer[]) {
   const grown = appendLeaves(frontier, size, hashes.map(leafHash));
-  await insertNodes(client, tables, storedOf(grown.completed), named);
+  const last = hashes[hashes.length - 1] as Buffer;
   edges.set(tables.schema, { size: size + hashes.length, lastLeaf: last, frontier: grown.frontier });
+  return storedOf(grown.completed);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { z } from "zod";
+import { markDecided } from "../projections/ledger-projection.ts";
 import {
   type Command,
   type CommandRequest,
@@ -12,7 +13,7 @@ import {
 } from "./domain/index.ts";
 import type { Reconnect } from "./ledger-reconnect.ts";
 import { withoutRanAtPosition, withRollbackPosition } from "./ledger-rollback-position.ts";
-import { loadState } from "./ledger-state-loader.ts";
+import { readState, stateUnderLock } from "./ledger-state-loader.ts";
 import type { Logger } from "./log.ts";
 import { type RecordedEvent, recordedEvent } from "./recorded-event.ts";
 import {
@@ -124,21 +125,28 @@ export function createExecute(deps: Deps) {
         return await deps.retry(`execute ${command.kind}`, () => {
           tries += 1;
           const lookUp = ctx.idempotencyKey !== undefined || tries > 1;
-          return deps.store.transact(async (session): Promise<ExecuteResult> => {
-            if (options.claim && !dryRun) await options.claim(session);
-            if (idempotency && lookUp) {
-              const earlier = await session.findIdempotent(idempotency);
-              if (earlier) return replayed(earlier, ctx.idempotencyKey !== undefined);
-            }
-            const resolved = await withRollbackPosition(session, decided);
-            const state = await loadState(session, resolved, deps.projections);
-            const decision = decide(resolved, state);
-            if (!decision.ok) return dryRun ? { ...decision, dryRun } : decision;
-            const { events, overrides } = decision;
-            if (dryRun) return { ok: true, dryRun: true, events, overrides };
-            const written = await write(session, events, { ...metadata, overrides }, idempotency);
-            return { ok: true, replayed: false, events: written.map(recordedEvent), overrides };
-          });
+          // Two round trips: the state is read with the head lock, and the events, their
+          // projections and the COMMIT are written together (on a server; see event-store.ts).
+          return deps.store.transact(
+            async (session, read): Promise<ExecuteResult> => {
+              if (options.claim && !dryRun) await options.claim(session);
+              if (idempotency && lookUp) {
+                const earlier = await session.findIdempotent(idempotency);
+                if (earlier) return replayed(earlier, ctx.idempotencyKey !== undefined);
+              }
+              // A rollback to a position looks up what ran there (one more read, for that case
+              // only); the state read above already holds the plugin's whole catalog.
+              const resolved = await withRollbackPosition(session, decided);
+              const decision = decide(resolved, stateUnderLock(session, read));
+              if (!decision.ok) return dryRun ? { ...decision, dryRun } : decision;
+              const { events, overrides } = decision;
+              if (dryRun) return { ok: true, dryRun: true, events, overrides };
+              markDecided(events);
+              const written = await write(session, events, { ...metadata, overrides }, idempotency);
+              return { ok: true, replayed: false, events: written.map(recordedEvent), overrides };
+            },
+            readState(decided, deps.projections),
+          );
         });
       } catch (error) {
         if (error instanceof IdempotencyConflictError) return conflict(`${error.message}.`);
@@ -170,7 +178,7 @@ function write(
     byStream.set(streamId, stream);
   }
   const appends: StreamAppend[] = [...byStream].map(([streamId, events]) => ({ streamId, events }));
-  return session.write(appends, metadata, idempotency);
+  return session.write(appends, metadata, idempotency, { commit: true });
 }
 
 /** `byCaller`: the key was the caller's; a generated one found again is this call's own write. */

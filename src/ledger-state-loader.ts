@@ -1,3 +1,4 @@
+import type pg from "pg";
 import semver from "semver";
 import {
   AUDIT_CHATS_STREAM,
@@ -15,7 +16,8 @@ import {
   previousOf,
 } from "./domain/index.ts";
 import { CATALOG_ROW_JSON, type CatalogRow, versionStateOf } from "./queries/catalog.ts";
-import type { AppendSession } from "./store/index.ts";
+import type { AppendSession, ReadWithLock, StatementNamer } from "./store/index.ts";
+import type { Tables } from "./store/tables.ts";
 
 /** A version by precedence: the same MAJOR.MINOR.PATCH-PRERELEASE, whatever its build metadata. */
 type VersionKey = {
@@ -80,13 +82,54 @@ export async function loadState(
   command: Command,
   projections: readonly string[],
 ): Promise<LedgerState> {
-  const { client, tables, head } = session;
+  const read = await readState(command, projections)(session.client, session.tables, session.named);
+  return stateUnderLock(session, read);
+}
+
+/** What `readState` found, for `stateUnderLock`. */
+export type StateRead = { loaded: Loaded; needs: Needs; projections: readonly string[] };
+
+/**
+ * The read of `loadState`, to send with the head lock in one round trip
+ * (`store.transact(work, readState(...))`): the server runs it after the lock is granted.
+ */
+export function readState(command: Command, projections: readonly string[]): ReadWithLock<StateRead> {
   const needs = needsOf(command);
+  return async (client, tables, named) => {
+    const loaded = await queryState(client, tables, named, needs, projections);
+    return { loaded, needs, projections };
+  };
+}
+
+/** The state from a read made under this session's head lock; throws if projections lag the head. */
+export function stateUnderLock(
+  session: AppendSession,
+  { loaded, needs, projections }: StateRead,
+): LedgerState {
+  const { head } = session;
+  const behind = projections.filter((name) => (loaded.checkpoints[name] ?? 0) !== head.position);
+  if (behind.length > 0) {
+    throw new ProjectionsBehindError(
+      `projections ${behind.join(", ")} are not at the head (position ${head.position}): events were appended without them; run rebuild`,
+    );
+  }
+  for (const [streamId, version] of Object.entries(loaded.streams))
+    session.knownVersions.set(streamId, version);
+  return stateOf(loaded, needs);
+}
+
+async function queryState(
+  client: pg.PoolClient,
+  tables: Tables,
+  named: StatementNamer,
+  needs: Needs,
+  projections: readonly string[],
+): Promise<Loaded> {
   const v = tables.q("plugin_versions");
   // Always the same text, whatever the command (empty arrays where it needs nothing), so that a
   // server plans it once per connection.
   const found = await client.query<Loaded>({
-    ...session.named("load-state"),
+    ...named("load-state"),
     text: `SELECT
       (SELECT json_build_object('apiVersion', api_version, 'dbSchemaVersion', db_schema_version)
          FROM ${tables.q("host")}) AS host,
@@ -139,16 +182,7 @@ export async function loadState(
       needs.auditChats,
     ],
   });
-  const loaded = found.rows[0] as Loaded;
-  const behind = projections.filter((name) => (loaded.checkpoints[name] ?? 0) !== head.position);
-  if (behind.length > 0) {
-    throw new ProjectionsBehindError(
-      `projections ${behind.join(", ")} are not at the head (position ${head.position}): events were appended without them; run rebuild`,
-    );
-  }
-  for (const [streamId, version] of Object.entries(loaded.streams))
-    session.knownVersions.set(streamId, version);
-  return stateOf(loaded, needs);
+  return found.rows[0] as Loaded;
 }
 
 function stateOf(loaded: Loaded, needs: Needs): LedgerState {

@@ -94,13 +94,20 @@ export async function insertNodes(
   nodes: readonly StoredNode[],
   named: (name: string) => { name?: string },
 ): Promise<void> {
-  if (nodes.length === 0) return;
-  await client.query({
+  if (nodes.length > 0) await client.query(insertNodesStatement(tables, nodes, named));
+}
+
+export function insertNodesStatement(
+  tables: Tables,
+  nodes: readonly StoredNode[],
+  named: (name: string) => { name?: string },
+): pg.QueryConfig {
+  return {
     ...named("merkle-insert"),
     text: `INSERT INTO ${tables.q("merkle_nodes")} (level, index, hash)
            SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])`,
     values: [nodes.map((n) => n.level), nodes.map((n) => n.index), nodes.map((n) => n.hash)],
-  });
+  };
 }
 
 export { BLOCK as MERKLE_BLOCK };

@@ -3,6 +3,7 @@ import type { LedgerProjection } from "../projections/index.ts";
 import { ledgerEvents } from "../projections/ledger-projection.ts";
 import {
   type ChainBreak,
+  type ChainRow,
   ChainTamperedError,
   chainChecker,
   createEventStore,
@@ -66,8 +67,12 @@ export async function rebuildProjections(
       : createEventStore({ pool: client as unknown as pg.Pool, schema: tables.schema });
     let done = 0;
     onProgress?.(0, head.position);
+    // A projection that can be recomputed set-based over the events table is, in one go, once
+    // every event was read, validated and chain-checked (a bad event is reported as such, not
+    // as whatever constraint it would break); the others are folded batch by batch.
+    const folded = projections.filter((p) => p.rebuild === undefined);
     const apply = async (batch: StoredEvent[]) => {
-      for (const projection of projections) await projection.apply(client, batch, tables, named);
+      for (const projection of folded) await projection.apply(client, batch, tables, named);
       done += batch.length;
       onProgress?.(done, head.position);
     };
@@ -75,19 +80,27 @@ export async function rebuildProjections(
     // are parsed once for all projections (ledgerEvents caches them by batch), and that parse
     // is the largest part of the work here. Statements still run batch after batch, in order.
     let applying: Promise<void> = Promise.resolve();
-    const reading = reader.readAllBatches(0, BATCH_SIZE, head.position, { hashes: true });
+    // Read as `verify` reads the chain, as text: each row's JSON is parsed once, for the hash
+    // and for the projections, and no bytea is turned into a Buffer and back into hex.
+    const reading = reader.readChainBatches(0, BATCH_SIZE);
     const chain = chainChecker();
     let broken: ChainBreak | null = null;
-    const checkChain = (batch: readonly StoredEvent[]) => {
-      for (const event of batch) {
-        broken ??= chain.check(event);
-        if (broken) break;
+    const checked = (rows: readonly ChainRow[]): StoredEvent[] => {
+      const batch: StoredEvent[] = [];
+      for (const row of rows) {
+        // Rows past the head are not the history being rebuilt; `end` below reports them.
+        if (row.position > head.position) break;
+        const event = storedEventOf(row);
+        if (!broken) broken = chain.checkParsed(row, event.data, event.metadata);
+        if (broken && !options.force) throw new ChainTamperedError(broken);
+        batch.push(event);
       }
-      if (broken && !options.force) throw new ChainTamperedError(broken);
+      return batch;
     };
     try {
-      for await (const batch of readAhead(reading)) {
-        checkChain(batch);
+      for await (const rows of reading) {
+        const batch = checked(rows);
+        if (batch.length === 0) break;
         ledgerEvents(batch);
         await applying;
         applying = apply(batch);
@@ -107,6 +120,10 @@ export async function rebuildProjections(
       });
       broken = chain.end(head, Number(highest.rows[0]?.[0] ?? 0));
       if (broken && !options.force) throw new ChainTamperedError(broken);
+    }
+    for (const projection of projections) {
+      for (const statement of projection.rebuild?.(tables, head.position) ?? [])
+        await client.query(statement);
     }
     await restoreIndexes();
     await client.query({
@@ -149,16 +166,19 @@ async function withoutSecondaryIndexes(
   };
 }
 
-/** Asks for the next item as soon as the current one is handed out. */
-async function* readAhead<T>(source: AsyncGenerator<T>): AsyncGenerator<T> {
-  let next = source.next();
-  for (;;) {
-    // Marked as handled: if the consumer fails first, this read's own failure must not crash
-    // the process as an unhandled rejection.
-    next.catch(() => {});
-    const current = await next;
-    if (current.done) return;
-    next = source.next();
-    yield current.value;
-  }
+/** The event a chain row holds, its JSON parsed once, for the projections. */
+function storedEventOf(row: ChainRow): StoredEvent {
+  return {
+    position: row.position,
+    streamId: row.streamId,
+    streamVersion: row.streamVersion,
+    eventId: row.eventId,
+    type: row.type,
+    schemaVersion: row.schemaVersion,
+    data: JSON.parse(row.dataJson),
+    metadata: JSON.parse(row.metadataJson),
+    recordedAt: new Date(row.recordedAt),
+    prevHash: Buffer.from(row.prevHash, "hex"),
+    hash: Buffer.from(row.hash, "hex"),
+  };
 }

@@ -1,7 +1,6 @@
-import type pg from "pg";
 import Cursor from "pg-cursor";
 import { createLogger } from "../../src/log.ts";
-import { openDatabase } from "../../src/store/connection.ts";
+import { type Database, openDatabase } from "../../src/store/connection.ts";
 import { createEventStore, type EventStore } from "../../src/store/event-store.ts";
 import { tablesIn } from "../../src/store/tables.ts";
 import { serveOneRequest } from "../child-process.ts";
@@ -50,7 +49,7 @@ serveOneRequest<ReadRequest, ReadResult>(async (request) => {
     const startRssMb = maxRssMb();
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
-    const { events, checksum } = await readAll(request, db.pool, store);
+    const { events, checksum } = await readAll(request, db, store);
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
     return {
@@ -69,7 +68,7 @@ serveOneRequest<ReadRequest, ReadResult>(async (request) => {
 
 async function readAll(
   request: ReadRequest,
-  pool: pg.Pool,
+  db: Database,
   store: EventStore,
 ): Promise<{ events: number; checksum: number }> {
   let events = 0;
@@ -82,13 +81,17 @@ async function readAll(
       }
       break;
     case "raw": {
-      const client = await pool.connect();
+      // A connection of its own: the pool pipelines, and a cursor keeps a portal open across
+      // round trips, which pg refuses on a pipelining connection.
+      const client = db.newClient();
+      client.on("error", () => {});
+      await client.connect();
       try {
         // The pool's own type parsers (int8 as number), so both sides decode the same values.
         const cursor = client.query(
           new Cursor(`SELECT ${COLUMNS} FROM ${tablesIn(request.schema).events} ORDER BY position`, [], {
             rowMode: "array",
-            types: pool.options.types,
+            types: db.pool.options.types,
           }),
         );
         for (;;) {
@@ -101,7 +104,7 @@ async function readAll(
         }
         await cursor.close();
       } finally {
-        client.release();
+        await client.end();
       }
       break;
     }

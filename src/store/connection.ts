@@ -85,25 +85,36 @@ export function boundedPoolOptions(timeouts: DatabaseTimeouts, kind: "server" | 
   };
 }
 
+/** Whether the server at `url` is PGlite behind its socket (one backend for every connection). */
+async function servesPglite(url: string, timeouts: DatabaseTimeouts): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, types, ...boundedPoolOptions(timeouts, "server") });
+  // A connection lost here fails the query below, which is what the caller hears.
+  client.on("error", () => {});
+  try {
+    await client.connect();
+    const found = await client.query<{ version: string }>("SELECT version() AS version");
+    return /PGlite/i.test(found.rows[0]?.version ?? "");
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
 export async function openDatabase(options: ConnectionOptions): Promise<Database> {
   const timeouts = options.timeouts ?? DEFAULT_TIMEOUTS;
   if (options.databaseUrl) {
+    const sharedSession = await servesPglite(options.databaseUrl, timeouts);
     const pool = new pg.Pool({
       connectionString: options.databaseUrl,
       max: options.poolSize,
       types,
       ...boundedPoolOptions(timeouts, "server"),
+      // A connection sends the statements queued on it without waiting for each answer: an
+      // append's statements and its COMMIT travel in one round trip (event-store.ts). Not through
+      // PGlite's socket, whose one backend is shared by every connection.
+      pipeline: !sharedSession,
     });
     // The pool discards it; the next operation opens a new one (and reports if it cannot).
     pool.on("error", (error) => options.logger.debug({ err: error }, "idle database connection lost"));
-    let sharedSession: boolean;
-    try {
-      const found = await pool.query<{ version: string }>("SELECT version() AS version");
-      sharedSession = /PGlite/i.test(found.rows[0]?.version ?? "");
-    } catch (error) {
-      await pool.end().catch(() => {});
-      throw error;
-    }
     return {
       pool,
       mode: "server",

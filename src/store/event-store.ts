@@ -2,8 +2,10 @@ import { createHash, randomUUID } from "node:crypto";
 import type pg from "pg";
 import type { Logger } from "../log.ts";
 import { withCheckedOut } from "./checked-out.ts";
+import { isConnectionLost } from "./connection-errors.ts";
 import { asConflict, ConcurrencyError, IdempotencyConflictError } from "./errors.ts";
 import { canonicalJson, eventHashOfJson, GENESIS_HASH, type HashedText } from "./hash-chain.ts";
+import { inOrder, pipelines } from "./pipelining.ts";
 import { type Tables, tablesIn } from "./tables.ts";
 
 export type ActorKind = "telegram" | "cli" | "http" | "system";
@@ -56,6 +58,12 @@ export type AppendResult = { events: StoredEvent[]; replayed: boolean };
 /** An inline projection writes its rows in the append's own transaction. */
 export type InlineProjection = {
   name: string;
+  /**
+   * The statements that write the batch's rows, in order, computed without reading anything
+   * (an empty list: nothing to write); null when they depend on a read, and `apply` must run.
+   * Planned statements are sent with the insert and the COMMIT, in one round trip.
+   */
+  plan(events: StoredEvent[], tables: Tables, named: StatementNamer): pg.QueryConfig[] | null;
   apply(client: pg.PoolClient, events: StoredEvent[], tables: Tables, named: StatementNamer): Promise<void>;
 };
 
@@ -91,8 +99,20 @@ export type AppendSession = {
   /** The events an earlier request with this key wrote, or null; throws if the request differs. */
   findIdempotent(idempotency: Idempotency): Promise<StoredEvent[] | null>;
   streamVersion(streamId: string): Promise<number>;
-  write(appends: StreamAppend[], metadata: Metadata, idempotency?: Idempotency): Promise<StoredEvent[]>;
+  /**
+   * `commit`: the write is the transaction's last work, and its COMMIT goes with its statements
+   * (see `transact`); the session takes no statement after it.
+   */
+  write(
+    appends: StreamAppend[],
+    metadata: Metadata,
+    idempotency?: Idempotency,
+    options?: { commit?: boolean },
+  ): Promise<StoredEvent[]>;
 };
+
+/** A read sent with the head lock, in the same round trip (see `transact`). */
+export type ReadWithLock<R> = (client: pg.PoolClient, tables: Tables, named: StatementNamer) => Promise<R>;
 
 export type EventStoreOptions = {
   pool: pg.Pool;
@@ -132,12 +152,26 @@ const COLUMNS_WITHOUT_HASHES =
 const COLUMNS = `${COLUMNS_WITHOUT_HASHES}, prev_hash, hash`;
 const NO_HASH = Buffer.alloc(0);
 
+/** The most appends one transaction takes from those waiting (see `drain`). */
+const GROUP_LIMIT = 64;
+
+type WaitingAppend = {
+  appends: StreamAppend[];
+  metadata: Metadata;
+  idempotency: Idempotency | undefined;
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
+};
+
 export function createEventStore(options: EventStoreOptions) {
   const { pool } = options;
   const tables = tablesIn(options.schema);
   const projections = options.projections ?? [];
   const clock = options.clock ?? (() => new Date());
   let skewWarnedAt: number | null = null;
+  /** Appends waiting for the next group commit, and whether one runs (see `drain`). */
+  const waiting: WaitingAppend[] = [];
+  let draining = false;
   const named: StatementNamer = (name) =>
     options.prepareStatements ? { name: `ledger-${name}-${tables.schema}` } : {};
 
@@ -148,7 +182,10 @@ export function createEventStore(options: EventStoreOptions) {
    * while the COMMIT was on its way leaves the outcome unknown here: `ledger.execute` resolves it
    * by running the attempt again under the same idempotency key.
    */
-  async function transact<T>(work: (session: AppendSession) => Promise<T>): Promise<T> {
+  async function transact<T, R = undefined>(
+    work: (session: AppendSession, read: R) => Promise<T>,
+    readWithLock?: ReadWithLock<R>,
+  ): Promise<T> {
     try {
       return await withCheckedOut(
         pool,
@@ -157,18 +194,27 @@ export function createEventStore(options: EventStoreOptions) {
           // read by a statement of its own after the lock: in the locking SELECT itself the target
           // list may be evaluated before the wait for the lock, and an append that waited would
           // then record a moment earlier than the one it follows.
-          const results = (await client.query({
+          const locking = client.query({
             text: `BEGIN; SELECT position, hash, recorded_at FROM ${tables.head} FOR UPDATE; SELECT clock_timestamp()`,
             rowMode: "array",
-          })) as unknown as pg.QueryResult[];
+          }) as unknown as Promise<pg.QueryResult[]>;
+          // Queued behind the lock on a pipelining connection, it travels with it, and the server
+          // runs it once the lock is granted: in READ COMMITTED its snapshot is taken then, and
+          // sees every append committed before. Elsewhere it is sent after the lock's answer.
+          // Handled here, so that when the lock fails first its failure is not unhandled.
+          const pipelined = pipelines(client);
+          let reading = pipelined ? readWithLock?.(client, tables, named) : undefined;
+          reading?.catch(() => {});
+          const results = await locking;
+          if (!pipelined) reading = readWithLock?.(client, tables, named);
           const [position, hash, recordedAt] = results[1]?.rows[0] ?? [];
           if (position === undefined)
             throw new Error(`the ledger in schema "${tables.schema}" has no head row; run migrate`);
           const databaseTime = results[2]?.rows[0]?.[0] as Date;
           warnOfSkew(databaseTime);
           const session = createSession(client, { position, hash, recordedAt }, databaseTime);
-          const result = await work(session);
-          await client.query("COMMIT");
+          const result = await work(session, (await reading) as R);
+          if (!session.committed) await client.query("COMMIT");
           return result;
         },
         { onFailure: (client) => client.query("ROLLBACK") },
@@ -191,8 +237,13 @@ export function createEventStore(options: EventStoreOptions) {
     );
   }
 
-  function createSession(client: pg.PoolClient, head: Head, databaseTime: Date): AppendSession {
-    const session: AppendSession = {
+  function createSession(
+    client: pg.PoolClient,
+    head: Head,
+    databaseTime: Date,
+  ): AppendSession & { committed: boolean } {
+    const session: AppendSession & { committed: boolean } = {
+      committed: false,
       client,
       tables,
       head,
@@ -223,11 +274,32 @@ export function createEventStore(options: EventStoreOptions) {
         session.knownVersions.set(streamId, version);
         return version;
       },
-      async write(appends, metadata, idempotency) {
+      async write(appends, metadata, idempotency, { commit = false } = {}) {
+        if (session.committed) throw new Error("the transaction has committed; nothing more can be written");
         const { rows, dataJson, metadataJson, versions } = await buildRows(session, appends, metadata);
-        await insertRows(client, rows, dataJson, metadataJson, idempotency);
+        const plans = projections.map((projection) => projection.plan(rows, tables, named));
+        // The insert and every planned statement are queued at once: on a pipelining connection
+        // they travel together (and the COMMIT with them when every projection could plan), and
+        // the server runs them in order (see `inOrder`).
+        const queued: (() => Promise<unknown>)[] = [
+          () => insertRows(client, rows, dataJson, metadataJson, idempotency),
+        ];
+        for (const [i, projection] of projections.entries()) {
+          const plan = plans[i];
+          if (plan) {
+            for (const statement of plan) queued.push(() => client.query(statement));
+          } else {
+            // It reads first: what is queued runs, then it does, then the rest is queued.
+            await inOrder(client, queued.splice(0));
+            await projection.apply(client, rows, tables, named);
+          }
+        }
+        if (commit) {
+          queued.push(() => client.query("COMMIT"));
+          session.committed = true;
+        }
+        await inOrder(client, queued);
         for (const [streamId, version] of versions) session.knownVersions.set(streamId, version);
-        for (const projection of projections) await projection.apply(client, rows, tables, named);
         const last = rows[rows.length - 1] as StoredEvent;
         head.position = last.position;
         head.hash = last.hash;
@@ -437,14 +509,70 @@ export function createEventStore(options: EventStoreOptions) {
           request: { appends: appends.map(requestOf), metadata: stableMetadata(metadata) },
         }
       : undefined;
-    return transact(async (session) => {
-      if (idempotency) {
-        const earlier = await session.findIdempotent(idempotency);
-        if (earlier) return { events: earlier, replayed: true };
-      }
-      const keyed = idempotency ? { ...metadata, idempotencyKey: idempotency.key } : metadata;
-      return { events: await session.write(appends, keyed, idempotency), replayed: false };
+    return new Promise((resolve, reject) => {
+      waiting.push({ appends, metadata, idempotency, resolve, reject });
+      if (!draining) void drain();
     });
+  }
+
+  /**
+   * Group commit: the appends that wait in this process while a transaction runs go together in
+   * the next one, in the order they came, at most GROUP_LIMIT: one head lock and one commit (one
+   * fsync) for all of them, instead of each queueing on the lock behind the others' commits. Each
+   * keeps its own outcome: its own events, its idempotency key looked up and recorded on its own,
+   * and a rejection of its own (a stream at another version, a key reused for another request),
+   * which leaves the others in the transaction. A statement that fails aborts the transaction;
+   * then each append of the group runs again alone, and gets its own answer. A connection lost
+   * fails the whole group: whether it committed is unknown, and running it again could write
+   * twice.
+   */
+  async function drain(): Promise<void> {
+    draining = true;
+    while (waiting.length > 0) {
+      const group = waiting.splice(0, GROUP_LIMIT);
+      const outcomes: ({ ok: AppendResult } | { rejected: unknown })[] = [];
+      try {
+        await transact(async (session) => {
+          for (const [i, request] of group.entries()) {
+            try {
+              // The last one's write carries the COMMIT (one round trip less).
+              outcomes.push({ ok: await appendIn(session, request, i === group.length - 1) });
+            } catch (error) {
+              // Refused in Node before any statement of its own was sent: the transaction holds.
+              if (!(error instanceof ConcurrencyError || error instanceof IdempotencyConflictError))
+                throw error;
+              outcomes.push({ rejected: error });
+            }
+          }
+        });
+      } catch (error) {
+        for (const request of group) {
+          if (isConnectionLost(error)) request.reject(error);
+          else transact((session) => appendIn(session, request, true)).then(request.resolve, request.reject);
+        }
+        continue;
+      }
+      for (const [i, request] of group.entries()) {
+        const outcome = outcomes[i];
+        if (outcome && "ok" in outcome) request.resolve(outcome.ok);
+        else request.reject(outcome?.rejected);
+      }
+    }
+    draining = false;
+  }
+
+  async function appendIn(
+    session: AppendSession,
+    request: WaitingAppend,
+    commit: boolean,
+  ): Promise<AppendResult> {
+    const { appends, metadata, idempotency } = request;
+    if (idempotency) {
+      const earlier = await session.findIdempotent(idempotency);
+      if (earlier) return { events: earlier, replayed: true };
+    }
+    const keyed = idempotency ? { ...metadata, idempotencyKey: idempotency.key } : metadata;
+    return { events: await session.write(appends, keyed, idempotency, { commit }), replayed: false };
   }
 
   /**

@@ -61,12 +61,15 @@ export function chainChecker() {
     },
     /** The same for a row read as text by `readChainBatches`. */
     checkRow(row: ChainRow): ChainBreak | null {
+      return this.checkParsed(row, JSON.parse(row.dataJson), JSON.parse(row.metadataJson));
+    },
+    /** `checkRow` for a caller that keeps the row's data and metadata, parsed once, for itself. */
+    checkParsed(row: ChainRow, data: unknown, metadata: unknown): ChainBreak | null {
       const missing = gap(row.position);
       if (missing) return missing;
       if (row.prevHash !== prevHash) return broken(LINK_BROKEN);
-      const data = canonicalJson(JSON.parse(row.dataJson));
-      const metadata = canonicalJson(JSON.parse(row.metadataJson));
-      if (eventHashHexOfJson(row, data, metadata) !== row.hash) return broken(CONTENT_CHANGED);
+      if (eventHashHexOfJson(row, canonicalJson(data), canonicalJson(metadata)) !== row.hash)
+        return broken(CONTENT_CHANGED);
       return passed(row.hash);
     },
     end(head: Head, highestPosition = head.position): ChainBreak | null {
