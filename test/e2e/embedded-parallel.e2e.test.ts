@@ -68,6 +68,12 @@ describe("the embedded ledger used by many processes at once", () => {
       );
       roundMs.push(Date.now() - started);
       runs.forEach((run, i) => {
+        // In round 1 a read may come before its plugin's first release: the plugin is unknown
+        // then, which `versions` answers with NOT_FOUND (exit 3); later rounds always know it.
+        if (round === 1 && i >= WRITERS && run.code === 3) {
+          expect(run.stderr).toMatch(/^plugin-ledger: NOT_FOUND: plugin par_\d is unknown/);
+          return;
+        }
         expect({ round, i, code: run.code, stderr: run.stderr }).toEqual({ round, i, code: 0, stderr: "" });
         const body = JSON.parse(run.stdout);
         if (i < WRITERS) {
