@@ -1,11 +1,11 @@
 import { runInChild } from "../child-process.ts";
 import { seededHistory } from "../ledger-schemas.ts";
 import type { Scenario, ScenarioContext } from "../scenario.ts";
-import type { RebuildRequest, RebuildResultInChild } from "./rebuild-runner.ts";
+import type { WalkRequest, WalkResult } from "./ledger-walk-runner.ts";
 import type { ReadRequest, ReadResult } from "./replay-reader.ts";
 
 const READER = new URL("./replay-reader.ts", import.meta.url);
-const REBUILDER = new URL("./rebuild-runner.ts", import.meta.url);
+const WALKER = new URL("./ledger-walk-runner.ts", import.meta.url);
 
 /**
  * `ledger.rebuild()` of the seeded history (shared with the replay and queries scenarios): every
@@ -23,8 +23,12 @@ export const rebuild: Scenario = {
     const history = await seededHistory(context);
     const raw = [await rawRead(context, history.schema, "before")];
     context.progress("rebuild: ledger.rebuild(), in a fresh process");
-    const request: RebuildRequest = { databaseUrl: context.databaseUrl, schema: history.schema };
-    const rebuilt = await runInChild<RebuildResultInChild>(REBUILDER, request, context.signal);
+    const request: WalkRequest = {
+      walk: "rebuild",
+      databaseUrl: context.databaseUrl,
+      schema: history.schema,
+    };
+    const rebuilt = await runInChild<WalkResult>(WALKER, request, context.signal);
     raw.push(await rawRead(context, history.schema, "after"));
     const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
     return [

@@ -1,11 +1,11 @@
 import { runInChild } from "../child-process.ts";
 import { seededHistory } from "../ledger-schemas.ts";
 import type { Scenario, ScenarioContext } from "../scenario.ts";
+import type { WalkRequest, WalkResult } from "./ledger-walk-runner.ts";
 import type { ReadRequest, ReadResult } from "./replay-reader.ts";
-import type { VerifyRequest, VerifyResultInChild } from "./verify-runner.ts";
 
 const READER = new URL("./replay-reader.ts", import.meta.url);
-const VERIFIER = new URL("./verify-runner.ts", import.meta.url);
+const WALKER = new URL("./ledger-walk-runner.ts", import.meta.url);
 
 /**
  * `ledger.verify()` of the seeded history (the whole hash chain recomputed), in a fresh process
@@ -19,8 +19,8 @@ export const verify: Scenario = {
     const history = await seededHistory(context);
     const raw = [await rawRead(context, history.schema, "before")];
     context.progress("verify: ledger.verify(), in a fresh process");
-    const request: VerifyRequest = { databaseUrl: context.databaseUrl, schema: history.schema };
-    const verified = await runInChild<VerifyResultInChild>(VERIFIER, request, context.signal);
+    const request: WalkRequest = { walk: "verify", databaseUrl: context.databaseUrl, schema: history.schema };
+    const verified = await runInChild<WalkResult>(WALKER, request, context.signal);
     raw.push(await rawRead(context, history.schema, "after"));
     if (!verified.ok || verified.events !== raw[0]?.events) {
       throw new Error(
