@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { type Hash, leafHash, verifyInclusion } from "./domain/merkle-tree.ts";
 import { NoteError, openNote, parseCheckpoint, strictBase64, type Verifier } from "./domain/signed-note.ts";
-import { eventHash } from "./store/hash-chain.ts";
+import { eventHash, type HashedFields } from "./store/hash-chain.ts";
 
 /**
  * A proof file: one event, and the proof that a signed checkpoint's tree holds it, checked with
@@ -42,19 +42,8 @@ const ProofFileSchema = z.strictObject({
 
 export type ProofEvent = z.infer<typeof EventSchema>;
 
-export type ProvableEvent = {
-  position: number;
-  streamId: string;
-  streamVersion: number;
-  eventId: string;
-  type: string;
-  schemaVersion: number;
-  data: unknown;
-  metadata: unknown;
-  recordedAt: Date;
-  prevHash: Buffer;
-  hash: Buffer;
-};
+/** An event with every column its hash covers, and the hash itself. */
+export type ProvableEvent = HashedFields & { hash: Buffer };
 
 export function formatProofFile(event: ProvableEvent, inclusion: readonly Hash[], note: string): string {
   const tlogProof = [

@@ -317,6 +317,9 @@ async function listenForWebhook(
     server.once("error", reject);
     server.listen(webhook.port, () => {
       server.off("error", reject);
+      // A listening server's later failure (say, out of file descriptors on accept) is logged,
+      // never an unhandled 'error' event that ends the process.
+      server.on("error", (error) => logger.error({ err: error }, "webhook server error"));
       resolve();
     });
   });
