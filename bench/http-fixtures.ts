@@ -1,7 +1,7 @@
 import type { ReleaseInput } from "../src/domain/index.ts";
 import { buildApi, type LedgerApi } from "../src/http/app.ts";
-import type { Ledger } from "../src/ledger.ts";
-import type { ExecuteContext, ExecuteResult } from "../src/ledger-execute.ts";
+import type { ExecuteContext, ExecuteResult } from "../src/ledger/execute.ts";
+import type { Ledger } from "../src/ledger/ledger.ts";
 import { createLogger } from "../src/log.ts";
 import { pluginId, versionAt, versionReleased } from "./event-fixtures.ts";
 

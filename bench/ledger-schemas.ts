@@ -1,5 +1,5 @@
 import { projections } from "../projections/index.ts";
-import { createLedger, type Ledger } from "../src/ledger.ts";
+import { createLedger, type Ledger } from "../src/ledger/ledger.ts";
 import { createLogger } from "../src/log.ts";
 import { createEventStore, type EventStore } from "../src/store/event-store.ts";
 import { migrate } from "../src/store/migrate.ts";

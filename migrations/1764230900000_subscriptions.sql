@@ -1,6 +1,6 @@
 -- Up Migration
 
--- The change feed's durable subscribers (src/feed/subscriber.ts): one row per name, its
+-- The change feed's durable subscribers (src/ledger/feed/subscriber.ts): one row per name, its
 -- checkpoint and what its last runs did. A subscriber handles every event after `position`; the
 -- checkpoint moves only after its handler succeeded with events up to the new position.
 CREATE TABLE subscriptions (

@@ -14,7 +14,7 @@ CREATE TABLE audit_chats (
   reason          text
 );
 
--- What the notifier posted to which chat (src/audit-deliveries.ts): an outbox, one row per
+-- What the notifier posted to which chat (src/ledger/audit-deliveries.ts): an outbox, one row per
 -- message (a change, or a run of releases, cut into parts under Telegram's limit). A row is
 -- written 'pending' with its text before anything is sent, becomes 'sending' just before the
 -- sendMessage call and 'sent' with the message id after it; a row found 'sending' later was

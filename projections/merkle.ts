@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { appendLeaves, type Frontier, leafHash } from "../src/domain/merkle-tree.ts";
-import { insertNodes, insertNodesStatement, readFrontier, storedOf } from "../src/merkle-store.ts";
 import type { StatementNamer, StoredEvent } from "../src/store/index.ts";
+import { insertNodes, insertNodesStatement, readFrontier, storedOf } from "../src/store/merkle-store.ts";
 import type { Tables } from "../src/store/tables.ts";
 import type { LedgerProjection } from "./ledger-projection.ts";
 

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { ReleaseInput } from "../../src/domain/index.ts";
-import type { Ledger } from "../../src/ledger.ts";
-import type { ExecuteContext, ExecuteResult } from "../../src/ledger-execute.ts";
+import type { ExecuteContext, ExecuteResult } from "../../src/ledger/execute.ts";
+import type { Ledger } from "../../src/ledger/ledger.ts";
 import { compareClosedLoops } from "../closed-loop.ts";
 import { PLUGIN_COUNT, pluginId, versionAt, versionReleased } from "../event-fixtures.ts";
 import { openBenchLedger } from "../ledger-schemas.ts";

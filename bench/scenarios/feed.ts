@@ -2,7 +2,7 @@ import { rmSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createLedger, type Ledger, openLedger } from "../../src/ledger.ts";
+import { createLedger, type Ledger, openLedger } from "../../src/ledger/ledger.ts";
 import { createLogger } from "../../src/log.ts";
 import { percentile } from "../closed-loop.ts";
 import { operatorMetadata, pluginUpgraded } from "../event-fixtures.ts";

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { createRequire } from "node:module";
 import { promisify } from "node:util";
 import Fastify from "fastify";
-import { pluginStatus } from "../../src/queries/status.ts";
+import { pluginStatus } from "../../src/ledger/queries/status.ts";
 import { tablesIn } from "../../src/store/tables.ts";
 import { pluginId } from "../event-fixtures.ts";
 import { BENCH_TOKEN, listenApi, runningPlugins } from "../http-fixtures.ts";

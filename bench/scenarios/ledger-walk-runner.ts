@@ -1,4 +1,4 @@
-import { createLedger } from "../../src/ledger.ts";
+import { createLedger } from "../../src/ledger/ledger.ts";
 import { createLogger } from "../../src/log.ts";
 import { openDatabase } from "../../src/store/connection.ts";
 import { serveOneRequest } from "../child-process.ts";

@@ -1,11 +1,11 @@
 import { merkle as merkleProjection } from "../../projections/merkle.ts";
-import { checkpointStore } from "../../src/checkpoints.ts";
 import { appendLeaves, type Frontier, leafHash, rootOfFrontier } from "../../src/domain/merkle-tree.ts";
 import { formatCheckpoint, signerFromSeed, signNote } from "../../src/domain/signed-note.ts";
-import { createLedger } from "../../src/ledger.ts";
+import { checkpointStore } from "../../src/ledger/checkpoints.ts";
+import { createLedger } from "../../src/ledger/ledger.ts";
+import { catchUpMerkle } from "../../src/ledger/merkle-catch-up.ts";
+import { treeRoot } from "../../src/ledger/merkle-proofs.ts";
 import { createLogger } from "../../src/log.ts";
-import { catchUpMerkle } from "../../src/merkle-catch-up.ts";
-import { treeRoot } from "../../src/merkle-proofs.ts";
 import { createEventStore } from "../../src/store/event-store.ts";
 import { migrate } from "../../src/store/migrate.ts";
 import { compareClosedLoops, percentile } from "../closed-loop.ts";

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from "node:util";
 import { intervalsOf, transitionsOf } from "../../projections/transitions.ts";
-import type { TimelineView } from "../../src/queries/timeline.ts";
-import { type TimelineWindow, timelineOf, type VersionRow } from "../../src/queries/timeline-pieces.ts";
+import type { TimelineView } from "../../src/ledger/queries/timeline.ts";
+import { type TimelineWindow, timelineOf, type VersionRow } from "../../src/timeline/pieces.ts";
 import { percentile } from "../closed-loop.ts";
 import { PLUGIN_COUNT, pluginId } from "../event-fixtures.ts";
 import { type SeededHistory, seededHistory } from "../ledger-schemas.ts";

@@ -1,4 +1,5 @@
-import { startCheckpointSigner, startWebhooks } from "../index.ts";
+import { startCheckpointSigner } from "../ledger/index.ts";
+import { startWebhooks } from "../webhooks/webhooks.ts";
 import type { CliContext } from "./context.ts";
 
 export type Background = {

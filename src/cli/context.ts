@@ -1,8 +1,7 @@
 import os from "node:os";
 import { type Config, loadConfig } from "../config.ts";
-import { type Ledger, openLedger } from "../ledger.ts";
+import { type Ledger, openLedger, readSigningKey } from "../ledger/index.ts";
 import { createLogger, type Logger } from "../log.ts";
-import { readSigningKey } from "../signing-key.ts";
 import { CliError, ExitCode } from "./exit-codes.ts";
 import { type CliStream, createOutput, type Output } from "./output.ts";
 

@@ -1,8 +1,13 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ConfigError } from "../config.ts";
-import { DatabaseUnavailableError, SigningKeyError, TransparencyError } from "../index.ts";
-import { ConcurrencyError, IdempotencyConflictError } from "../store/errors.ts";
+import {
+  ConcurrencyError,
+  DatabaseUnavailableError,
+  IdempotencyConflictError,
+  SigningKeyError,
+  TransparencyError,
+} from "../ledger/index.ts";
 import { type CliContext, type CliIo, createContext, type GlobalOptions } from "./context.ts";
 import { CliError, ExitCode } from "./exit-codes.ts";
 import type { CliStream } from "./output.ts";

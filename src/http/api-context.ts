@@ -1,4 +1,4 @@
-import type { Ledger } from "../ledger.ts";
+import type { Ledger } from "../ledger/index.ts";
 import type { ChangeHub } from "./change-hub.ts";
 
 /** What every group of routes is given: the ledger, how long to wait for it, the change hub. */

@@ -13,7 +13,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
-import type { Ledger } from "../ledger.ts";
+import type { Ledger } from "../ledger/index.ts";
 import type { Logger } from "../log.ts";
 import type { ApiContext } from "./api-context.ts";
 import { installBearerAuth } from "./auth.ts";

@@ -1,5 +1,5 @@
+import type { RecordedEvent } from "../ledger/index.ts";
 import type { Logger } from "../log.ts";
-import type { RecordedEvent } from "../recorded-event.ts";
 import { bounded } from "./deadline.ts";
 
 /** What the hub needs of the ledger: one live tail for everyone, and reads for those behind. */

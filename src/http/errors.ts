@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
-import { DatabaseUnavailableError, isConnectionLost } from "../index.ts";
+import { DatabaseUnavailableError, isConnectionLost } from "../ledger/index.ts";
 import type { Logger } from "../log.ts";
 
 /** The one shape of every error the API answers: `{"error": {"code", "message"}}`. */

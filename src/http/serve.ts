@@ -1,5 +1,5 @@
 import type { HttpConfig } from "../config.ts";
-import type { Ledger } from "../ledger.ts";
+import type { Ledger } from "../ledger/index.ts";
 import type { Logger } from "../log.ts";
 import { buildApi, type LedgerApi } from "./app.ts";
 

@@ -419,7 +419,7 @@ export function createEventStore(options: EventStoreOptions) {
           ON CONFLICT (projection) DO UPDATE SET position = EXCLUDED.position, updated_at = EXCLUDED.updated_at
         ), notified AS (
           -- Delivered at commit, in commit order, to the change feed's listeners; the payload is
-          -- the new head only: a listener reads the events itself (src/feed/wakeups.ts).
+          -- the new head only: a listener reads the events itself (src/ledger/feed/wakeups.ts).
           SELECT pg_notify($10, $4::text)
         )
         SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM notified)`,

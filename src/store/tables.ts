@@ -16,7 +16,7 @@ export function tablesIn(schema: string) {
     idempotencyKeys: q("idempotency_keys"),
     checkpoints: q("projection_checkpoints"),
     subscriptions: q("subscriptions"),
-    /** The NOTIFY channel on which each append announces its new head (see src/feed/wakeups.ts). */
+    /** The NOTIFY channel on which each append announces its new head (see src/ledger/feed/wakeups.ts). */
     channel: feedChannel(schema),
     q,
   };

@@ -1,5 +1,5 @@
 import { BASIS_POINTS, formatPercent, type VersionDiff, versionMove } from "../domain/index.ts";
-import type { RecordedEvent } from "../recorded-event.ts";
+import type { RecordedEvent } from "../ledger/index.ts";
 import { diffLines } from "./diff-view.ts";
 import { bold, code, escapeHtml, MESSAGE_LIMIT, splitHtml, truncate } from "./html.ts";
 

@@ -1,13 +1,8 @@
 import type { Telegram } from "telegraf";
 import { TelegramError } from "telegraf";
-import type { Outgoing } from "../audit-deliveries.ts";
 import type { VersionDiff } from "../domain/index.ts";
-import type { Backoff } from "../feed/backoff.ts";
-import type { Subscription } from "../feed/subscriber.ts";
-import type { Ledger } from "../ledger.ts";
+import type { AuditChat, Backoff, Ledger, Outgoing, RecordedEvent, Subscription } from "../ledger/index.ts";
 import type { Logger } from "../log.ts";
-import type { AuditChat } from "../queries/audit-chats.ts";
-import type { RecordedEvent } from "../recorded-event.ts";
 import { diffAsked, groupChanges, groupMessages } from "./audit-messages.ts";
 import { splitHtml } from "./html.ts";
 
@@ -16,7 +11,7 @@ import { splitHtml } from "./html.ts";
  * (`audit-chat:<chatId>`), so a chat that fails (the bot was removed: 403) backs off alone and
  * holds back no other. Each batch first goes into the chat's outbox (`ledger.auditDeliveries`) as
  * rendered messages, then each message is claimed, sent and marked sent, so a redelivered batch
- * or a restart sends the same text once (see src/audit-deliveries.ts for the exact guarantee).
+ * or a restart sends the same text once (see src/ledger/audit-deliveries.ts for the exact guarantee).
  */
 export type AuditNotifierOptions = {
   ledger: Ledger;

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type MiddlewareFn, Telegraf, TelegramError } from "telegraf";
 import type { TelegramConfig } from "../config.ts";
-import type { Ledger } from "../ledger.ts";
+import type { Ledger } from "../ledger/index.ts";
 import type { Logger } from "../log.ts";
 import { retryOnFloodWait } from "./api-retry.ts";
 import { type AuditNotifier, type AuditNotifierOptions, startAuditNotifier } from "./audit-notifier.ts";

@@ -7,7 +7,7 @@ import {
   type Violation,
   type ViolationCode,
 } from "../domain/index.ts";
-import type { ExecuteResult } from "../ledger-execute.ts";
+import type { ExecuteResult } from "../ledger/index.ts";
 import { diffLines } from "./diff-view.ts";
 import { bold, code, escapeHtml, truncate } from "./html.ts";
 import { summary } from "./read-views.ts";

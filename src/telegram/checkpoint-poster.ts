@@ -1,4 +1,4 @@
-import type { SignedCheckpoint } from "../index.ts";
+import type { SignedCheckpoint } from "../ledger/index.ts";
 import type { Logger } from "../log.ts";
 import type { AuditNotifier } from "./audit-notifier.ts";
 import { bold, escapeHtml } from "./html.ts";

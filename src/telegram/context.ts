@@ -1,8 +1,7 @@
 import type { Context } from "telegraf";
 import type { z } from "zod";
-import type { Ledger } from "../ledger.ts";
+import type { Ledger, PendingActions } from "../ledger/index.ts";
 import type { Logger } from "../log.ts";
-import type { PendingActions } from "../pending-actions.ts";
 import { type Flag, parseWith, splitWords, type Words } from "./arguments.ts";
 import { commandSpec } from "./command-list.ts";
 import { escapeHtml, splitHtml } from "./html.ts";

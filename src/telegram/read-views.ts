@@ -1,8 +1,14 @@
 import { BASIS_POINTS, eventSummary, formatPercent } from "../domain/index.ts";
-import type { CatalogEntry, MatrixView } from "../queries/catalog.ts";
-import type { AuditEntry, HistoryInterval } from "../queries/history.ts";
-import type { AbTestStatus, PluginStatus, StatusView } from "../queries/status.ts";
-import type { VerifyResult } from "../store/index.ts";
+import type {
+  AbTestStatus,
+  AuditEntry,
+  CatalogEntry,
+  HistoryInterval,
+  MatrixView,
+  PluginStatus,
+  StatusView,
+  VerifyResult,
+} from "../ledger/index.ts";
 import { bold, code, escapeHtml, italic, truncate } from "./html.ts";
 
 /**

@@ -4,7 +4,7 @@ import path from "node:path";
 import type { Update } from "telegraf/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Command } from "../../src/domain/index.ts";
-import { createLedger, type Ledger } from "../../src/ledger.ts";
+import { createLedger, type Ledger } from "../../src/ledger/ledger.ts";
 import { createLedgerBot, type LedgerBot } from "../../src/telegram/bot.ts";
 import { runCli } from "../support/cli.ts";
 import { openServerLedger, type TestDatabase, testLogger } from "../support/databases.ts";

@@ -4,7 +4,7 @@ import pino from "pino";
 import type { Update } from "telegraf/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Command } from "../../src/domain/index.ts";
-import { createLedger, type Ledger } from "../../src/ledger.ts";
+import { createLedger, type Ledger } from "../../src/ledger/ledger.ts";
 import { createLedgerBot, type LedgerBot } from "../../src/telegram/bot.ts";
 import { openServerLedger, type TestDatabase } from "../support/databases.ts";
 import { type ApiCall, FakeBotApi, type FakeUser } from "../support/fake-bot-api.ts";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { createLedger, type Ledger } from "../../src/ledger.ts";
+import { createLedger, type Ledger } from "../../src/ledger/ledger.ts";
 import { createLedgerBot, type LedgerBot } from "../../src/telegram/bot.ts";
 import { BotTokenRejectedError, TelegramUnreachableError } from "../../src/telegram/startup-retry.ts";
 import { capturingLogger } from "../support/capturing-logger.ts";

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChainTamperedError } from "../../src/index.ts";
-import { createLedger, type Ledger } from "../../src/ledger.ts";
-import { dumpProjections } from "../integration/ledger-fixtures.ts";
+import { createLedger, type Ledger } from "../../src/ledger/ledger.ts";
 import { runCli } from "../support/cli.ts";
 import { openServerLedger, type TestDatabase, testLogger } from "../support/databases.ts";
+import { dumpProjections } from "../support/ledger-fixtures.ts";
 
 /**
  * `rebuild` trusts only a chain that verifies: projections rebuilt from an edited row would show

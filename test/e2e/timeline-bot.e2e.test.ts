@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Command } from "../../src/domain/index.ts";
-import { createLedger, type Ledger } from "../../src/ledger.ts";
+import { createLedger, type Ledger } from "../../src/ledger/ledger.ts";
 import { createLedgerBot, type LedgerBot } from "../../src/telegram/bot.ts";
-import { parseTimelineCsv } from "../../src/timeline-csv.ts";
+import { parseTimelineCsv } from "../../src/timeline/csv.ts";
 import { openServerLedger, type TestDatabase, testLogger } from "../support/databases.ts";
 import { FakeBotApi, type FakeUser } from "../support/fake-bot-api.ts";
 import { pngHeader } from "../support/png.ts";

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseTimelineCsv } from "../../src/timeline-csv.ts";
+import { parseTimelineCsv } from "../../src/timeline/csv.ts";
 import { runCli } from "../support/cli.ts";
 import { openServerLedger, type TestDatabase } from "../support/databases.ts";
 import { pngHeader } from "../support/png.ts";

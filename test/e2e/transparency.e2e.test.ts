@@ -11,7 +11,7 @@ import {
   signerFromSeed,
   signNote,
 } from "../../src/domain/signed-note.ts";
-import { createLedger } from "../../src/ledger.ts";
+import { createLedger } from "../../src/ledger/ledger.ts";
 import { createEventStore } from "../../src/store/event-store.ts";
 import { eventHash } from "../../src/store/hash-chain.ts";
 import { type CliRun, ROOT, runCli } from "../support/cli.ts";

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { createLedger } from "../../src/ledger.ts";
+import { createLedger } from "../../src/ledger/ledger.ts";
 import { createEventStore } from "../../src/store/event-store.ts";
 import { runCli } from "../support/cli.ts";
 import { openEmbeddedLedger, openServerLedger, type TestDatabase, testLogger } from "../support/databases.ts";

@@ -4,8 +4,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { projections } from "../../projections/index.ts";
 import { bucketOf, type LedgerEvent, streamIdOf } from "../../src/domain/index.ts";
 import type { CommandRequest } from "../../src/index.ts";
-import { createLedger } from "../../src/ledger.ts";
-import { ProjectionsBehindError } from "../../src/ledger-state-loader.ts";
+import { createLedger } from "../../src/ledger/ledger.ts";
+import { ProjectionsBehindError } from "../../src/ledger/state-loader.ts";
 import { createEventStore, type Metadata } from "../../src/store/index.ts";
 import { MIGRATIONS_DIR, migrate } from "../../src/store/migrate.ts";
 import { openServerLedger, type TestDatabase, testLogger, uniqueSchema } from "../support/databases.ts";
@@ -16,7 +16,7 @@ import {
   register,
   release,
   type Written,
-} from "./ledger-fixtures.ts";
+} from "../support/ledger-fixtures.ts";
 
 const start = (candidate: string, candidateWeightBp: number, allowMajor?: boolean): CommandRequest => ({
   kind: "abTestStart",

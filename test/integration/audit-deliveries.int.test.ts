@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLedger, type Ledger } from "../../src/ledger.ts";
+import { createLedger, type Ledger } from "../../src/ledger/ledger.ts";
 import { backends, type TestDatabase, testLogger } from "../support/databases.ts";
 
 const CHAT = -1_003_000_000_001;

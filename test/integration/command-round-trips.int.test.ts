@@ -1,6 +1,6 @@
 import type { Duplex } from "node:stream";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { createLedger, type Ledger } from "../../src/ledger.ts";
+import { createLedger, type Ledger } from "../../src/ledger/ledger.ts";
 import { type Database, openDatabase } from "../../src/store/connection.ts";
 import { migrate } from "../../src/store/migrate.ts";
 import { testLogger, uniqueSchema } from "../support/databases.ts";

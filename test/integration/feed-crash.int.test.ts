@@ -3,7 +3,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CommandRequest } from "../../src/index.ts";
-import { createLedger, type Ledger } from "../../src/ledger.ts";
+import { createLedger, type Ledger } from "../../src/ledger/ledger.ts";
 import { ROOT } from "../support/cli.ts";
 import { backends, type TestDatabase, testLogger } from "../support/databases.ts";
 

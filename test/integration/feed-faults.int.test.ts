@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import type { CommandRequest, RecordedEvent } from "../../src/index.ts";
 import { startWebhooks } from "../../src/index.ts";
-import { createLedger, type Ledger, openLedger } from "../../src/ledger.ts";
+import { createLedger, type Ledger, openLedger } from "../../src/ledger/ledger.ts";
 import { openServerLedger, type TestDatabase, testLogger } from "../support/databases.ts";
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts";
 

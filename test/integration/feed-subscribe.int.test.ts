@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { RecordedEvent } from "../../src/index.ts";
-import { createLedger, type Ledger } from "../../src/ledger.ts";
+import { createLedger, type Ledger } from "../../src/ledger/ledger.ts";
 import { backends, type TestDatabase, testLogger } from "../support/databases.ts";
 
 const actor = { kind: "cli", id: "olga", name: "Olga" } as const;

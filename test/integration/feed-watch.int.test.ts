@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { CommandRequest, PluginChange } from "../../src/index.ts";
 import { backends } from "../support/databases.ts";
-import { type LedgerFixture, openFixture, register, release, upgrade } from "./ledger-fixtures.ts";
+import { type LedgerFixture, openFixture, register, release, upgrade } from "../support/ledger-fixtures.ts";
 
 const units = Array.from({ length: 200 }, (_, i) => `unit-${i}`);
 

@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { startWebhooks, webhookSubscriberName } from "../../src/index.ts";
-import { createLedger, type Ledger } from "../../src/ledger.ts";
+import { createLedger, type Ledger } from "../../src/ledger/ledger.ts";
 import { backends, type TestDatabase, testLogger } from "../support/databases.ts";
 
 const actor = { kind: "cli", id: "olga", name: "Olga" } as const;

@@ -2,10 +2,10 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signerFromSeed } from "../../src/domain/signed-note.ts";
 import type { LedgerApi } from "../../src/http/app.ts";
-import { createLedger } from "../../src/ledger.ts";
+import { createLedger } from "../../src/ledger/ledger.ts";
 import { testLogger } from "../support/databases.ts";
 import { auth, OTHER_TOKEN, seedHistory, TOKEN, testApi } from "../support/http-api.ts";
-import { type LedgerFixture, openFixture, release } from "./ledger-fixtures.ts";
+import { type LedgerFixture, openFixture, release } from "../support/ledger-fixtures.ts";
 
 let f: LedgerFixture;
 let api: LedgerApi;

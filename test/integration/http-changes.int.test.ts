@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
 import type { LedgerApi } from "../../src/http/app.ts";
-import { createLedger } from "../../src/ledger.ts";
+import { createLedger } from "../../src/ledger/ledger.ts";
 import { openDatabase } from "../../src/store/connection.ts";
 import { testLogger } from "../support/databases.ts";
 import { auth, testApi } from "../support/http-api.ts";
+import { type LedgerFixture, openFixture, release } from "../support/ledger-fixtures.ts";
 import { connectSse, positionsOf, type SseClient } from "../support/sse-client.ts";
-import { type LedgerFixture, openFixture, release } from "./ledger-fixtures.ts";
 
 let f: LedgerFixture;
 let api: LedgerApi | undefined;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { buildApi, type LedgerApi } from "../../src/http/app.ts";
-import { type Ledger, openLedger } from "../../src/ledger.ts";
+import { type Ledger, openLedger } from "../../src/ledger/ledger.ts";
 import { openServerLedger, type TestDatabase, testLogger } from "../support/databases.ts";
 import { auth, TOKEN } from "../support/http-api.ts";
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts";

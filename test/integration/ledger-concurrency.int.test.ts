@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Command, ExecuteResult } from "../../src/index.ts";
-import { type Ledger, openLedger } from "../../src/ledger.ts";
+import { type Ledger, openLedger } from "../../src/ledger/ledger.ts";
 import { testLogger } from "../support/databases.ts";
 import {
   dumpProjections,
@@ -9,7 +9,7 @@ import {
   register,
   release,
   upgrade,
-} from "./ledger-fixtures.ts";
+} from "../support/ledger-fixtures.ts";
 
 const CLIENTS = 8;
 const COMMANDS_EACH = 6;

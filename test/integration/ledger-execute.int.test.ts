@@ -8,7 +8,7 @@ import {
   register,
   release,
   upgrade,
-} from "./ledger-fixtures.ts";
+} from "../support/ledger-fixtures.ts";
 
 const NOW = new Date("2025-03-01T09:00:00.000Z");
 

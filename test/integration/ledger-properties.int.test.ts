@@ -12,7 +12,7 @@ import {
   parseEvent,
 } from "../../src/domain/index.ts";
 import type { ExecuteResult } from "../../src/index.ts";
-import { dumpProjections, openFixture } from "./ledger-fixtures.ts";
+import { dumpProjections, openFixture } from "../support/ledger-fixtures.ts";
 
 const ids = ["momentum", "risk_guard"];
 const versions = ["0.9.0", "1.0.0", "1.1.0", "1.2.0-rc.1", "2.0.0"];

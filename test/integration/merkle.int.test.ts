@@ -2,7 +2,6 @@ import { readdirSync } from "node:fs";
 import { runner } from "node-pg-migrate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { merkle } from "../../projections/merkle.ts";
-import { CHECKPOINT_SIGNER, startCheckpointSigner } from "../../src/checkpoint-signer.ts";
 import {
   appendLeaves,
   type Hash,
@@ -12,10 +11,11 @@ import {
   verifyInclusion,
 } from "../../src/domain/merkle-tree.ts";
 import { parseVerifierKey, signerFromSeed } from "../../src/domain/signed-note.ts";
-import { createLedger, type Ledger, openLedger } from "../../src/ledger.ts";
-import { catchUpMerkle, merkleLag } from "../../src/merkle-catch-up.ts";
-import { consistencyProof, inclusionProof, treeRoot } from "../../src/merkle-proofs.ts";
-import { verifyProofFile } from "../../src/proof-file.ts";
+import { CHECKPOINT_SIGNER, startCheckpointSigner } from "../../src/ledger/checkpoint-signer.ts";
+import { createLedger, type Ledger, openLedger } from "../../src/ledger/ledger.ts";
+import { catchUpMerkle, merkleLag } from "../../src/ledger/merkle-catch-up.ts";
+import { consistencyProof, inclusionProof, treeRoot } from "../../src/ledger/merkle-proofs.ts";
+import { verifyProofFile } from "../../src/ledger/proof-file.ts";
 import { createEventStore, type EventStore, type Metadata } from "../../src/store/event-store.ts";
 import { MIGRATIONS_DIR, migrate } from "../../src/store/migrate.ts";
 import { backends, type TestDatabase, testLogger, uniqueSchema } from "../support/databases.ts";

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { NewPendingAction } from "../../src/pending-actions.ts";
-import { type LedgerFixture, openFixture, register, release } from "./ledger-fixtures.ts";
+import type { NewPendingAction } from "../../src/ledger/pending-actions.ts";
+import { type LedgerFixture, openFixture, register, release } from "../support/ledger-fixtures.ts";
 
 /**
  * Telegram previews as the ledger keeps them, on real PostgreSQL: a Confirm uses its preview in

@@ -12,7 +12,7 @@ import {
   register,
   release,
   upgrade,
-} from "./ledger-fixtures.ts";
+} from "../support/ledger-fixtures.ts";
 
 /** A history touching every projection: releases, an import, deprecation, host, activations. */
 const SCENARIO: Array<[Command, { reason?: string; force?: boolean; allowMajor?: boolean }?]> = [

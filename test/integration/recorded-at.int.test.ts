@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLedger, type Ledger } from "../../src/ledger.ts";
+import { createLedger, type Ledger } from "../../src/ledger/ledger.ts";
 import { capturingLogger } from "../support/capturing-logger.ts";
 import { openServerLedger, type TestDatabase } from "../support/databases.ts";
-import { register, release, upgrade } from "./ledger-fixtures.ts";
+import { register, release, upgrade } from "../support/ledger-fixtures.ts";
 
 const YEAR_MS = 365 * 86_400_000;
 

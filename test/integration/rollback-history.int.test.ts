@@ -12,9 +12,9 @@ import {
   parseEvent,
 } from "../../src/domain/index.ts";
 import type { ExecuteResult } from "../../src/index.ts";
-import { loadState } from "../../src/ledger-state-loader.ts";
+import { loadState } from "../../src/ledger/state-loader.ts";
 import { createEventStore } from "../../src/store/index.ts";
-import { entry, openFixture } from "./ledger-fixtures.ts";
+import { entry, openFixture } from "../support/ledger-fixtures.ts";
 
 const PLUGIN = "long_lived";
 

@@ -3,7 +3,7 @@ import pg from "pg";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CommandRequest, ExecuteResult } from "../../src/index.ts";
-import { type Ledger, openLedger } from "../../src/ledger.ts";
+import { type Ledger, openLedger } from "../../src/ledger/ledger.ts";
 import { DatabaseUnavailableError } from "../../src/store/connection-errors.ts";
 import { clusterBinaries, type PrivateCluster, startPrivateCluster } from "../support/private-cluster.ts";
 

@@ -1,12 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { renderPng } from "../../src/chart/render.ts";
-import { timelineChart } from "../../src/chart/timeline-chart.ts";
 import type { CommandRequest, ExecuteContext } from "../../src/index.ts";
-import type { Ledger } from "../../src/ledger.ts";
-import { parseTimelineCsv, timelineCsv } from "../../src/timeline-csv.ts";
+import type { Ledger } from "../../src/ledger/ledger.ts";
+import { timelineChart } from "../../src/timeline/chart.ts";
+import { parseTimelineCsv, timelineCsv } from "../../src/timeline/csv.ts";
+import { renderPng } from "../../src/timeline/render.ts";
 import { backends } from "../support/databases.ts";
+import {
+  type LedgerFixture,
+  openFixture,
+  operator,
+  register,
+  release,
+  upgrade,
+} from "../support/ledger-fixtures.ts";
 import { pngHeader } from "../support/png.ts";
-import { type LedgerFixture, openFixture, operator, register, release, upgrade } from "./ledger-fixtures.ts";
 
 /** Day `day` of March 2025 at `hour` UTC: every command below runs at a moment of its own. */
 const at = (day: number, hour = 9) => new Date(Date.UTC(2025, 2, day, hour));

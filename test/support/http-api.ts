@@ -1,7 +1,7 @@
 import { buildApi, type LedgerApi } from "../../src/http/app.ts";
-import type { Ledger } from "../../src/ledger.ts";
-import { type LedgerFixture, register, release, upgrade } from "../integration/ledger-fixtures.ts";
+import type { Ledger } from "../../src/ledger/ledger.ts";
 import { testLogger } from "./databases.ts";
+import { type LedgerFixture, register, release, upgrade } from "./ledger-fixtures.ts";
 
 /** Tokens of the tests' APIs: long enough for the config's rule. */
 export const TOKEN = "t0ken-for-the-tests-0123456789abcdef";

@@ -6,7 +6,7 @@
  * cleanly (`stopped`); SIGKILL is the test's business.
  */
 import { loadConfig } from "../../src/config.ts";
-import { openLedger } from "../../src/ledger.ts";
+import { openLedger } from "../../src/ledger/ledger.ts";
 import { createLogger } from "../../src/log.ts";
 
 const [name = "peer", batchText = "10", delayText = "20", leaseText = "15000"] = process.argv.slice(2);

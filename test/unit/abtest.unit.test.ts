@@ -13,7 +13,7 @@ import {
   rolledBack,
   running,
   upgraded,
-} from "./scenario.ts";
+} from "../support/scenario.ts";
 
 /** An A/B start as the ledger hands it to the rules: with the id and salt it generated. */
 const start = (candidate: string, candidateWeightBp = 1000, extra: Partial<AbTestStartCommand> = {}) =>

@@ -10,7 +10,7 @@ import {
   released,
   running,
   upgraded,
-} from "./scenario.ts";
+} from "../support/scenario.ts";
 
 describe("register", () => {
   it("activates a released version for the first time", () => {

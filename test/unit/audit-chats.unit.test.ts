@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { LedgerEvent } from "../../src/domain/index.ts";
 import { decide, foldEvents } from "../../src/domain/index.ts";
-import { given } from "./scenario.ts";
+import { given } from "../support/scenario.ts";
 
 const on = (chatId: number, source: "config" | "command" = "command"): LedgerEvent => ({
   type: "AuditChatEnabled",

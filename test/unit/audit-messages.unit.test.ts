@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type LedgerEvent, parseEvent, streamIdOf, versionDiff } from "../../src/domain/index.ts";
-import type { RecordedEvent } from "../../src/recorded-event.ts";
+import type { RecordedEvent } from "../../src/ledger/recorded-event.ts";
 import type { Metadata } from "../../src/store/index.ts";
 import {
   actorText,
@@ -10,7 +10,7 @@ import {
   groupChanges,
   groupMessages,
 } from "../../src/telegram/audit-messages.ts";
-import { releaseData } from "./scenario.ts";
+import { releaseData } from "../support/scenario.ts";
 
 let position = 0;
 function recorded(event: LedgerEvent, metadata: Partial<Metadata> = {}): RecordedEvent {

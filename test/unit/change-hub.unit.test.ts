@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type ChangeConnection, type ChangeSource, createChangeHub } from "../../src/http/change-hub.ts";
-import type { RecordedEvent } from "../../src/recorded-event.ts";
+import type { RecordedEvent } from "../../src/ledger/recorded-event.ts";
 import { testLogger } from "../support/databases.ts";
 
 const event = (position: number) => ({ position, type: "VersionReleased" }) as unknown as RecordedEvent;

@@ -11,7 +11,7 @@ import {
   released,
   running,
   upgraded,
-} from "./scenario.ts";
+} from "../support/scenario.ts";
 
 describe("the compatibility matrix", () => {
   it("refuses a target whose range excludes an active plugin (forward)", () => {

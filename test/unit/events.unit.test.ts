@@ -9,7 +9,7 @@ import {
   pluginStream,
   streamIdOf,
 } from "../../src/domain/index.ts";
-import { abStarted, host, releaseData, released, upgraded } from "./scenario.ts";
+import { abStarted, host, releaseData, released, upgraded } from "../support/scenario.ts";
 
 describe("event schemas", () => {
   it("are version 1 and cover every event type of the design", () => {

@@ -19,7 +19,7 @@ import {
   released,
   rolledBack,
   upgraded,
-} from "./scenario.ts";
+} from "../support/scenario.ts";
 
 const fold = (...events: LedgerEvent[]) => foldEvents(events);
 

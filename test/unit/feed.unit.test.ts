@@ -2,10 +2,10 @@ import { createHmac } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config.ts";
-import { backoffDelay } from "../../src/feed/backoff.ts";
-import { isSubscriberName } from "../../src/feed/subscriber.ts";
-import { parseHeadPayload } from "../../src/feed/wakeups.ts";
-import { webhookSignature, webhookSubscriberName } from "../../src/feed/webhooks.ts";
+import { backoffDelay } from "../../src/ledger/feed/backoff.ts";
+import { isSubscriberName } from "../../src/ledger/feed/subscriber.ts";
+import { parseHeadPayload } from "../../src/ledger/feed/wakeups.ts";
+import { webhookSignature, webhookSubscriberName } from "../../src/webhooks/webhooks.ts";
 
 describe("the NOTIFY payload", () => {
   it("is a head position in decimal; anything else (anyone may NOTIFY the channel) is ignored", () => {

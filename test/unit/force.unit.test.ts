@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decide, foldEvents, UNFORCEABLE_CODES } from "../../src/domain/index.ts";
-import { deprecated, given, host, released, running, upgraded } from "./scenario.ts";
+import { deprecated, given, host, released, running, upgraded } from "../support/scenario.ts";
 
 const past = [
   host("1.0.0", "1.0.0"),

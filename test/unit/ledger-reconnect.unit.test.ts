@@ -1,6 +1,6 @@
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { reconnecting } from "../../src/ledger-reconnect.ts";
+import { reconnecting } from "../../src/ledger/reconnect.ts";
 import { DatabaseUnavailableError } from "../../src/store/connection-errors.ts";
 
 const logger = pino({ level: "silent" });

@@ -20,7 +20,7 @@ import {
   signerFromSeed,
   signNote,
 } from "../../src/domain/signed-note.ts";
-import { formatProofFile, type ProvableEvent, verifyProofFile } from "../../src/proof-file.ts";
+import { formatProofFile, type ProvableEvent, verifyProofFile } from "../../src/ledger/proof-file.ts";
 import { eventHash, GENESIS_HASH } from "../../src/store/hash-chain.ts";
 
 const signer = signerFromSeed("example.com/ledger", Buffer.alloc(32, 1));

@@ -13,7 +13,7 @@ import {
   parseEvent,
   RULE_CODES,
 } from "../../src/domain/index.ts";
-import { BUILD_DATE, releaseData } from "./scenario.ts";
+import { BUILD_DATE, releaseData } from "../support/scenario.ts";
 
 const ids = ["momentum", "risk_guard", "constructor"];
 const versions = [

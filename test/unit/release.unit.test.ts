@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ReleaseInput } from "../../src/domain/index.ts";
-import { BUILD_DATE, deprecated, given, released } from "./scenario.ts";
+import { BUILD_DATE, deprecated, given, released } from "../support/scenario.ts";
 
 const release = (pluginId: string, version: string, extra: Partial<ReleaseInput> = {}): ReleaseInput => ({
   pluginId,

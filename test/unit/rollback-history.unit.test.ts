@@ -8,7 +8,7 @@ import {
   PREVIOUS_LIMIT,
   previousOf,
 } from "../../src/domain/index.ts";
-import { deactivated, registered, rolledBack, upgraded } from "./scenario.ts";
+import { deactivated, registered, rolledBack, upgraded } from "../support/scenario.ts";
 
 const VERSIONS = Array.from({ length: 30 }, (_, minor) => `1.${minor}.0`);
 

@@ -10,7 +10,7 @@ import {
   rolledBack,
   running,
   upgraded,
-} from "./scenario.ts";
+} from "../support/scenario.ts";
 
 const rollback = (version?: string, extra: { allowMajor?: boolean; force?: boolean } = {}) => ({
   kind: "rollback" as const,

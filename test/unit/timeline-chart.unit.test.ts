@@ -1,9 +1,9 @@
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { chartFonts } from "../../src/chart/render.ts";
-import { coloursOf, timelineChart, timeWindow } from "../../src/chart/timeline-chart.ts";
-import type { TimelineView } from "../../src/queries/timeline.ts";
-import type { TimelineInterval } from "../../src/queries/timeline-pieces.ts";
+import type { TimelineView } from "../../src/ledger/queries/timeline.ts";
+import { coloursOf, timelineChart, timeWindow } from "../../src/timeline/chart.ts";
+import type { TimelineInterval } from "../../src/timeline/pieces.ts";
+import { chartFonts } from "../../src/timeline/render.ts";
 
 const day = (d: number) => new Date(Date.UTC(2025, 2, d));
 

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { TimelineInterval } from "../../src/queries/timeline-pieces.ts";
-import { csvLine, parseCsv, parseTimelineCsv, timelineCsv } from "../../src/timeline-csv.ts";
+import { csvLine, parseCsv, parseTimelineCsv, timelineCsv } from "../../src/timeline/csv.ts";
+import type { TimelineInterval } from "../../src/timeline/pieces.ts";
 
 const at = (iso: string) => new Date(iso);
 

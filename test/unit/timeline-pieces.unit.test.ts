@@ -5,7 +5,7 @@ import {
   type TimelineWindow,
   timelineOf,
   type VersionRow,
-} from "../../src/queries/timeline-pieces.ts";
+} from "../../src/timeline/pieces.ts";
 
 /** Position n was recorded at day n of March 2025, noon. */
 const point = (position: number): LedgerPoint => ({

@@ -6,7 +6,7 @@ import {
   type VersionDiff,
   versionDiff,
 } from "../../src/domain/index.ts";
-import { deprecated, host, released } from "./scenario.ts";
+import { deprecated, host, released } from "../support/scenario.ts";
 
 /** Given these past events, the diff of `combined_v3` from one version to another. */
 function diffAfter(events: LedgerEvent[], from: string, to: string) {

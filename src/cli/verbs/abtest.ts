@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError } from "commander";
 import { parsePercent } from "../../domain/index.ts";
-import { itemsDocument } from "../../ledger-views.ts";
-import type { Assignment } from "../../queries/assignment.ts";
+import type { Assignment } from "../../ledger/index.ts";
+import { itemsDocument } from "../../ledger/index.ts";
 import { missingSubcommand } from "../unknown-verb.ts";
 import { pluginIdArg, pointInLedger, requireKnownPlugins } from "./arguments.ts";
 import { type ChangeOptions, execute, mutating } from "./changes.ts";

@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { readSigningKey } from "../../index.ts";
-import { eventLine } from "../../ledger-views.ts";
+import { eventLine, readSigningKey } from "../../ledger/index.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
 import { positionArg } from "./arguments.ts";
 import type { Run } from "./run.ts";

@@ -1,5 +1,5 @@
 import { formatPercent, type Violation } from "../../domain/index.ts";
-import type { ExecuteResult } from "../../ledger-execute.ts";
+import type { ExecuteResult } from "../../ledger/index.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
 

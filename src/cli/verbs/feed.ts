@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import { isPluginId, type RecordedEvent } from "../../index.ts";
+import { isPluginId } from "../../domain/index.ts";
+import type { RecordedEvent } from "../../ledger/index.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
 import { fitTable, tableTime } from "../table.ts";

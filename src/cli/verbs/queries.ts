@@ -3,12 +3,13 @@ import { eventSummary, formatPercent } from "../../domain/index.ts";
 import {
   type AbTestStatus,
   ChainTamperedError,
+  itemsDocument,
   type MatrixItem,
   type MatrixView,
   type RebuildResult,
   type StatusView,
-} from "../../index.ts";
-import { itemsDocument, statusDocument } from "../../ledger-views.ts";
+  statusDocument,
+} from "../../ledger/index.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
 import { fitTable, tableTime, wrap } from "../table.ts";

@@ -1,13 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import {
-  generateSigningKey,
-  NoteError,
-  parseVerifierKey,
-  type Verifier,
-  verifyProofFile,
-  writeSigningKey,
-} from "../../index.ts";
+import { NoteError, parseVerifierKey, type Verifier } from "../../domain/signed-note.ts";
+import { generateSigningKey, verifyProofFile, writeSigningKey } from "../../ledger/index.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
 import { positiveInt } from "./arguments.ts";
 import type { Run } from "./run.ts";

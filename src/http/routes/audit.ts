@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { eventLine, itemsDocument } from "../../ledger-views.ts";
+import { eventLine, itemsDocument } from "../../ledger/index.ts";
 import type { ApiContext } from "../api-context.ts";
 import { notModified } from "../conditional.ts";
 import { bounded } from "../deadline.ts";

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { statusDocument } from "../../ledger-views.ts";
+import { statusDocument } from "../../ledger/index.ts";
 import type { ApiContext } from "../api-context.ts";
 import { notModified } from "../conditional.ts";
 import { bounded } from "../deadline.ts";

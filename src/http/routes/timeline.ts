@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { renderPng } from "../../chart/render.ts";
-import { timelineChart } from "../../chart/timeline-chart.ts";
-import { timelineDocument } from "../../ledger-views.ts";
-import { timelineCsv } from "../../timeline-csv.ts";
+import { timelineDocument } from "../../ledger/index.ts";
+import { timelineChart } from "../../timeline/chart.ts";
+import { timelineCsv } from "../../timeline/csv.ts";
+import { renderPng } from "../../timeline/render.ts";
 import type { ApiContext } from "../api-context.ts";
 import { notModified } from "../conditional.ts";
 import { bounded } from "../deadline.ts";

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Composer, Markup } from "telegraf";
 import { z } from "zod";
 import { type CommandRequest, isVersion, UNFORCEABLE_CODES, versionMove } from "../../domain/index.ts";
-import type { PreviewedContext } from "../../pending-actions.ts";
+import type { PreviewedContext } from "../../ledger/index.ts";
 import {
   type Flag,
   percentArg,

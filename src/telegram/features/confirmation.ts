@@ -1,5 +1,5 @@
 import { Composer } from "telegraf";
-import type { PendingAction } from "../../pending-actions.ts";
+import type { PendingAction } from "../../ledger/index.ts";
 import { cancelledMessage, expiredMessage, resultMessage } from "../change-messages.ts";
 import { type BotContext, type BotServices, refuse } from "../context.ts";
 import { mayRun } from "../roles.ts";

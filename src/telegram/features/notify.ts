@@ -1,6 +1,6 @@
 import { Composer } from "telegraf";
 import { z } from "zod";
-import type { AuditChat } from "../../queries/audit-chats.ts";
+import type { AuditChat } from "../../ledger/index.ts";
 import { reasonArg, rest, type Words } from "../arguments.ts";
 import { actorText } from "../audit-messages.ts";
 import { actorOf, type BotContext, type BotServices, readArguments, refuse, replyHtml } from "../context.ts";

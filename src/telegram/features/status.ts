@@ -1,7 +1,6 @@
 import { Composer } from "telegraf";
 import { z } from "zod";
-import type { CatalogEntry } from "../../queries/catalog.ts";
-import type { StatusView } from "../../queries/status.ts";
+import type { CatalogEntry, StatusView } from "../../ledger/index.ts";
 import { pluginIdArg, pointArg } from "../arguments.ts";
 import { type BotContext, type BotServices, readArguments, replyHtml } from "../context.ts";
 import { abTestMessage, statusMessage } from "../read-views.ts";

@@ -1,9 +1,9 @@
 import { Composer } from "telegraf";
 import { z } from "zod";
-import { renderPng } from "../../chart/render.ts";
-import { timelineChart } from "../../chart/timeline-chart.ts";
-import type { TimelineView } from "../../queries/timeline.ts";
-import { timelineCsv } from "../../timeline-csv.ts";
+import type { TimelineView } from "../../ledger/index.ts";
+import { timelineChart } from "../../timeline/chart.ts";
+import { timelineCsv } from "../../timeline/csv.ts";
+import { renderPng } from "../../timeline/render.ts";
 import { pluginIdArg } from "../arguments.ts";
 import { type BotContext, type BotServices, readArguments } from "../context.ts";
 import { bold, escapeHtml } from "../html.ts";

@@ -1,0 +1,102 @@
+import { expect } from "vitest";
+import { projections } from "../../projections/index.ts";
+import type { Command, CommandRequest, ExecuteContext, ExecuteResult } from "../../src/index.ts";
+import { createLedger, type Ledger } from "../../src/ledger/ledger.ts";
+import { openServerLedger, type TestDatabase, testLogger } from "./databases.ts";
+
+export type Written = Extract<ExecuteResult, { replayed: boolean }>;
+
+/** Shared set-up of the ledger integration tests: a fresh schema, a ledger over it, helpers. */
+export type LedgerFixture = {
+  test: TestDatabase;
+  ledger: Ledger;
+  /** Executes as the operator unless the context says otherwise. */
+  run(command: CommandRequest, context?: Partial<ExecuteContext>): Promise<ExecuteResult>;
+  /** Executes and fails the test unless it was accepted. */
+  ok(command: CommandRequest, context?: Partial<ExecuteContext>): Promise<Written>;
+  eventCount(): Promise<number>;
+  close(): Promise<void>;
+};
+
+export const operator = { kind: "cli", id: "olga", name: "Olga" } as const;
+
+export async function openFixture(
+  open: () => Promise<TestDatabase> = openServerLedger,
+  clock?: () => Date,
+): Promise<LedgerFixture> {
+  const test = await open();
+  // A test clock is this process's clock and also pins recorded_at, so that a history can span
+  // days in a test that runs for seconds.
+  const ledger = createLedger(test.db, { schema: test.schema, logger: testLogger, clock, pinnedTime: clock });
+  const run = (command: CommandRequest, context: Partial<ExecuteContext> = {}) =>
+    ledger.execute(command, { actor: operator, ...context });
+  return {
+    test,
+    ledger,
+    run,
+    async ok(command, context) {
+      const result = await run(command, context);
+      if (!result.ok)
+        expect.fail(`expected ${command.kind} to be accepted: ${JSON.stringify(result.violations)}`);
+      if (result.dryRun) expect.fail("expected events written, got a dry run");
+      return result;
+    },
+    async eventCount() {
+      const found = await test.db.pool.query(`SELECT count(*)::int AS n FROM "${test.schema}".events`);
+      return found.rows[0].n;
+    },
+    async close() {
+      await ledger.close();
+      await test.close();
+    },
+  };
+}
+
+/** An import file's entry: a release without the command's `kind`. */
+export const entry = (pluginId: string, version: string) => ({
+  pluginId,
+  version,
+  buildDate: "2024-05-01T12:00:00.000Z",
+  author: "ci",
+});
+
+export const release = (
+  pluginId: string,
+  version: string,
+  extra: Partial<Extract<Command, { kind: "release" }>> = {},
+): Command => ({
+  kind: "release",
+  pluginId,
+  version,
+  buildDate: "2024-05-01T12:00:00.000Z",
+  author: "ci",
+  ...extra,
+});
+
+export const register = (pluginId: string, version: string): Command => ({
+  kind: "register",
+  pluginId,
+  version,
+});
+export const upgrade = (pluginId: string, version: string, allowMajor?: boolean): Command => ({
+  kind: "upgrade",
+  pluginId,
+  version,
+  ...(allowMajor === undefined ? {} : { allowMajor }),
+});
+
+/** Every projection table, each row as JSON text, in a total order: equal dumps, equal tables. */
+export async function dumpProjections(test: TestDatabase): Promise<Record<string, string[]>> {
+  const dump: Record<string, string[]> = {};
+  for (const table of projections.flatMap((p) => p.tables)) {
+    const found = await test.db.pool.query(
+      `SELECT to_jsonb(t)::text AS row FROM "${test.schema}"."${table}" t ORDER BY 1`,
+    );
+    dump[table] = found.rows.map((r) => r.row);
+  }
+  const checkpoints = await test.db.pool.query(
+    `SELECT projection, position FROM "${test.schema}".projection_checkpoints ORDER BY projection`,
+  );
+  dump.checkpoints = checkpoints.rows.map((r) => `${r.projection}@${r.position}`);
+  return dump;
+}
