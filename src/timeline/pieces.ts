@@ -1,5 +1,4 @@
 import { percentOf } from "../domain/index.ts";
-import type { Metadata } from "../store/index.ts";
 
 /**
  * How a timeline is put together from the interval tables, without SQL: a plugin's version
@@ -21,7 +20,8 @@ export type TimelineAction =
 /** What ended one: the next stretch's action, or the plugin stopped running. */
 export type TimelineEnd = TimelineAction | "deactivated";
 
-export type Actor = Metadata["actor"];
+/** Who did something, as an event's metadata names them. */
+export type Actor = { kind: "telegram" | "cli" | "http" | "system"; id: string; name?: string };
 
 /** A point of the ledger: after the event at `position`, at the moment `at`. */
 export type LedgerPoint = { position: number; at: Date };
@@ -86,6 +86,9 @@ export type SegmentRow = {
 /** The window: from null reaches back to each plugin's first interval. */
 export type TimelineWindow = { from: LedgerPoint | null; to: LedgerPoint };
 
+/** The window as resolved (`from` null: unbounded) and the plugins' stretches in it. */
+export type TimelineView = { from: LedgerPoint | null; to: LedgerPoint; items: TimelineInterval[] };
+
 type Piece = Omit<
   TimelineInterval,
   "fromPosition" | "fromAt" | "fromClipped" | "toPosition" | "toAt" | "toClipped"
@@ -93,6 +96,25 @@ type Piece = Omit<
   from: LedgerPoint;
   to: LedgerPoint | null;
 };
+
+/**
+ * The plugins' stretches in the window, in the order the plugins are given and then in position
+ * order. `versions` and `segments` are those of all the plugins, each plugin's in order.
+ */
+export function timelinesOf(
+  plugins: readonly string[],
+  versions: readonly VersionRow[],
+  segments: readonly SegmentRow[],
+  window: TimelineWindow,
+): TimelineInterval[] {
+  return plugins.flatMap((pluginId) =>
+    timelineOf(
+      versions.filter((v) => v.pluginId === pluginId),
+      segments.filter((s) => s.pluginId === pluginId),
+      window,
+    ),
+  );
+}
 
 /**
  * A plugin's stretches in the window, in position order. `versions` are its intervals that

@@ -1,14 +1,17 @@
 import type pg from "pg";
-import { isPluginId } from "../../domain/index.ts";
 import type { Tables } from "../../store/tables.ts";
-import {
-  type LedgerPoint,
-  type SegmentRow,
-  type TimelineInterval,
-  type TimelineWindow,
-  timelineOf,
-  type VersionRow,
+import { checkWindowEnd, checkWindowOrder, timelinePlugins } from "../../timeline/arguments.ts";
+import type {
+  Actor,
+  LedgerPoint,
+  SegmentRow,
+  TimelineView,
+  TimelineWindow,
+  VersionRow,
 } from "../../timeline/pieces.ts";
+import { timelinesOf } from "../../timeline/pieces.ts";
+
+export type { TimelineView } from "../../timeline/pieces.ts";
 
 export type TimelineOptions = {
   /** A position or a moment; unset, each plugin's first interval. */
@@ -16,9 +19,6 @@ export type TimelineOptions = {
   /** A position or a moment; unset, now. */
   to?: number | Date;
 };
-
-/** The window as resolved (`from` null: unbounded) and the plugins' stretches in it. */
-export type TimelineView = { from: LedgerPoint | null; to: LedgerPoint; items: TimelineInterval[] };
 
 /**
  * Which versions the plugins ran in a window, A/B tests and their weights included, in the
@@ -39,24 +39,17 @@ export async function timeline(
   options: TimelineOptions,
   now: Date,
 ): Promise<TimelineView> {
-  const plugins = [...new Set(pluginIds)];
-  if (plugins.length === 0) throw new RangeError("a timeline needs at least one plugin");
-  const invalid = plugins.find((p) => !isPluginId(p));
-  if (invalid !== undefined) throw new RangeError(`"${invalid}" is not a plugin id`);
+  const plugins = timelinePlugins(pluginIds);
   const window = await resolveWindow(pool, tables, options, now);
-  const from = window.from?.position ?? 0;
-  const [versions, segments] = await Promise.all([
-    versionRows(pool, tables, plugins, from, window.to.position),
-    segmentRows(pool, tables, plugins, from, window.to.position),
-  ]);
-  const items = plugins.flatMap((pluginId) =>
-    timelineOf(
-      versions.filter((v) => v.pluginId === pluginId),
-      segments.filter((s) => s.pluginId === pluginId),
-      window,
-    ),
-  );
-  return { from: window.from, to: window.to, items };
+  const read: WindowRead = {
+    pool,
+    tables,
+    plugins,
+    from: window.from?.position ?? 0,
+    to: window.to.position,
+  };
+  const [versions, segments] = await Promise.all([versionRows(read), segmentRows(read)]);
+  return { from: window.from, to: window.to, items: timelinesOf(plugins, versions, segments, window) };
 }
 
 type WindowRow = { from_position: number | null; from_at: Date | null; to_position: number; to_at: Date };
@@ -81,8 +74,8 @@ async function resolveWindow(
   // these statements are planned at every call (no prepared statements, see tables.ts).
   const end = (point: number | Date | undefined, unset: { position: string; at: string }) => {
     if (point === undefined) return unset;
+    checkWindowEnd(point);
     if (point instanceof Date) {
-      if (Number.isNaN(point.getTime())) throw new RangeError("a window's end needs a valid date");
       values.push(point);
       const moment = `least($${values.length}::timestamptz, l.latest)`;
       return {
@@ -90,9 +83,6 @@ async function resolveWindow(
                               ORDER BY recorded_at DESC, position DESC LIMIT 1), 0)`,
         at: moment,
       };
-    }
-    if (!Number.isSafeInteger(point) || point < 0) {
-      throw new RangeError(`a position is a whole number >= 0, not ${point}`);
     }
     values.push(point);
     const position = `least($${values.length}::bigint, h.position)`;
@@ -117,32 +107,74 @@ async function resolveWindow(
   const row = found.rows[0];
   if (row === undefined)
     throw new Error(`the ledger in schema "${tables.schema}" has no head row; run migrate`);
-  const window: TimelineWindow = {
-    from:
-      row.from_position === null || row.from_at === null
-        ? null
-        : { position: row.from_position, at: row.from_at },
+  return checkWindowOrder({
+    from: pointOf(row.from_position, row.from_at),
     to: { position: row.to_position, at: row.to_at },
-  };
-  if (window.from !== null && (window.from.position > window.to.position || window.from.at > window.to.at)) {
-    const { from: f, to: t } = window;
-    throw new RangeError(
-      `the window starts (position ${f.position}, ${f.at.toISOString()}) after it ends (position ${t.position}, ${t.at.toISOString()})`,
-    );
-  }
-  return window;
+  });
 }
 
-type VersionDbRow = {
+/** What both interval reads take: the plugins, and the window's positions [from, to]. */
+type WindowRead = { pool: pg.Pool; tables: Tables; plugins: string[]; from: number; to: number };
+
+/**
+ * The rows of `table` (keyed by plugin_id, from_position) of plugin p.plugin_id that bear on
+ * positions [$2, $3]: the last one starting at or before $2 (a backward probe), then those
+ * starting in ($2, $3] (a range scan), so the cost follows the window, not the history.
+ */
+function bearingOnWindow(table: string, columns: string): string {
+  return `(SELECT ${columns} FROM ${table}
+            WHERE plugin_id = p.plugin_id AND from_position <= $2
+            ORDER BY from_position DESC LIMIT 1)
+          UNION ALL
+          (SELECT ${columns} FROM ${table}
+            WHERE plugin_id = p.plugin_id AND from_position > $2 AND from_position <= $3
+            ORDER BY from_position)`;
+}
+
+/**
+ * One of the two reads, its parameters bound as `bearingOnWindow` takes them ($1 the plugins,
+ * $2 and $3 the window), each row a stretch with what `rest` reads of the table's own columns.
+ */
+async function readWindow<Row extends StretchDbRow, Rest>(
+  read: WindowRead,
+  text: string,
+  rest: (row: Row) => Rest,
+): Promise<(Stretch & Rest)[]> {
+  const found = await read.pool.query<Row>({ text, values: [read.plugins, read.from, read.to] });
+  return found.rows.map((row) => ({ ...stretchOf(row), ...rest(row) }));
+}
+
+/** A point read from a position column and a moment column, null when either is (an open end). */
+function pointOf(position: number | null, at: Date | null): LedgerPoint | null {
+  return position === null || at === null ? null : { position, at };
+}
+
+/** The columns both interval tables have: whose stretch, who began it and why, and its ends. */
+type StretchDbRow = {
   plugin_id: string;
-  version: string;
-  action: VersionRow["action"];
-  actor: VersionRow["actor"];
+  actor: Actor;
   reason: string | null;
   from_position: number;
   from_at: Date;
   to_position: number | null;
   to_at: Date | null;
+};
+
+type Stretch = Pick<VersionRow, "pluginId" | "actor" | "reason" | "from" | "to">;
+
+function stretchOf(row: StretchDbRow): Stretch {
+  return {
+    pluginId: row.plugin_id,
+    actor: row.actor,
+    reason: row.reason,
+    from: { position: row.from_position, at: row.from_at },
+    to: pointOf(row.to_position, row.to_at),
+  };
+}
+
+type VersionDbRow = StretchDbRow & {
+  version: string;
+  action: VersionRow["action"];
   closed_by: VersionRow["closedBy"];
 };
 
@@ -151,58 +183,28 @@ type VersionDbRow = {
  * (kept if still open there), then those starting in (from, to]; both on the primary key
  * (plugin_id, from_position), so the cost follows the window, not the plugin's history.
  */
-async function versionRows(
-  pool: pg.Pool,
-  tables: Tables,
-  plugins: string[],
-  from: number,
-  to: number,
-): Promise<VersionRow[]> {
-  const history = tables.q("version_history");
+async function versionRows(read: WindowRead): Promise<VersionRow[]> {
+  const history = read.tables.q("version_history");
   const columns = `plugin_id, version, action, actor, reason, from_position, from_at, to_position, to_at, closed_by`;
-  const found = await pool.query<VersionDbRow>({
-    text: `SELECT h.* FROM unnest($1::text[]) WITH ORDINALITY AS p(plugin_id, n)
-           CROSS JOIN LATERAL (
-             (SELECT ${columns} FROM ${history}
-               WHERE plugin_id = p.plugin_id AND from_position <= $2
-               ORDER BY from_position DESC LIMIT 1)
-             UNION ALL
-             (SELECT ${columns} FROM ${history}
-               WHERE plugin_id = p.plugin_id AND from_position > $2 AND from_position <= $3
-               ORDER BY from_position)
-           ) h
-           WHERE h.to_position IS NULL OR h.to_position > $2
-           ORDER BY p.n, h.from_position`,
-    values: [plugins, from, to],
-  });
-  return found.rows.map((row) => ({
-    pluginId: row.plugin_id,
-    version: row.version,
-    action: row.action,
-    actor: row.actor,
-    reason: row.reason,
-    from: { position: row.from_position, at: row.from_at },
-    to: row.to_position === null || row.to_at === null ? null : { position: row.to_position, at: row.to_at },
-    closedBy: row.closed_by,
-  }));
+  return readWindow(
+    read,
+    `SELECT h.* FROM unnest($1::text[]) WITH ORDINALITY AS p(plugin_id, n)
+     CROSS JOIN LATERAL (${bearingOnWindow(history, columns)}) h
+     WHERE h.to_position IS NULL OR h.to_position > $2
+     ORDER BY p.n, h.from_position`,
+    (row: VersionDbRow) => ({ version: row.version, action: row.action, closedBy: row.closed_by }),
+  );
 }
 
-type SegmentDbRow = {
+type SegmentDbRow = StretchDbRow & {
   test_id: string;
-  plugin_id: string;
-  from_position: number;
-  from_at: Date;
-  to_position: number | null;
-  to_at: Date | null;
   candidate_weight_bp: number;
-  actor: SegmentRow["actor"];
-  reason: string | null;
   control: string;
   candidate: string;
   started_position: number;
   ended_position: number | null;
   outcome: "promoted" | "aborted" | null;
-  ended_actor: SegmentRow["actor"] | null;
+  ended_actor: Actor | null;
   ended_reason: string | null;
 };
 
@@ -213,57 +215,39 @@ type SegmentDbRow = {
  * from_position). The actor and reason of a test's end are those of its ending event, read by
  * position.
  */
-async function segmentRows(
-  pool: pg.Pool,
-  tables: Tables,
-  plugins: string[],
-  from: number,
-  to: number,
-): Promise<SegmentRow[]> {
+async function segmentRows(read: WindowRead): Promise<SegmentRow[]> {
+  const { tables } = read;
   const segments = tables.q("ab_test_segments");
   const columns = `test_id, plugin_id, from_position, from_at, to_position, to_at, candidate_weight_bp, actor, reason`;
-  const found = await pool.query<SegmentDbRow>({
-    text: `SELECT s.*, t.control, t.candidate, t.started_position, t.ended_position, t.outcome,
-                  e.metadata -> 'actor' AS ended_actor, e.metadata ->> 'reason' AS ended_reason
-             FROM unnest($1::text[]) WITH ORDINALITY AS p(plugin_id, n)
-             CROSS JOIN LATERAL (
-               (SELECT ${columns} FROM ${segments}
-                 WHERE plugin_id = p.plugin_id AND from_position <= $2
-                 ORDER BY from_position DESC LIMIT 1)
-               UNION ALL
-               (SELECT ${columns} FROM ${segments}
-                 WHERE plugin_id = p.plugin_id AND from_position > $2 AND from_position <= $3
-                 ORDER BY from_position)
-             ) s
-             JOIN ${tables.q("ab_tests")} t ON t.test_id = s.test_id
-             LEFT JOIN ${tables.events} e ON e.position = t.ended_position
-            ORDER BY p.n, s.from_position`,
-    values: [plugins, from, to],
-  });
-  return found.rows.map((row) => ({
-    pluginId: row.plugin_id,
-    testId: row.test_id,
-    control: row.control,
-    candidate: row.candidate,
-    candidateWeightBp: row.candidate_weight_bp,
-    startedPosition: row.started_position,
-    actor: row.actor,
-    reason: row.reason,
-    from: { position: row.from_position, at: row.from_at },
-    to: row.to_position === null || row.to_at === null ? null : { position: row.to_position, at: row.to_at },
-    ended:
-      row.ended_position === null || row.outcome === null
-        ? null
-        : {
-            position: row.ended_position,
-            outcome: row.outcome,
-            actor: endedActor(row),
-            reason: row.ended_reason,
-          },
-  }));
+  return readWindow(
+    read,
+    `SELECT s.*, t.control, t.candidate, t.started_position, t.ended_position, t.outcome,
+            e.metadata -> 'actor' AS ended_actor, e.metadata ->> 'reason' AS ended_reason
+       FROM unnest($1::text[]) WITH ORDINALITY AS p(plugin_id, n)
+       CROSS JOIN LATERAL (${bearingOnWindow(segments, columns)}) s
+       JOIN ${tables.q("ab_tests")} t ON t.test_id = s.test_id
+       LEFT JOIN ${tables.events} e ON e.position = t.ended_position
+      ORDER BY p.n, s.from_position`,
+    (row: SegmentDbRow) => ({
+      testId: row.test_id,
+      control: row.control,
+      candidate: row.candidate,
+      candidateWeightBp: row.candidate_weight_bp,
+      startedPosition: row.started_position,
+      ended:
+        row.ended_position === null || row.outcome === null
+          ? null
+          : {
+              position: row.ended_position,
+              outcome: row.outcome,
+              actor: endedActor(row),
+              reason: row.ended_reason,
+            },
+    }),
+  );
 }
 
-function endedActor(row: SegmentDbRow): SegmentRow["actor"] {
+function endedActor(row: SegmentDbRow): Actor {
   // Events are never deleted (triggers refuse it), so the ending event is there.
   if (row.ended_actor === null) throw new Error(`the event that ended A/B test ${row.test_id} is missing`);
   return row.ended_actor;
