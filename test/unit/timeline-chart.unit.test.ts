@@ -1,32 +1,13 @@
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import type { TimelineView } from "../../src/ledger/queries/timeline.ts";
-import { coloursOf, timelineChart, timeWindow } from "../../src/timeline/chart.ts";
-import type { TimelineInterval } from "../../src/timeline/pieces.ts";
+import { timelineChart } from "../../src/timeline/chart.ts";
+import { coloursOf } from "../../src/timeline/chart-colours.ts";
+import { timeWindow } from "../../src/timeline/chart-layout.ts";
+import type { TimelineView } from "../../src/timeline/pieces.ts";
 import { chartFonts } from "../../src/timeline/render.ts";
+import { interval } from "../support/timeline-intervals.ts";
 
 const day = (d: number) => new Date(Date.UTC(2025, 2, d));
-
-function item(overrides: Partial<TimelineInterval>): TimelineInterval {
-  return {
-    pluginId: "momentum",
-    version: "1.0.0",
-    candidate: null,
-    candidatePercent: null,
-    testId: null,
-    action: "registered",
-    fromPosition: 1,
-    fromAt: day(1),
-    fromClipped: false,
-    toPosition: 2,
-    toAt: day(5),
-    toClipped: false,
-    endedBy: null,
-    actor: { kind: "cli", id: "olga" },
-    reason: null,
-    ...overrides,
-  };
-}
 
 /** The rows of the spec's layer named `name` (none when the layer was left out). */
 type LooseLayer = { name?: string; data?: { values?: Record<string, number & string>[] } };
@@ -38,8 +19,8 @@ describe("timeline chart spec", () => {
     from: null,
     to: { position: 9, at: day(21) },
     items: [
-      item({ endedBy: "ab_started" }),
-      item({
+      interval({ endedBy: "ab_started" }),
+      interval({
         candidate: "1.1.0",
         candidatePercent: 25,
         testId: "t1",
@@ -48,8 +29,14 @@ describe("timeline chart spec", () => {
         toAt: day(11),
         endedBy: "ab_aborted",
       }),
-      item({ action: "ab_aborted", fromAt: day(11), toAt: day(13), endedBy: "deactivated" }),
-      item({ pluginId: "risk_guard", action: "rolled_back", fromAt: day(3), toAt: day(21), toClipped: true }),
+      interval({ action: "ab_aborted", fromAt: day(11), toAt: day(13), endedBy: "deactivated" }),
+      interval({
+        pluginId: "risk_guard",
+        action: "rolled_back",
+        fromAt: day(3),
+        toAt: day(21),
+        toClipped: true,
+      }),
     ],
   };
   const { spec, width, height } = timelineChart(view, {
@@ -108,15 +95,15 @@ describe("timeline chart spec", () => {
       from: null,
       to: { position: 12, at: minute(4) },
       items: [
-        item({ pluginId: "price_action_1m", version: "6.0.0", fromAt: minute(0), toAt: minute(2) }),
-        item({
+        interval({ pluginId: "price_action_1m", version: "6.0.0", fromAt: minute(0), toAt: minute(2) }),
+        interval({
           pluginId: "price_action_1m",
           version: "6.1.0",
           fromAt: minute(2),
           toAt: minute(4),
           toClipped: true,
         }),
-        item({
+        interval({
           pluginId: "combined_v3",
           version: "3.2.1",
           fromAt: minute(1),
