@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Command } from "../../src/domain/index.ts";
 import { createLedger, type Ledger } from "../../src/ledger/ledger.ts";
 import { createLedgerBot, type LedgerBot } from "../../src/telegram/bot.ts";
-import { parseTimelineCsv } from "../../src/timeline/csv.ts";
 import { openServerLedger, type TestDatabase, testLogger } from "../support/databases.ts";
 import { FakeBotApi, type FakeUser } from "../support/fake-bot-api.ts";
 import { pngHeader } from "../support/png.ts";
+import { parseTimelineCsv } from "../support/timeline-csv.ts";
 
 /** /timeline through the real bot on a fake Bot API server: a chart as a photo, the CSV as a document. */
 const viewer: FakeUser = { id: 2004, first_name: "Vera" };

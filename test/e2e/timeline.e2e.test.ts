@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseTimelineCsv } from "../../src/timeline/csv.ts";
 import { runCli } from "../support/cli.ts";
 import { openServerLedger, type TestDatabase } from "../support/databases.ts";
 import { pngHeader } from "../support/png.ts";
+import { parseTimelineCsv } from "../support/timeline-csv.ts";
 
 /** `plugin-ledger timeline` as an analyst runs it: a process writing CSV, JSON, a table or a PNG. */
 describe("plugin-ledger timeline", () => {

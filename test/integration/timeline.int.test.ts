@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CommandRequest, ExecuteContext } from "../../src/index.ts";
-import type { Ledger } from "../../src/ledger/ledger.ts";
 import { timelineChart } from "../../src/timeline/chart.ts";
-import { parseTimelineCsv, timelineCsv } from "../../src/timeline/csv.ts";
+import { timelineCsv } from "../../src/timeline/csv.ts";
 import { renderPng } from "../../src/timeline/render.ts";
-import { backends } from "../support/databases.ts";
+import { backends, type TestDatabase } from "../support/databases.ts";
 import {
   type LedgerFixture,
   openFixture,
@@ -14,31 +13,44 @@ import {
   upgrade,
 } from "../support/ledger-fixtures.ts";
 import { pngHeader } from "../support/png.ts";
+import { parseTimelineCsv } from "../support/timeline-csv.ts";
+import { briefly, interval } from "../support/timeline-intervals.ts";
 
 /** Day `day` of March 2025 at `hour` UTC: every command below runs at a moment of its own. */
 const at = (day: number, hour = 9) => new Date(Date.UTC(2025, 2, day, hour));
 const maria = { kind: "telegram", id: "482913375", name: "Maria" } as const;
 
+/**
+ * A ledger whose clock the history sets: each step runs at 09:00 on a day of its own and keeps
+ * the position of its (last) event in `positions` under its name; before the first step (the
+ * releases) the clock stands at 06:00 on 1 March.
+ */
+async function datedLedger(open: () => Promise<TestDatabase>, positions: Record<string, number>) {
+  let now = at(1, 6);
+  const fixture = await openFixture(open, () => now);
+  return {
+    fixture,
+    async step(name: string, day: number, command: CommandRequest, context: Partial<ExecuteContext> = {}) {
+      now = at(day);
+      const written = await fixture.ok(command, context);
+      positions[name] = written.events.at(-1)?.position ?? 0;
+    },
+    /** The clock moves on to `day` with no step: where the tests' "now" stands. */
+    advance(day: number) {
+      now = at(day);
+    },
+  };
+}
+
 /** The same SQL on a PostgreSQL server and on the embedded PGlite. */
 describe.each(backends)("timeline ($name)", ({ open }) => {
   let f: LedgerFixture;
-  let now = at(1, 6);
   /** The position each step wrote its (last) event at. */
   const p: Record<string, number> = {};
 
-  async function step(
-    name: string,
-    day: number,
-    command: CommandRequest,
-    context: Partial<ExecuteContext> = {},
-  ) {
-    now = at(day);
-    const written = await f.ok(command, context);
-    p[name] = written.events.at(-1)?.position ?? 0;
-  }
-
   beforeAll(async () => {
-    f = await openFixture(open, () => now);
+    const { fixture, step, advance } = await datedLedger(open, p);
+    f = fixture;
     for (const v of ["1.0.0", "1.1.0", "1.2.0"]) await f.ok(release("momentum", v));
     for (const v of ["1.0.0", "1.1.0"]) await f.ok(release("risk_guard", v));
     await step("register", 1, register("momentum", "1.0.0"), { reason: "first run" });
@@ -48,7 +60,7 @@ describe.each(backends)("timeline ($name)", ({ open }) => {
     await step("rollback", 6, { kind: "rollback", pluginId: "momentum" }, { reason: "latency spike" });
     await step("guard2", 7, upgrade("risk_guard", "1.1.0"));
     await step("stop", 9, { kind: "deactivate", pluginId: "risk_guard" }, { reason: "desk closed" });
-    now = at(10);
+    advance(10);
   });
 
   afterAll(async () => {
@@ -60,23 +72,16 @@ describe.each(backends)("timeline ($name)", ({ open }) => {
     expect(view.from).toBeNull();
     expect(view.to).toEqual({ position: p.stop, at: at(10) });
     expect(view.items).toEqual([
-      {
-        pluginId: "momentum",
-        version: "1.0.0",
-        candidate: null,
-        candidatePercent: null,
-        testId: null,
-        action: "registered",
+      // momentum 1.0.0, registered, no A/B test, neither end clipped: the rest in full.
+      interval({
         fromPosition: p.register,
         fromAt: at(1),
-        fromClipped: false,
         toPosition: p.up1,
         toAt: at(3),
-        toClipped: false,
         endedBy: "upgraded",
         actor: operator,
         reason: "first run",
-      },
+      }),
       expect.objectContaining({
         version: "1.1.0",
         action: "upgraded",
@@ -137,63 +142,18 @@ describe.each(backends)("timeline ($name)", ({ open }) => {
     });
     expect(view.from).toEqual({ position: p.up1, at: at(4, 0) });
     expect(view.to).toEqual({ position: p.rollback, at: at(6) });
-    const brief = view.items.map((i) => [
-      i.pluginId,
-      i.version,
-      i.fromPosition,
-      i.fromAt.toISOString(),
-      i.fromClipped,
-      i.toPosition,
-      i.toAt.toISOString(),
-      i.toClipped,
-      i.endedBy,
-    ]);
-    expect(brief).toEqual([
-      [
-        "momentum",
-        "1.1.0",
-        p.up1,
-        at(4, 0).toISOString(),
-        true,
-        p.up2,
-        at(5).toISOString(),
-        false,
-        "upgraded",
-      ],
-      [
-        "momentum",
-        "1.2.0",
-        p.up2,
-        at(5).toISOString(),
-        false,
-        p.rollback,
-        at(6).toISOString(),
-        false,
-        "rolled_back",
-      ],
+    expect(briefly(view.items)).toEqual([
+      `1.1.0 - - upgraded ${p.up1}<..${p.up2} upgraded`,
+      `1.2.0 - - upgraded ${p.up2}..${p.rollback} rolled_back`,
       // The rollback is the window's last event: its interval is there, of no length.
-      [
-        "momentum",
-        "1.1.0",
-        p.rollback,
-        at(6).toISOString(),
-        false,
-        p.rollback,
-        at(6).toISOString(),
-        true,
-        null,
-      ],
-      [
-        "risk_guard",
-        "1.0.0",
-        p.up1,
-        at(4, 0).toISOString(),
-        true,
-        p.rollback,
-        at(6).toISOString(),
-        true,
-        null,
-      ],
+      `1.1.0 - - rolled_back ${p.rollback}..${p.rollback}> -`,
+      `1.0.0 - - registered ${p.up1}<..${p.rollback}> -`,
+    ]);
+    expect(view.items.map((i) => [i.pluginId, i.fromAt, i.toAt])).toEqual([
+      ["momentum", at(4, 0), at(5)],
+      ["momentum", at(5), at(6)],
+      ["momentum", at(6), at(6)],
+      ["risk_guard", at(4, 0), at(6)],
     ]);
   });
 
@@ -243,21 +203,11 @@ describe.each(backends)("timeline ($name)", ({ open }) => {
 
   describe("with A/B tests", () => {
     let g: LedgerFixture;
-    let clock = at(1, 6);
     const q: Record<string, number> = {};
-    async function act(
-      name: string,
-      day: number,
-      command: CommandRequest,
-      context: Partial<ExecuteContext> = {},
-    ) {
-      clock = at(day);
-      const written = await g.ok(command, context);
-      q[name] = written.events.at(-1)?.position ?? 0;
-    }
 
     beforeAll(async () => {
-      g = await openFixture(open, () => clock);
+      const { fixture, step: act, advance } = await datedLedger(open, q);
+      g = fixture;
       for (const v of ["2.0.0", "2.1.0", "2.2.0"]) await g.ok(release("pricing", v));
       await act("register", 1, register("pricing", "2.0.0"));
       await act(
@@ -288,27 +238,15 @@ describe.each(backends)("timeline ($name)", ({ open }) => {
         { kind: "abTestAbort", pluginId: "pricing" },
         { actor: maria, reason: "loses money" },
       );
-      clock = at(8);
+      advance(8);
     });
     afterAll(async () => {
       await g?.close();
     });
 
-    const brief = (items: Awaited<ReturnType<Ledger["timeline"]>>["items"]) =>
-      items.map((i) =>
-        [
-          i.version,
-          i.candidate ?? "-",
-          i.candidatePercent ?? "-",
-          i.action,
-          `${i.fromPosition}${i.fromClipped ? "<" : ""}..${i.toPosition}${i.toClipped ? ">" : ""}`,
-          i.endedBy ?? "-",
-        ].join(" "),
-      );
-
     it("splits the control's interval where the tests ran, with their weights, promotion and abort", async () => {
       const { items } = await g.ledger.timeline(["pricing"]);
-      expect(brief(items)).toEqual([
+      expect(briefly(items)).toEqual([
         `2.0.0 - - registered ${q.register}..${q.start} ab_started`,
         `2.0.0 2.1.0 10 ab_started ${q.start}..${q.weight} ab_weight_changed`,
         `2.0.0 2.1.0 50 ab_weight_changed ${q.weight}..${q.promote} promoted`,
@@ -325,13 +263,13 @@ describe.each(backends)("timeline ($name)", ({ open }) => {
 
     it("clips A/B stretches, and knows a stretch after a window's start began with an abort", async () => {
       const middle = await g.ledger.timeline(["pricing"], { from: at(3, 12), to: at(5, 12) });
-      expect(brief(middle.items)).toEqual([
+      expect(briefly(middle.items)).toEqual([
         `2.0.0 2.1.0 50 ab_weight_changed ${q.weight}<..${q.promote} promoted`,
         `2.1.0 - - promoted ${q.promote}..${q.start2} ab_started`,
         `2.1.0 2.2.0 25 ab_started ${q.start2}..${q.start2}> -`,
       ]);
       const late = await g.ledger.timeline(["pricing"], { from: at(7) });
-      expect(brief(late.items)).toEqual([`2.1.0 - - ab_aborted ${q.abort}<..${q.abort}> -`]);
+      expect(briefly(late.items)).toEqual([`2.1.0 - - ab_aborted ${q.abort}<..${q.abort}> -`]);
     });
 
     it("at any single point, says what a full replay says ran there, test and weight included", async () => {

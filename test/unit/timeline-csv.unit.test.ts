@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { csvLine, parseCsv, parseTimelineCsv, timelineCsv } from "../../src/timeline/csv.ts";
+import { csvLine, timelineCsv } from "../../src/timeline/csv.ts";
 import type { TimelineInterval } from "../../src/timeline/pieces.ts";
+import { parseCsv, parseTimelineCsv } from "../support/timeline-csv.ts";
 
 const at = (iso: string) => new Date(iso);
 

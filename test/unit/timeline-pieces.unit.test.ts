@@ -6,6 +6,7 @@ import {
   timelineOf,
   type VersionRow,
 } from "../../src/timeline/pieces.ts";
+import { briefly } from "../support/timeline-intervals.ts";
 
 /** Position n was recorded at day n of March 2025, noon. */
 const point = (position: number): LedgerPoint => ({
@@ -57,18 +58,6 @@ function segment(
   };
 }
 
-const brief = (items: ReturnType<typeof timelineOf>) =>
-  items.map((i) =>
-    [
-      i.version,
-      i.candidate ?? "-",
-      i.candidatePercent ?? "-",
-      i.action,
-      `${i.fromPosition}${i.fromClipped ? "*" : ""}..${i.toPosition}${i.toClipped ? "*" : ""}`,
-      i.endedBy ?? "-",
-    ].join(" "),
-  );
-
 describe("timeline pieces", () => {
   const plain = [
     version("1.0.0", 2, 5, "registered", "upgraded"),
@@ -77,10 +66,10 @@ describe("timeline pieces", () => {
   ];
 
   it("gives each version interval as it is, the running one ending at the window's end", () => {
-    expect(brief(timelineOf(plain, [], now))).toEqual([
+    expect(briefly(timelineOf(plain, [], now))).toEqual([
       "1.0.0 - - registered 2..5 upgraded",
       "1.1.0 - - upgraded 5..8 rolled_back",
-      "1.0.0 - - rolled_back 8..30* -",
+      "1.0.0 - - rolled_back 8..30> -",
     ]);
     const [first] = timelineOf(plain, [], now);
     expect(first).toMatchObject({
@@ -93,13 +82,13 @@ describe("timeline pieces", () => {
 
   it("clips at a window given by positions, and leaves out what lies outside it", () => {
     const window = { from: point(6), to: point(9) };
-    expect(brief(timelineOf(plain.slice(1), [], window))).toEqual([
-      "1.1.0 - - upgraded 6*..8 rolled_back",
-      "1.0.0 - - rolled_back 8..9* -",
+    expect(briefly(timelineOf(plain.slice(1), [], window))).toEqual([
+      "1.1.0 - - upgraded 6<..8 rolled_back",
+      "1.0.0 - - rolled_back 8..9> -",
     ]);
     // An interval that ends where the window starts ran before it.
-    expect(brief(timelineOf(plain, [], { from: point(5), to: point(5) }))).toEqual([
-      "1.1.0 - - upgraded 5..5* -",
+    expect(briefly(timelineOf(plain, [], { from: point(5), to: point(5) }))).toEqual([
+      "1.1.0 - - upgraded 5..5> -",
     ]);
   });
 
@@ -117,11 +106,11 @@ describe("timeline pieces", () => {
     const promoted = { position: 14, outcome: "promoted" as const, actor: lead, reason: "wins" };
     const segments = [segment(10, 12, 1000, promoted), segment(12, 14, 5000, promoted)];
     const items = timelineOf(versions, segments, now);
-    expect(brief(items)).toEqual([
+    expect(briefly(items)).toEqual([
       "1.1.0 - - upgraded 5..10 ab_started",
       "1.1.0 1.2.0 10 ab_started 10..12 ab_weight_changed",
       "1.1.0 1.2.0 50 ab_weight_changed 12..14 promoted",
-      "1.2.0 - - promoted 14..30* -",
+      "1.2.0 - - promoted 14..30> -",
     ]);
     expect(items[1]).toMatchObject({ testId: "t1", actor: lead, reason: "weight 1000" });
   });
@@ -133,7 +122,7 @@ describe("timeline pieces", () => {
       [segment(10, 12, 2500, aborted)],
       now,
     );
-    expect(brief(items)).toEqual([
+    expect(briefly(items)).toEqual([
       "1.1.0 - - upgraded 5..10 ab_started",
       "1.1.0 1.2.0 25 ab_started 10..12 ab_aborted",
       "1.1.0 - - ab_aborted 12..20 upgraded",
@@ -147,7 +136,7 @@ describe("timeline pieces", () => {
       from: point(15),
       to: point(30),
     });
-    expect(brief(items)).toEqual(["1.1.0 - - ab_aborted 15*..30* -"]);
+    expect(briefly(items)).toEqual(["1.1.0 - - ab_aborted 15<..30> -"]);
   });
 
   it("a test still running is the last stretch, clipped at the window's end", () => {
@@ -156,14 +145,14 @@ describe("timeline pieces", () => {
       [segment(10, 11, 1000), segment(11, null, 2000)],
       { from: point(10), to: point(20) },
     );
-    expect(brief(items)).toEqual([
+    expect(briefly(items)).toEqual([
       "1.1.0 1.2.0 10 ab_started 10..11 ab_weight_changed",
-      "1.1.0 1.2.0 20 ab_weight_changed 11..20* -",
+      "1.1.0 1.2.0 20 ab_weight_changed 11..20> -",
     ]);
   });
 
   it("ignores a segment that belongs to an earlier interval", () => {
     const items = timelineOf([version("1.1.0", 15, null, "upgraded")], [segment(10, 12, 2500)], now);
-    expect(brief(items)).toEqual(["1.1.0 - - upgraded 15..30* -"]);
+    expect(briefly(items)).toEqual(["1.1.0 - - upgraded 15..30> -"]);
   });
 });
