@@ -3,9 +3,9 @@ import type {
   AuditChatEnableCommand,
   AuditChatsConfigureCommand,
 } from "./commands.ts";
-import { type LedgerEvent, streamIdOf } from "./events.ts";
+import type { LedgerEvent } from "./events.ts";
 import type { AuditChatState, LedgerState } from "./state.ts";
-import { type Plan, type Violation, violation } from "./violations.ts";
+import { accepted, type Plan, plannedAll, rejected, violation } from "./violations.ts";
 
 /**
  * The rules of the audit chats (the Telegram chats told of every change). Kept as events so that
@@ -30,18 +30,18 @@ const invalidChat = (chatId: unknown) =>
 
 export function planAuditChatEnable(command: AuditChatEnableCommand, state: LedgerState): Plan {
   const { chatId } = command;
-  if (!isChatId(chatId)) return rejected(invalidChat(chatId));
+  if (!isChatId(chatId)) return rejected([invalidChat(chatId)]);
   if (auditChatOf(state, chatId)?.enabled) {
-    return rejected(violation("ALREADY", `Chat ${chatId} is already told of every change.`));
+    return rejected([violation("ALREADY", `Chat ${chatId} is already told of every change.`)]);
   }
   return accepted({ type: "AuditChatEnabled", data: { chatId, source: "command" } });
 }
 
 export function planAuditChatDisable(command: AuditChatDisableCommand, state: LedgerState): Plan {
   const { chatId } = command;
-  if (!isChatId(chatId)) return rejected(invalidChat(chatId));
+  if (!isChatId(chatId)) return rejected([invalidChat(chatId)]);
   if (!auditChatOf(state, chatId)?.enabled) {
-    return rejected(violation("ALREADY", `Chat ${chatId} is not told of the changes.`));
+    return rejected([violation("ALREADY", `Chat ${chatId} is not told of the changes.`)]);
   }
   return accepted({ type: "AuditChatDisabled", data: { chatId, source: "command" } });
 }
@@ -53,10 +53,10 @@ export function planAuditChatDisable(command: AuditChatDisableCommand, state: Le
  */
 export function planAuditChatsConfigure(command: AuditChatsConfigureCommand, state: LedgerState): Plan {
   if (!Array.isArray(command.chatIds)) {
-    return rejected(violation("INVALID_INPUT", "The configured audit chats must be a list of chat ids."));
+    return rejected([violation("INVALID_INPUT", "The configured audit chats must be a list of chat ids.")]);
   }
   const bad = command.chatIds.filter((id) => !isChatId(id));
-  if (bad.length > 0) return rejected(...bad.map(invalidChat));
+  if (bad.length > 0) return rejected(bad.map(invalidChat));
   const listed = new Set(command.chatIds.map(String));
   const events: LedgerEvent[] = [];
   for (const chatId of [...listed].map(Number)) {
@@ -71,14 +71,7 @@ export function planAuditChatsConfigure(command: AuditChatsConfigureCommand, sta
     }
   }
   if (events.length === 0) {
-    return rejected(violation("ALREADY", "The audit chats already are as configured."));
+    return rejected([violation("ALREADY", "The audit chats already are as configured.")]);
   }
-  return accepted(...events);
+  return { violations: [], events: plannedAll(events) };
 }
-
-const accepted = (...events: LedgerEvent[]): Plan => ({
-  violations: [],
-  events: events.map((event) => ({ ...event, streamId: streamIdOf(event) })),
-});
-
-const rejected = (...violations: Violation[]): Plan => ({ violations, events: [] });

@@ -1,9 +1,7 @@
+import { planAbTestAbort, planAbTestPromote, planAbTestStart, planAbTestWeight } from "./ab-test-rules.ts";
+import { endTestThen, judgeMove, type MoveWording, targetViolations } from "./activation-checks.ts";
 import { planAuditChatDisable, planAuditChatEnable, planAuditChatsConfigure } from "./audit-chats.ts";
 import type {
-  AbTestAbortCommand,
-  AbTestPromoteCommand,
-  AbTestStartCommand,
-  AbTestWeightCommand,
   Command,
   DeactivateCommand,
   DeprecateCommand,
@@ -14,20 +12,32 @@ import type {
   RollbackCommand,
   UpgradeCommand,
 } from "./commands.ts";
-import { compatibilityViolations, hostChangeViolations } from "./compatibility.ts";
-import { type LedgerEvent, streamIdOf } from "./events.ts";
+import { hostChangeViolations } from "./compatibility.ts";
+import type { LedgerEvent } from "./events.ts";
 import { releaseLabel, releaseViolations, toReleasedData } from "./release-input.ts";
 import { chooseRollbackTarget } from "./rollback-target.ts";
-import { type LedgerState, type PluginState, pluginOf, type VersionState, versionOf } from "./state.ts";
-import { isLower, majorOf, precedenceKey } from "./versions.ts";
+import { type LedgerState, pluginOf, versionOf } from "./state.ts";
+import { isLower, precedenceKey } from "./versions.ts";
 import * as say from "./violation-messages.ts";
-import { type Decision, type Plan, settle, type Violation } from "./violations.ts";
+import {
+  accepted,
+  type Decision,
+  type Plan,
+  planned,
+  plannedAll,
+  pushAll,
+  rejected,
+  settle,
+  type Violation,
+} from "./violations.ts";
 
 /**
  * The rule book: what each command may do given the past, as events or violations.
  * Every violation of a command is reported, not just the first; only an invalid input stops
  * the rules early, since they cannot be judged on nonsense. Of plugins other than the
  * target it reads only what `compatibility.ts` reads: their running versions.
+ * The plugin's rules are here; an A/B test's are in `ab-test-rules.ts`, the audit chats' in
+ * `audit-chats.ts`, and the checks every activation shares in `activation-checks.ts`.
  */
 export function decide(command: Command, state: LedgerState): Decision {
   return settle(plan(command, state), command.force === true);
@@ -131,26 +141,20 @@ function planRegister(command: RegisterCommand, state: LedgerState): Plan {
   return { violations: targetViolations(pluginId, release, state), events: planned(registration) };
 }
 
+const UPGRADE: MoveWording = {
+  same: say.alreadyActive,
+  notActive: "upgrade; register it first",
+  verb: "upgrade",
+};
+
 /** Any released version, up or down; the event records which way and whether a MAJOR is crossed. */
 function planUpgrade(command: UpgradeCommand, state: LedgerState): Plan {
   const { pluginId, version } = command;
   const input = [...say.checkPluginId(pluginId), ...say.checkVersion(version, "version")];
   if (input.length > 0) return rejected(input);
-  const plugin = pluginOf(state, pluginId);
-  const from = plugin?.active ?? null;
-  const release = versionOf(plugin, version);
-  if (from === version) return rejected([say.alreadyActive(pluginId, version)]);
-  const violations: Violation[] = [];
-  if (from === null) violations.push(say.notActive(pluginId, "upgrade; register it first"));
-  if (release === undefined) violations.push(say.notReleased(pluginId, version));
-  else pushAll(violations, targetViolations(pluginId, release, state));
-  if (plugin === undefined || from === null || release === undefined) return rejected(violations);
-
-  const crossesMajor = majorOf(from) !== majorOf(version);
-  if (crossesMajor && command.allowMajor !== true) {
-    violations.push(say.majorMismatch(pluginId, "upgrade", from, version));
-  }
-  if (plugin.abTest !== null) violations.push(say.abTestRunning(pluginId, plugin.abTest));
+  const move = judgeMove(pluginId, version, command.allowMajor, state, UPGRADE);
+  if (!move.ok) return move.plan;
+  const { plugin, from, crossesMajor, violations } = move;
   const direction = isLower(version, from) ? "down" : "up";
   const upgrade: LedgerEvent = {
     type: "PluginUpgraded",
@@ -240,93 +244,6 @@ function planHostSet(command: HostSetCommand, state: LedgerState): Plan {
 }
 
 /**
- * The candidate is judged as an upgrade target would be (released, not deprecated, host and
- * matrix, MAJOR), against the active version as the control. One test per plugin: a start
- * forced past a running test ends that test first.
- */
-function planAbTestStart(command: AbTestStartCommand, state: LedgerState): Plan {
-  const { pluginId, candidate, candidateWeightBp, testId, salt } = command;
-  const input = [
-    ...say.checkPluginId(pluginId),
-    ...say.checkVersion(candidate, "A/B candidate"),
-    ...say.checkWeight(candidateWeightBp),
-    ...say.checkTestIdentity(testId, salt),
-  ];
-  if (input.length > 0) return rejected(input);
-  const plugin = pluginOf(state, pluginId);
-  const control = plugin?.active ?? null;
-  const release = versionOf(plugin, candidate);
-  if (control === candidate) return rejected([say.candidateIsControl(pluginId, candidate)]);
-  const violations: Violation[] = [];
-  if (control === null) violations.push(say.notActive(pluginId, "test against; register it first"));
-  if (release === undefined) violations.push(say.notReleased(pluginId, candidate));
-  else pushAll(violations, targetViolations(pluginId, release, state));
-  if (plugin === undefined || control === null || release === undefined) return rejected(violations);
-
-  if (majorOf(control) !== majorOf(candidate) && command.allowMajor !== true) {
-    violations.push(say.majorMismatch(pluginId, "A/B test", control, candidate));
-  }
-  if (plugin.abTest !== null) violations.push(say.abTestRunning(pluginId, plugin.abTest));
-  const started: LedgerEvent = {
-    type: "AbTestStarted",
-    data: { pluginId, testId, control, candidate, candidateWeightBp, salt },
-  };
-  return { violations, events: endTestThen(pluginId, plugin, started) };
-}
-
-function planAbTestWeight(command: AbTestWeightCommand, state: LedgerState): Plan {
-  const { pluginId, candidateWeightBp } = command;
-  const input = [...say.checkPluginId(pluginId), ...say.checkWeight(candidateWeightBp)];
-  if (input.length > 0) return rejected(input);
-  const test = pluginOf(state, pluginId)?.abTest ?? null;
-  if (test === null) return rejected([say.noAbTest(pluginId, "reweigh")]);
-  if (test.candidateWeightBp === candidateWeightBp) return rejected([say.weightUnchanged(pluginId, test)]);
-  const { testId } = test;
-  return accepted({
-    type: "AbTestWeightChanged",
-    data: { pluginId, testId, fromBp: test.candidateWeightBp, toBp: candidateWeightBp },
-  });
-}
-
-/** An activation of the candidate: it must still be fit to run alone (it may have been deprecated). */
-function planAbTestPromote(command: AbTestPromoteCommand, state: LedgerState): Plan {
-  const { pluginId } = command;
-  const input = say.checkPluginId(pluginId);
-  if (input.length > 0) return rejected(input);
-  const plugin = pluginOf(state, pluginId);
-  const test = plugin?.abTest ?? null;
-  if (test === null) return rejected([say.noAbTest(pluginId, "promote")]);
-  const release = versionOf(plugin, test.candidate);
-  if (release === undefined) return rejected([say.notReleased(pluginId, test.candidate)]);
-  const { testId, control, candidate } = test;
-  const promotion: LedgerEvent = { type: "AbTestPromoted", data: { pluginId, testId, control, candidate } };
-  return { violations: targetViolations(pluginId, release, state), events: planned(promotion) };
-}
-
-function planAbTestAbort(command: AbTestAbortCommand, state: LedgerState): Plan {
-  const { pluginId } = command;
-  const input = say.checkPluginId(pluginId);
-  if (input.length > 0) return rejected(input);
-  const test = pluginOf(state, pluginId)?.abTest ?? null;
-  if (test === null) return rejected([say.noAbTest(pluginId, "abort")]);
-  const { testId, control, candidate } = test;
-  return accepted({ type: "AbTestAborted", data: { pluginId, testId, control, candidate } });
-}
-
-/** What makes a released version unfit to become active: deprecation, host, matrix. */
-function targetViolations(pluginId: string, release: VersionState, state: LedgerState): Violation[] {
-  const deprecated = release.deprecated ? [say.deprecatedTarget(pluginId, release)] : [];
-  return [...deprecated, ...compatibilityViolations(pluginId, release, state)];
-}
-
-/** A change forced past a running A/B test ends the test first, so its history stays whole. */
-function endTestThen(pluginId: string, plugin: PluginState, event: LedgerEvent): Plan["events"] {
-  if (plugin.abTest === null) return planned(event);
-  const { testId, control, candidate } = plugin.abTest;
-  return planned({ type: "AbTestAborted", data: { pluginId, testId, control, candidate } }, event);
-}
-
-/**
  * Looks up the released version with the same precedence as a new one: "1.2.3+b" is refused
  * after "1.2.3+a", since semver cannot order them. Each plugin is indexed once per decision,
  * so an import of thousands of releases stays linear.
@@ -343,22 +260,4 @@ function releasedVersions(state: LedgerState): (pluginId: string, version: strin
     }
     return index.get(precedenceKey(version));
   };
-}
-
-// The rest parameters below take a handful of values each; a list that may be long (an import's
-// events and violations) goes in as an array: spread into a call, 60,000 entries overflow the stack.
-function planned(...events: LedgerEvent[]): Plan["events"] {
-  return plannedAll(events);
-}
-
-function plannedAll(events: readonly LedgerEvent[]): Plan["events"] {
-  return events.map((event) => ({ ...event, streamId: streamIdOf(event) }));
-}
-
-const accepted = (...events: LedgerEvent[]): Plan => ({ violations: [], events: plannedAll(events) });
-
-const rejected = (violations: Violation[]): Plan => ({ violations, events: [] });
-
-function pushAll<T>(into: T[], items: readonly T[]): void {
-  for (const item of items) into.push(item);
 }

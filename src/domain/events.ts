@@ -106,20 +106,12 @@ export type EventType = keyof typeof EVENT_DATA_SCHEMAS;
 export type EventData<T extends EventType> = z.output<(typeof EVENT_DATA_SCHEMAS)[T]>;
 export type LedgerEvent = { [T in EventType]: { type: T; data: EventData<T> } }[EventType];
 
+/**
+ * An event's data is `EventData<"PluginUpgraded">`; a release's also has a name, since the release
+ * input, the state and the catalog projection build on it.
+ */
 export type VersionReleasedData = EventData<"VersionReleased">;
-export type VersionDeprecatedData = EventData<"VersionDeprecated">;
-export type PluginRegisteredData = EventData<"PluginRegistered">;
-export type PluginUpgradedData = EventData<"PluginUpgraded">;
-export type PluginRolledBackData = EventData<"PluginRolledBack">;
-export type PluginDeactivatedData = EventData<"PluginDeactivated">;
-export type HostVersionsDeclaredData = EventData<"HostVersionsDeclared">;
-export type AbTestStartedData = EventData<"AbTestStarted">;
-export type AbTestWeightChangedData = EventData<"AbTestWeightChanged">;
-export type AbTestPromotedData = EventData<"AbTestPromoted">;
-export type AbTestAbortedData = EventData<"AbTestAborted">;
-export type AuditChatEnabledData = EventData<"AuditChatEnabled">;
-export type AuditChatDisabledData = EventData<"AuditChatDisabled">;
-export type AuditChatSource = AuditChatEnabledData["source"];
+export type AuditChatSource = z.output<typeof AuditChatSource>;
 
 /** The events of a plugin's own stream: everything but the host's and the audit chats'. */
 export type PluginEvent = Exclude<

@@ -18,38 +18,12 @@ export {
   percentOf,
 } from "./ab-weights.ts";
 export { auditChatOf, isChatId } from "./audit-chats.ts";
-export type {
-  AbTestAbortCommand,
-  AbTestPromoteCommand,
-  AbTestStartCommand,
-  AbTestWeightCommand,
-  AuditChatDisableCommand,
-  AuditChatEnableCommand,
-  AuditChatsConfigureCommand,
-  Command,
-  CommandKind,
-  CommandOptions,
-  CommandRequest,
-  DeactivateCommand,
-  DeprecateCommand,
-  HostSetCommand,
-  ImportCommand,
-  RegisterCommand,
-  ReleaseCommand,
-  ReleaseInput,
-  RollbackCommand,
-  UpgradeCommand,
-} from "./commands.ts";
+// Every command type and everything of the state is part of the domain's face.
+export type * from "./commands.ts";
 export { decide } from "./decide.ts";
 export { eventSummary } from "./event-summary.ts";
 export {
-  type AbTestAbortedData,
-  type AbTestPromotedData,
-  type AbTestStartedData,
-  type AbTestWeightChangedData,
   AUDIT_CHATS_STREAM,
-  type AuditChatDisabledData,
-  type AuditChatEnabledData,
   type AuditChatEvent,
   type AuditChatSource,
   EVENT_DATA_SCHEMAS,
@@ -58,20 +32,14 @@ export {
   type EventData,
   type EventType,
   HOST_STREAM,
-  type HostVersionsDeclaredData,
   isAuditChatEvent,
   isEventType,
   type LedgerEvent,
-  type PluginDeactivatedData,
   type PluginEvent,
-  type PluginRegisteredData,
-  type PluginRolledBackData,
-  type PluginUpgradedData,
   parseEvent,
   pluginIdOf,
   pluginStream,
   streamIdOf,
-  type VersionDeprecatedData,
   type VersionReleasedData,
 } from "./events.ts";
 export {
@@ -81,24 +49,7 @@ export {
   parsePoint,
   parsePosition,
 } from "./points.ts";
-export {
-  type AbTest,
-  type AuditChatState,
-  emptyPluginState,
-  evolve,
-  evolveMut,
-  foldEvents,
-  type HostVersions,
-  initialState,
-  type LedgerState,
-  type PluginState,
-  PREVIOUS_LIMIT,
-  pluginOf,
-  previousOf,
-  type ReleaseInfo,
-  type VersionState,
-  versionOf,
-} from "./state.ts";
+export * from "./state.ts";
 export { isStorableText, unstorableTextViolations } from "./storable-text.ts";
 export {
   type CompatibilityChange,

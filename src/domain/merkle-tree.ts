@@ -85,47 +85,60 @@ export function rangeHash(range: LeafRange, subtree: (node: Subtree) => Hash): H
 /** The ranges whose hashes are the inclusion proof of leaf `index` in a tree of `size` (RFC 6962 PATH), leaf first. */
 export function inclusionRanges(index: number, size: number): LeafRange[] {
   if (!(index >= 0 && index < size)) throw new RangeError(`leaf ${index} is not in a tree of size ${size}`);
-  const path: LeafRange[] = [];
-  let start = 0;
-  let end = size;
-  let m = index;
-  while (end - start > 1) {
-    const k = splitPoint(end - start);
-    if (m < k) {
-      path.push({ start: start + k, end });
-      end = start + k;
-    } else {
-      path.push({ start, end: start + k });
-      start += k;
-      m -= k;
-    }
-  }
-  return path.reverse();
+  const down = descend(
+    size,
+    index,
+    (m, k) => m < k,
+    (_m, length) => length <= 1,
+  );
+  return down.proof.reverse();
 }
 
 /** The ranges whose hashes are the consistency proof from size `from` to size `to` (RFC 6962 PROOF). */
 export function consistencyRanges(from: number, to: number): LeafRange[] {
   if (!(from >= 0 && from <= to)) throw new RangeError(`no consistency proof from size ${from} to ${to}`);
   if (from === 0 || from === to) return [];
+  const down = descend(
+    to,
+    from,
+    (m, k) => m <= k,
+    (m, length) => m === length,
+  );
+  // SUBPROOF's flag b: after a right turn the range it stops at is not the old root, which the
+  // verifier has, so its hash is part of the proof.
+  if (down.turnedRight) down.proof.push(down.stop);
+  return down.proof.reverse();
+}
+
+/**
+ * RFC 6962's walk down from the root of a tree of `size` leaves, towards leaf `m` (PATH) or the
+ * first `m` leaves (SUBPROOF): at each split the subtree off the path is a proof range, root side
+ * first. `goesLeft(m, k)` says whether the path enters the left subtree (of k leaves); the walk
+ * stops at the first range where `stops(m, length)`, with `m` counted from that range's start.
+ */
+function descend(
+  size: number,
+  m: number,
+  goesLeft: (m: number, k: number) => boolean,
+  stops: (m: number, length: number) => boolean,
+): { proof: LeafRange[]; stop: LeafRange; turnedRight: boolean } {
   const proof: LeafRange[] = [];
   let start = 0;
-  let end = to;
-  let m = from;
-  let whole = true;
-  while (m !== end - start) {
+  let end = size;
+  let turnedRight = false;
+  while (!stops(m, end - start)) {
     const k = splitPoint(end - start);
-    if (m <= k) {
+    if (goesLeft(m, k)) {
       proof.push({ start: start + k, end });
       end = start + k;
     } else {
       proof.push({ start, end: start + k });
       start += k;
       m -= k;
-      whole = false;
+      turnedRight = true;
     }
   }
-  if (!whole) proof.push({ start, end });
-  return proof.reverse();
+  return { proof, stop: { start, end }, turnedRight };
 }
 
 const odd = (n: number) => n % 2 === 1;
@@ -139,26 +152,11 @@ export function rootFromInclusion(
   proof: readonly Hash[],
 ): Hash | null {
   if (!(index >= 0 && index < size)) return null;
-  let fn = index;
-  let sn = size - 1;
   let r = leaf;
-  for (const p of proof) {
-    if (sn === 0) return null;
-    if (odd(fn) || fn === sn) {
-      r = nodeHash(p, r);
-      if (!odd(fn)) {
-        while (!odd(fn) && fn !== 0) {
-          fn = half(fn);
-          sn = half(sn);
-        }
-      }
-    } else {
-      r = nodeHash(r, p);
-    }
-    fn = half(fn);
-    sn = half(sn);
-  }
-  return sn === 0 ? r : null;
+  const reachedRoot = climb(index, size - 1, proof, (p, onTheLeft) => {
+    r = onTheLeft ? nodeHash(p, r) : nodeHash(r, p);
+  });
+  return reachedRoot ? r : null;
 }
 
 export function verifyInclusion(
@@ -193,24 +191,43 @@ export function verifyConsistency(
   }
   let fr = path[0] as Hash;
   let sr = path[0] as Hash;
-  for (const c of path.slice(1)) {
-    if (sn === 0) return false;
-    if (odd(fn) || fn === sn) {
+  const reachedRoot = climb(fn, sn, path.slice(1), (c, onTheLeft) => {
+    if (onTheLeft) {
       fr = nodeHash(c, fr);
       sr = nodeHash(c, sr);
-      if (!odd(fn)) {
-        while (!odd(fn) && fn !== 0) {
-          fn = half(fn);
-          sn = half(sn);
-        }
-      }
     } else {
       sr = nodeHash(sr, c);
+    }
+  });
+  return reachedRoot && fr.equals(fromRoot) && sr.equals(toRoot);
+}
+
+/**
+ * The walk up the tree that both verifications take (RFC 9162 2.1.3.2 and 2.1.4.2): `fn` is the
+ * node's index and `sn` the last index at its level; each proof hash is a sibling, on the left
+ * when `fn` is odd or the last of its level. False when the proof is longer or shorter than the
+ * path to the root.
+ */
+function climb(
+  fn: number,
+  sn: number,
+  proof: readonly Hash[],
+  hashWith: (sibling: Hash, onTheLeft: boolean) => void,
+): boolean {
+  for (const sibling of proof) {
+    if (sn === 0) return false;
+    const onTheLeft = odd(fn) || fn === sn;
+    hashWith(sibling, onTheLeft);
+    // A left child that is last of its level has no sibling: it moves up unchanged, RFC 9162's
+    // "until LSB(fn) is set or fn is 0".
+    while (onTheLeft && !odd(fn) && fn !== 0) {
+      fn = half(fn);
+      sn = half(sn);
     }
     fn = half(fn);
     sn = half(sn);
   }
-  return sn === 0 && fr.equals(fromRoot) && sr.equals(toRoot);
+  return sn === 0;
 }
 
 /**

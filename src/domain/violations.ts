@@ -1,4 +1,4 @@
-import type { LedgerEvent } from "./events.ts";
+import { type LedgerEvent, streamIdOf } from "./events.ts";
 
 /** The codes `decide` can return (DESIGN.md "Rules"). */
 export const RULE_CODES = [
@@ -55,6 +55,25 @@ export function settle(plan: Plan, force: boolean): Decision {
   const forceable = violations.every((v) => !UNFORCEABLE_CODES.has(v.code));
   if (force && forceable) return { ok: true, events, overrides: [...new Set(violations.map((v) => v.code))] };
   return { ok: false, violations };
+}
+
+// How the rules build a plan. The rest parameters take a handful of values each; a list that may be
+// long (an import's events and violations) goes in as an array: spread into a call, 60,000 entries
+// overflow the stack.
+export function planned(...events: LedgerEvent[]): PlannedEvent[] {
+  return plannedAll(events);
+}
+
+export function plannedAll(events: readonly LedgerEvent[]): PlannedEvent[] {
+  return events.map((event) => ({ ...event, streamId: streamIdOf(event) }));
+}
+
+export const accepted = (...events: LedgerEvent[]): Plan => ({ violations: [], events: plannedAll(events) });
+
+export const rejected = (violations: Violation[]): Plan => ({ violations, events: [] });
+
+export function pushAll<T>(into: T[], items: readonly T[]): void {
+  for (const item of items) into.push(item);
 }
 
 const QUOTE_MAX_LENGTH = 64;

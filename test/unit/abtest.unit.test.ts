@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type AbTestStartCommand, foldEvents, parseEvent } from "../../src/domain/index.ts";
+import { endsTestFirst, refusedUnlessForced, refusedWith } from "../support/domain-scenarios.ts";
 import {
   abAborted,
   abPromoted,
@@ -64,12 +65,10 @@ describe("abTestStart", () => {
   });
 
   it("refuses a plugin that is not active", () => {
-    const [v] = given(released("momentum", "1.0.0"), released("momentum", "1.1.0"))
-      .when(start("1.1.0"))
-      .thenRejects("NOT_FOUND");
-    expect(v?.message).toBe(
+    refusedWith([released("momentum", "1.0.0"), released("momentum", "1.1.0")], start("1.1.0"), [
+      "NOT_FOUND",
       "Plugin momentum is not active, so there is nothing to test against; register it first.",
-    );
+    ]);
     given(...twoVersions, deactivated("momentum", "1.0.0"))
       .when(start("1.1.0", 1000, { force: true }))
       .thenRejects("NOT_FOUND");
@@ -82,32 +81,23 @@ describe("abTestStart", () => {
   });
 
   it("refuses the control itself as the candidate, even forced", () => {
-    const [v] = given(...twoVersions)
-      .when(start("1.0.0", 1000, { force: true }))
-      .thenRejects("ALREADY");
-    expect(v?.message).toBe(
+    refusedWith(twoVersions, start("1.0.0", 1000, { force: true }), [
+      "ALREADY",
       "Plugin momentum is already active at 1.0.0; an A/B test needs another version as its candidate.",
-    );
+    ]);
   });
 
   it("refuses a deprecated candidate unless forced", () => {
     const past = [...twoVersions, deprecated("momentum", "1.1.0", "leaks")];
-    given(...past)
-      .when(start("1.1.0"))
-      .thenRejects("DEPRECATED");
-    given(...past)
-      .when(start("1.1.0", 1000, { force: true }))
-      .thenOverrides(["DEPRECATED"], abStarted("momentum", "1.0.0", "1.1.0"));
+    refusedUnlessForced(past, start("1.1.0"), ["DEPRECATED"], abStarted("momentum", "1.0.0", "1.1.0"));
   });
 
   it("refuses a candidate in another MAJOR unless allowMajor", () => {
     const past = [...running("momentum", "1.0.0"), released("momentum", "2.0.0")];
-    const [v] = given(...past)
-      .when(start("2.0.0"))
-      .thenRejects("MAJOR_MISMATCH");
-    expect(v?.message).toBe(
+    refusedWith(past, start("2.0.0"), [
+      "MAJOR_MISMATCH",
       "The A/B test of plugin momentum from 1.0.0 to 2.0.0 crosses a MAJOR version; allow it with allowMajor.",
-    );
+    ]);
     given(...past)
       .when(start("2.0.0", 1000, { allowMajor: true }))
       .thenEmits(abStarted("momentum", "1.0.0", "2.0.0"));
@@ -124,40 +114,42 @@ describe("abTestStart", () => {
   });
 
   it("checks the candidate against the running plugins, in both directions", () => {
-    const violations = given(
+    const past = [
       ...running("risk_guard", "1.0.0", { compatibleWith: { momentum: "~1.0.0" } }),
       ...running("momentum", "1.0.0"),
       released("momentum", "1.1.0", { compatibleWith: { risk_guard: "^2.0.0" } }),
-    )
-      .when(start("1.1.0"))
-      .thenRejects("MATRIX_CONFLICT", "MATRIX_CONFLICT");
-    expect(violations.map((v) => v.message)).toEqual([
-      "Plugin momentum 1.1.0 requires risk_guard in range ^2.0.0, but risk_guard 1.0.0 is active.",
-      "Active plugin risk_guard 1.0.0 requires momentum in range ~1.0.0, which momentum 1.1.0 does not satisfy.",
-    ]);
+    ];
+    refusedWith(
+      past,
+      start("1.1.0"),
+      [
+        "MATRIX_CONFLICT",
+        "Plugin momentum 1.1.0 requires risk_guard in range ^2.0.0, but risk_guard 1.0.0 is active.",
+      ],
+      [
+        "MATRIX_CONFLICT",
+        "Active plugin risk_guard 1.0.0 requires momentum in range ~1.0.0, which momentum 1.1.0 does not satisfy.",
+      ],
+    );
   });
 
   it("runs one test per plugin: a second start is AB_TEST_RUNNING, and forced it ends the first", () => {
     const past = [...testing, released("momentum", "1.2.0")];
-    const [v] = given(...past)
-      .when(start("1.2.0"))
-      .thenRejects("AB_TEST_RUNNING");
-    expect(v?.message).toBe(
+    refusedWith(past, start("1.2.0"), [
+      "AB_TEST_RUNNING",
       'Plugin momentum runs A/B test "t1" (1.0.0 against 1.1.0); promote or abort it first.',
-    );
-    given(...past)
-      .when(start("1.2.0", 500, { testId: "t2", salt: "s2", force: true }))
-      .thenOverrides(["AB_TEST_RUNNING"], abAborted("momentum", "1.0.0", "1.1.0"), {
-        type: "AbTestStarted",
-        data: {
-          pluginId: "momentum",
-          testId: "t2",
-          control: "1.0.0",
-          candidate: "1.2.0",
-          candidateWeightBp: 500,
-          salt: "s2",
-        },
-      });
+    ]);
+    endsTestFirst(past, start("1.2.0", 500, { testId: "t2", salt: "s2" }), ["1.0.0", "1.1.0"], {
+      type: "AbTestStarted",
+      data: {
+        pluginId: "momentum",
+        testId: "t2",
+        control: "1.0.0",
+        candidate: "1.2.0",
+        candidateWeightBp: 500,
+        salt: "s2",
+      },
+    });
   });
 
   it("starts again once the previous test is over", () => {
@@ -178,20 +170,21 @@ describe("abTestWeight", () => {
   });
 
   it("refuses an unchanged weight as ALREADY, and a weight out of range as INVALID_INPUT", () => {
-    const [v] = given(...testing)
-      .when({ kind: "abTestWeight", pluginId: "momentum", candidateWeightBp: 1000, force: true })
-      .thenRejects("ALREADY");
-    expect(v?.message).toBe('A/B test "t1" of plugin momentum already gives candidate 1.1.0 10%.');
+    refusedWith(
+      testing,
+      { kind: "abTestWeight", pluginId: "momentum", candidateWeightBp: 1000, force: true },
+      ["ALREADY", 'A/B test "t1" of plugin momentum already gives candidate 1.1.0 10%.'],
+    );
     given(...testing)
       .when({ kind: "abTestWeight", pluginId: "momentum", candidateWeightBp: 10_000 })
       .thenRejects("INVALID_INPUT");
   });
 
   it("refuses when no test runs", () => {
-    const [v] = given(...twoVersions)
-      .when({ kind: "abTestWeight", pluginId: "momentum", candidateWeightBp: 500 })
-      .thenRejects("NOT_FOUND");
-    expect(v?.message).toBe("Plugin momentum runs no A/B test, so there is nothing to reweigh.");
+    refusedWith(twoVersions, { kind: "abTestWeight", pluginId: "momentum", candidateWeightBp: 500 }, [
+      "NOT_FOUND",
+      "Plugin momentum runs no A/B test, so there is nothing to reweigh.",
+    ]);
     given(...testing, abPromoted("momentum", "1.0.0", "1.1.0"))
       .when({ kind: "abTestWeight", pluginId: "momentum", candidateWeightBp: 500 })
       .thenRejects("NOT_FOUND");
@@ -209,19 +202,15 @@ describe("abTestPromote", () => {
 
   it("refuses a candidate deprecated during the test, unless forced", () => {
     const past = [...testing, deprecated("momentum", "1.1.0", "slow")];
-    given(...past)
-      .when({ kind: "abTestPromote", pluginId: "momentum" })
-      .thenRejects("DEPRECATED");
-    given(...past)
-      .when({ kind: "abTestPromote", pluginId: "momentum", force: true })
-      .thenOverrides(["DEPRECATED"], abPromoted("momentum", "1.0.0", "1.1.0"));
+    const promote = { kind: "abTestPromote", pluginId: "momentum" } as const;
+    refusedUnlessForced(past, promote, ["DEPRECATED"], abPromoted("momentum", "1.0.0", "1.1.0"));
   });
 
   it("refuses when no test runs, even forced", () => {
-    const [v] = given(...twoVersions)
-      .when({ kind: "abTestPromote", pluginId: "momentum", force: true })
-      .thenRejects("NOT_FOUND");
-    expect(v?.message).toBe("Plugin momentum runs no A/B test, so there is nothing to promote.");
+    refusedWith(twoVersions, { kind: "abTestPromote", pluginId: "momentum", force: true }, [
+      "NOT_FOUND",
+      "Plugin momentum runs no A/B test, so there is nothing to promote.",
+    ]);
   });
 });
 
@@ -262,20 +251,10 @@ describe("other changes while a test runs", () => {
   });
 
   it("ends the test first when one of them is forced", () => {
-    given(...past)
-      .when({ kind: "rollback", pluginId: "momentum", version: "0.9.0", allowMajor: true, force: true })
-      .thenOverrides(
-        ["AB_TEST_RUNNING"],
-        abAborted("momentum", "1.0.0", "1.1.0"),
-        rolledBack("momentum", "1.0.0", "0.9.0"),
-      );
-    given(...past)
-      .when({ kind: "upgrade", pluginId: "momentum", version: "1.2.0", force: true })
-      .thenOverrides(
-        ["AB_TEST_RUNNING"],
-        abAborted("momentum", "1.0.0", "1.1.0"),
-        upgraded("momentum", "1.0.0", "1.2.0"),
-      );
+    const rollback = { kind: "rollback", pluginId: "momentum", version: "0.9.0", allowMajor: true } as const;
+    endsTestFirst(past, rollback, ["1.0.0", "1.1.0"], rolledBack("momentum", "1.0.0", "0.9.0"));
+    const upgrade = { kind: "upgrade", pluginId: "momentum", version: "1.2.0" } as const;
+    endsTestFirst(past, upgrade, ["1.0.0", "1.1.0"], upgraded("momentum", "1.0.0", "1.2.0"));
   });
 
   it("lets another plugin's change through only if the candidate accepts it too", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { emptyPluginState, type LedgerState } from "../../src/domain/index.ts";
+import { emptyPluginState, type LedgerEvent, type LedgerState } from "../../src/domain/index.ts";
+import { refusedWith } from "../support/domain-scenarios.ts";
 import {
   abStarted,
   deactivated,
@@ -13,30 +14,30 @@ import {
   upgraded,
 } from "../support/scenario.ts";
 
+const register = (version: string) => ({ kind: "register", pluginId: "momentum", version }) as const;
+
 describe("the compatibility matrix", () => {
   it("refuses a target whose range excludes an active plugin (forward)", () => {
-    const [v] = given(
+    const past = [
       ...running("risk_guard", "2.1.0"),
       released("momentum", "1.0.0", { compatibleWith: { risk_guard: "^1.0.0" } }),
-    )
-      .when({ kind: "register", pluginId: "momentum", version: "1.0.0" })
-      .thenRejects("MATRIX_CONFLICT");
-    expect(v?.message).toBe(
+    ];
+    refusedWith(past, register("1.0.0"), [
+      "MATRIX_CONFLICT",
       "Plugin momentum 1.0.0 requires risk_guard in range ^1.0.0, but risk_guard 2.1.0 is active.",
-    );
+    ]);
   });
 
   it("refuses a target that an active plugin's range excludes (reverse)", () => {
-    const [v] = given(
+    const past = [
       ...running("risk_guard", "1.3.0", { compatibleWith: { momentum: "<2.0.0" } }),
       ...running("momentum", "1.0.0"),
       released("momentum", "2.0.0"),
-    )
-      .when({ kind: "upgrade", pluginId: "momentum", version: "2.0.0", allowMajor: true })
-      .thenRejects("MATRIX_CONFLICT");
-    expect(v?.message).toBe(
+    ];
+    refusedWith(past, { kind: "upgrade", pluginId: "momentum", version: "2.0.0", allowMajor: true }, [
+      "MATRIX_CONFLICT",
       "Active plugin risk_guard 1.3.0 requires momentum in range <2.0.0, which momentum 2.0.0 does not satisfy.",
-    );
+    ]);
   });
 
   it("reports both directions at once", () => {
@@ -48,33 +49,37 @@ describe("the compatibility matrix", () => {
       .thenRejects("MATRIX_CONFLICT", "MATRIX_CONFLICT");
   });
 
-  it("accepts ranges that hold both ways, compared as semver (10.0.0 >= 9.5.0)", () => {
-    given(
-      ...running("risk_guard", "10.0.0", { compatibleWith: { momentum: "^1.9.0" } }),
-      released("momentum", "1.10.0", { compatibleWith: { risk_guard: ">=9.5.0" } }),
-    )
-      .when({ kind: "register", pluginId: "momentum", version: "1.10.0" })
-      .thenEmits(registered("momentum", "1.10.0"));
-  });
-
-  it("leaves plugins that a map does not name unconstrained", () => {
-    given(
-      ...running("risk_guard", "7.0.0", { compatibleWith: { news_filter: "^1.0.0" } }),
-      released("momentum", "1.0.0", { compatibleWith: { news_filter: "^1.0.0" } }),
-    )
-      .when({ kind: "register", pluginId: "momentum", version: "1.0.0" })
-      .thenEmits(registered("momentum", "1.0.0"));
-  });
-
-  it("ignores plugins that are released but not active", () => {
-    given(
-      released("risk_guard", "2.0.0", { compatibleWith: { momentum: "^9.0.0" } }),
-      ...running("news_filter", "1.0.0"),
-      deactivated("news_filter", "1.0.0"),
-      released("momentum", "1.0.0", { compatibleWith: { risk_guard: "^1.0.0", news_filter: "^2.0.0" } }),
-    )
-      .when({ kind: "register", pluginId: "momentum", version: "1.0.0" })
-      .thenEmits(registered("momentum", "1.0.0"));
+  it.each<[string, LedgerEvent[], string]>([
+    [
+      "accepts ranges that hold both ways, compared as semver (10.0.0 >= 9.5.0)",
+      [
+        ...running("risk_guard", "10.0.0", { compatibleWith: { momentum: "^1.9.0" } }),
+        released("momentum", "1.10.0", { compatibleWith: { risk_guard: ">=9.5.0" } }),
+      ],
+      "1.10.0",
+    ],
+    [
+      "leaves plugins that a map does not name unconstrained",
+      [
+        ...running("risk_guard", "7.0.0", { compatibleWith: { news_filter: "^1.0.0" } }),
+        released("momentum", "1.0.0", { compatibleWith: { news_filter: "^1.0.0" } }),
+      ],
+      "1.0.0",
+    ],
+    [
+      "ignores plugins that are released but not active",
+      [
+        released("risk_guard", "2.0.0", { compatibleWith: { momentum: "^9.0.0" } }),
+        ...running("news_filter", "1.0.0"),
+        deactivated("news_filter", "1.0.0"),
+        released("momentum", "1.0.0", { compatibleWith: { risk_guard: "^1.0.0", news_filter: "^2.0.0" } }),
+      ],
+      "1.0.0",
+    ],
+  ])("%s", (_name, past, version) => {
+    given(...past)
+      .when(register(version))
+      .thenEmits(registered("momentum", version));
   });
 
   it("counts an A/B candidate as active, in both directions", () => {
@@ -83,16 +88,18 @@ describe("the compatibility matrix", () => {
       released("risk_guard", "2.0.0", { compatibleWith: { momentum: "^2.0.0" } }),
       abStarted("risk_guard", "1.0.0", "2.0.0"),
     ];
-    const violations = given(
-      ...past,
-      released("momentum", "1.0.0", { compatibleWith: { risk_guard: "^1.0.0" } }),
-    )
-      .when({ kind: "register", pluginId: "momentum", version: "1.0.0" })
-      .thenRejects("MATRIX_CONFLICT", "MATRIX_CONFLICT");
-    expect(violations.map((v) => v.message)).toEqual([
-      "Plugin momentum 1.0.0 requires risk_guard in range ^1.0.0, but risk_guard 2.0.0 runs as an A/B candidate.",
-      "A/B candidate of plugin risk_guard 2.0.0 requires momentum in range ^2.0.0, which momentum 1.0.0 does not satisfy.",
-    ]);
+    refusedWith(
+      [...past, released("momentum", "1.0.0", { compatibleWith: { risk_guard: "^1.0.0" } })],
+      register("1.0.0"),
+      [
+        "MATRIX_CONFLICT",
+        "Plugin momentum 1.0.0 requires risk_guard in range ^1.0.0, but risk_guard 2.0.0 runs as an A/B candidate.",
+      ],
+      [
+        "MATRIX_CONFLICT",
+        "A/B candidate of plugin risk_guard 2.0.0 requires momentum in range ^2.0.0, which momentum 1.0.0 does not satisfy.",
+      ],
+    );
   });
 
   it("lets a prerelease satisfy only a range that names a prerelease of its tuple", () => {
@@ -144,13 +151,12 @@ describe("hostSet", () => {
   });
 
   it("refuses versions that are not strict semver, naming each", () => {
-    const violations = given()
-      .when({ kind: "hostSet", apiVersion: "v2", dbSchemaVersion: "41", force: true })
-      .thenRejects("INVALID_INPUT", "INVALID_INPUT");
-    expect(violations.map((v) => v.message)).toEqual([
-      'The host API version "v2" is not strict semver such as 1.2.3 or 2.0.0-rc.1.',
-      'The host DB schema version "41" is not strict semver such as 1.2.3 or 2.0.0-rc.1.',
-    ]);
+    refusedWith(
+      [],
+      { kind: "hostSet", apiVersion: "v2", dbSchemaVersion: "41", force: true },
+      ["INVALID_INPUT", 'The host API version "v2" is not strict semver such as 1.2.3 or 2.0.0-rc.1.'],
+      ["INVALID_INPUT", 'The host DB schema version "41" is not strict semver such as 1.2.3 or 2.0.0-rc.1.'],
+    );
   });
 
   it("refuses the versions already declared", () => {
