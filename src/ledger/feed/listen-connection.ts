@@ -28,32 +28,16 @@ export function listenConnection(
     listening(): Promise<void>;
   },
 ): ListenConnection {
-  const { database, tables, logger } = options;
+  const { tables, logger } = options;
   let listener: pg.Client | undefined;
   let listening = false;
   let reconnectAttempt = 0;
   let reconnectTimer: NodeJS.Timeout | undefined;
   let running = false;
 
-  function connect(): pg.Client {
-    const client = database.newClient();
-    // Errors arrive as events on an idle connection; unhandled, they would end the process.
-    client.on("error", (error) => {
-      logger.warn({ err: error }, "change feed: LISTEN connection lost");
-      drop(client);
-    });
-    client.on("end", () => drop(client));
-    client.on("notification", (message) => {
-      if (message.channel !== tables.channel) return;
-      const position = parseHeadPayload(message.payload);
-      if (position !== null) on.head(position);
-    });
-    return client;
-  }
-
   async function connectListener(): Promise<void> {
     if (!running || listener) return;
-    const client = connect();
+    const client = newListener(options, on.head, drop);
     listener = client;
     try {
       await client.connect();
@@ -101,6 +85,28 @@ export function listenConnection(
       if (client) discardClient(client);
     },
   };
+}
+
+/** A new connection for LISTEN: notifications of the channel go to `head`, its loss to `lost`. */
+function newListener(
+  options: WakeupOptions,
+  head: (position: number) => void,
+  lost: (client: pg.Client) => void,
+): pg.Client {
+  const { database, tables, logger } = options;
+  const client = database.newClient();
+  // Errors arrive as events on an idle connection; unhandled, they would end the process.
+  client.on("error", (error) => {
+    logger.warn({ err: error }, "change feed: LISTEN connection lost");
+    lost(client);
+  });
+  client.on("end", () => lost(client));
+  client.on("notification", (message) => {
+    if (message.channel !== tables.channel) return;
+    const position = parseHeadPayload(message.payload);
+    if (position !== null) head(position);
+  });
+  return client;
 }
 
 /** The NOTIFY payload is the new head position, as decimal text; anything else is ignored. */
