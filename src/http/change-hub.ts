@@ -41,6 +41,15 @@ type Member = {
   held: RecordedEvent[] | null;
 };
 
+/** The clients of one hub and the position its live tail reached. */
+type Fanout = {
+  members: Set<Member>;
+  logger: Logger;
+  /** Live events held for one catching-up client before it is dropped. */
+  maxHeld: number;
+  position: number;
+};
+
 /**
  * One in-process fan-out of the ledger's changes: a single `tail` feeds every client, so a
  * thousand clients cost one reader. A client that resumes from an older position reads the
@@ -58,51 +67,19 @@ export function createChangeHub(options: {
   readTimeoutMs?: number;
 }): ChangeHub {
   const { source, logger } = options;
-  const maxHeld = options.maxHeld ?? 10_000;
-  const members = new Set<Member>();
+  const readTimeoutMs = options.readTimeoutMs ?? 10_000;
+  const hub: Fanout = { members: new Set(), logger, maxHeld: options.maxHeld ?? 10_000, position: 0 };
+  const { members } = hub;
   const stopping = new AbortController();
-  let position = 0;
   let started: Promise<void> | undefined;
   let tail: { stop(): Promise<void> } | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
 
-  const drop = (member: Member, why: string) => {
-    if (!members.delete(member)) return;
-    logger.info({ sent: member.sent, why }, "change stream dropped");
-    member.connection.end();
-  };
-
-  const sendAll = (member: Member, events: readonly RecordedEvent[]) => {
-    for (const event of events) {
-      if (event.position <= member.sent) continue;
-      member.sent = event.position;
-      if (!member.connection.send(frameOf(event))) {
-        drop(member, "the client does not read fast enough");
-        return;
-      }
-    }
-  };
-
-  const deliver = (events: RecordedEvent[]) => {
-    const last = events.at(-1);
-    if (last !== undefined && last.position > position) position = last.position;
-    for (const member of members) {
-      if (member.held === null) sendAll(member, events);
-      else if (member.held.push(...events) > maxHeld) drop(member, "too far behind while catching up");
-    }
-  };
-
   const start = () => {
     started ??= (async () => {
-      position = await source.head();
-      tail = source.tail(position, deliver, { signal: stopping.signal });
-      heartbeat = setInterval(() => {
-        for (const member of members) {
-          if (member.held === null && !member.connection.send(": heartbeat\n\n")) {
-            drop(member, "the client does not read fast enough");
-          }
-        }
-      }, options.heartbeatMs);
+      hub.position = await source.head();
+      tail = source.tail(hub.position, (events) => deliver(hub, events), { signal: stopping.signal });
+      heartbeat = setInterval(() => beat(hub), options.heartbeatMs);
       heartbeat.unref();
     })().catch((error) => {
       // The next client tries again (the database may be back by then).
@@ -112,39 +89,19 @@ export function createChangeHub(options: {
     return started;
   };
 
-  async function catchUp(member: Member) {
-    const batches = source.events(member.sent);
-    try {
-      for (;;) {
-        const next = await bounded(options.readTimeoutMs ?? 10_000, batches.next());
-        if (next.done) break;
-        if (!members.has(member)) return;
-        sendAll(member, next.value);
-        if (!members.has(member)) return;
-        if (!(await member.connection.drained())) return drop(member, "the client left while catching up");
-      }
-    } finally {
-      // Not awaited: after a timed-out read it would wait for that read.
-      void batches.return(undefined).catch(() => {});
-    }
-    const held = member.held ?? [];
-    member.held = null;
-    sendAll(member, held);
-  }
-
   return {
     async join(connection, after) {
       if (stopping.signal.aborted) throw new Error("the change stream is shutting down");
-      await bounded(options.readTimeoutMs ?? 10_000, start());
-      const from = after ?? position;
-      const member: Member = { connection, sent: from, held: from < position ? [] : null };
+      await bounded(readTimeoutMs, start());
+      const from = after ?? hub.position;
+      const member: Member = { connection, sent: from, held: from < hub.position ? [] : null };
       members.add(member);
       if (member.held !== null) {
         try {
-          await catchUp(member);
+          await catchUp(hub, source.events(member.sent), readTimeoutMs, member);
         } catch (error) {
           logger.warn({ err: error, after: from }, "catching up a change stream failed");
-          drop(member, "catching up failed");
+          drop(hub, member, "catching up failed");
         }
       }
       return () => {
@@ -154,7 +111,7 @@ export function createChangeHub(options: {
     async close() {
       stopping.abort();
       clearInterval(heartbeat);
-      for (const member of [...members]) drop(member, "the server is shutting down");
+      for (const member of [...members]) drop(hub, member, "the server is shutting down");
       await started?.catch(() => {});
       await tail?.stop();
     },
@@ -162,6 +119,67 @@ export function createChangeHub(options: {
       return members.size;
     },
   };
+}
+
+function drop(hub: Fanout, member: Member, why: string) {
+  if (!hub.members.delete(member)) return;
+  hub.logger.info({ sent: member.sent, why }, "change stream dropped");
+  member.connection.end();
+}
+
+function sendAll(hub: Fanout, member: Member, events: readonly RecordedEvent[]) {
+  for (const event of events) {
+    if (event.position <= member.sent) continue;
+    member.sent = event.position;
+    if (!member.connection.send(frameOf(event))) {
+      drop(hub, member, "the client does not read fast enough");
+      return;
+    }
+  }
+}
+
+/** The live tail's events: sent to the live members, held for those catching up. */
+function deliver(hub: Fanout, events: RecordedEvent[]) {
+  const last = events.at(-1);
+  if (last !== undefined && last.position > hub.position) hub.position = last.position;
+  for (const member of hub.members) {
+    if (member.held === null) sendAll(hub, member, events);
+    else if (member.held.push(...events) > hub.maxHeld) drop(hub, member, "too far behind while catching up");
+  }
+}
+
+/** A comment line to every live member, so that idle proxies keep the stream open. */
+function beat(hub: Fanout) {
+  for (const member of hub.members) {
+    if (member.held === null && !member.connection.send(": heartbeat\n\n")) {
+      drop(hub, member, "the client does not read fast enough");
+    }
+  }
+}
+
+/** Sends a member what it missed, read for it alone, then what the live tail held meanwhile. */
+async function catchUp(
+  hub: Fanout,
+  batches: AsyncGenerator<RecordedEvent[]>,
+  readTimeoutMs: number,
+  member: Member,
+) {
+  try {
+    for (;;) {
+      const next = await bounded(readTimeoutMs, batches.next());
+      if (next.done) break;
+      if (!hub.members.has(member)) return;
+      sendAll(hub, member, next.value);
+      if (!hub.members.has(member)) return;
+      if (!(await member.connection.drained())) return drop(hub, member, "the client left while catching up");
+    }
+  } finally {
+    // Not awaited: after a timed-out read it would wait for that read.
+    void batches.return(undefined).catch(() => {});
+  }
+  const held = member.held ?? [];
+  member.held = null;
+  sendAll(hub, member, held);
 }
 
 /** One SSE event: `id` the position (what Last-Event-ID brings back), `event` the type. */

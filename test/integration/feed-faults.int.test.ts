@@ -3,9 +3,9 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import type { CommandRequest, RecordedEvent } from "../../src/index.ts";
 import { startWebhooks } from "../../src/index.ts";
-import { createLedger, type Ledger, openLedger } from "../../src/ledger/ledger.ts";
-import { openServerLedger, type TestDatabase, testLogger } from "../support/databases.ts";
-import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts";
+import { createLedger, type Ledger } from "../../src/ledger/ledger.ts";
+import { testLogger } from "../support/databases.ts";
+import { openProxiedLedger, type ProxiedLedger } from "../support/proxied-ledger.ts";
 
 /**
  * The feed's readers behind a proxy that cuts, refuses ("PostgreSQL restarts") and stalls their
@@ -25,35 +25,25 @@ async function until(probe: () => boolean | Promise<boolean>, what: string) {
 }
 
 describe.skipIf(inject("serverKind") !== "postgres")("the change feed through connection faults", () => {
-  let direct: TestDatabase | undefined;
-  let proxy: TcpProxy | undefined;
-  let reader: Ledger | undefined;
+  let faulty: ProxiedLedger | undefined;
   let writer: Ledger | undefined;
   let receiver: Server | undefined;
   afterEach(async () => {
-    await reader?.close();
+    await faulty?.ledger.close();
     await writer?.close();
-    await proxy?.close();
+    await faulty?.proxy.close();
     await new Promise((r) => (receiver ? receiver.close(r) : r(undefined)));
-    await direct?.close();
+    await faulty?.direct.close();
   });
 
   it("a cut, a restart and a stall: subscriber, webhook and tail each resume with no position missed", async () => {
-    direct = await openServerLedger();
-    writer = createLedger(direct.db, { schema: direct.schema, logger: testLogger });
-    const url = direct.env.DATABASE_URL as string;
-    const target = new URL(url);
-    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    reader = await openLedger({
-      databaseUrl: proxy.urlFor(url),
-      dataDir: "unused",
-      schema: direct.schema,
-      poolSize: 4,
-      logger: testLogger,
+    faulty = await openProxiedLedger({
       timeouts,
       // The poll (and the LISTEN connection's liveness check) every 200 ms; a read gives up at 2 s.
       feed: { pollMs: 200, queryTimeoutMs: 2_000 },
     });
+    const { direct, proxy, ledger: reader } = faulty;
+    writer = createLedger(direct.db, { schema: direct.schema, logger: testLogger });
     const posted: number[] = [];
     receiver = createServer((req, res) => {
       posted.push(Number(req.headers["x-ledger-position"]));
@@ -123,7 +113,7 @@ describe.skipIf(inject("serverKind") !== "postgres")("the change feed through co
     // The tail is not durable but never skips or repeats inside one process.
     expect(tailed).toEqual(all);
     // The LISTEN connection comes back too (with backoff), and says so.
-    await until(() => reader?.feedHealth().connected === true, "LISTEN again");
+    await until(() => reader.feedHealth().connected === true, "LISTEN again");
     expect(reader.feedHealth()).toMatchObject({ mode: "notify", head: version });
     await Promise.all([subscription.stop(), webhooks.stop(), tail.stop()]);
     // Each wait is guarded at 120 s so that a stuck stage fails naming itself; in one full CI run

@@ -1,17 +1,9 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { RecordedEvent } from "../../src/index.ts";
-import { createLedger, type Ledger } from "../../src/ledger/ledger.ts";
-import { backends, type TestDatabase, testLogger } from "../support/databases.ts";
+import { backends } from "../support/databases.ts";
+import { feedLedgerPerTest, releaseVersion } from "../support/feed-ledger.ts";
 
-const actor = { kind: "cli", id: "olga", name: "Olga" } as const;
 const fast = { retry: { initialMs: 20, maxMs: 100 }, standbyMs: 50, leaseMs: 2_000 };
-
-async function release(ledger: Ledger, pluginId: string, version: string) {
-  const result = await ledger.execute({ kind: "release", pluginId, version, author: "olga" } as never, {
-    actor,
-  });
-  if (!result.ok) throw new Error(JSON.stringify(result.violations));
-}
 
 async function eventually<T>(probe: () => Promise<T> | T, accept: (value: T) => boolean): Promise<T> {
   for (;;) {
@@ -32,22 +24,11 @@ function expectDelivered(backend: string, seen: unknown[], expected: unknown[]) 
 }
 
 describe.each(backends)("ledger.subscribe on $name", ({ name, open }) => {
-  let test: TestDatabase | undefined;
-  let ledger: Ledger | undefined;
-  afterEach(async () => {
-    await ledger?.close();
-    await test?.close();
-  });
-
-  async function openLedger() {
-    test = await open();
-    ledger = createLedger(test.db, { schema: test.schema, logger: testLogger, feed: { pollMs: 50 } });
-    return ledger;
-  }
+  const openLedger = feedLedgerPerTest(open, { pollMs: 50 });
 
   it("hands over every event after its checkpoint in order and in batches, and moves the checkpoint", async () => {
     const l = await openLedger();
-    for (let i = 0; i < 7; i++) await release(l, "momentum", `1.${i}.0`);
+    for (let i = 0; i < 7; i++) await releaseVersion(l, "momentum", `1.${i}.0`);
     const batches: number[][] = [];
     const sub = l.subscribe("audit-copy", (events) => void batches.push(events.map((e) => e.position)), {
       ...fast,
@@ -57,7 +38,7 @@ describe.each(backends)("ledger.subscribe on $name", ({ name, open }) => {
       () => l.subscriptions(),
       (s) => s[0]?.position === 7,
     );
-    await release(l, "momentum", "2.0.0");
+    await releaseVersion(l, "momentum", "2.0.0");
     const [status] = await eventually(
       () => l.subscriptions(),
       (s) => s[0]?.position === 8,
@@ -92,7 +73,7 @@ describe.each(backends)("ledger.subscribe on $name", ({ name, open }) => {
       () => l.subscriptions(),
       (s) => s.length === 2,
     );
-    await release(l, "momentum", "3.0.0");
+    await releaseVersion(l, "momentum", "3.0.0");
     await eventually(
       () => l.subscriptions(),
       (s) => s.every((x) => x.position === 9),
@@ -104,7 +85,7 @@ describe.each(backends)("ledger.subscribe on $name", ({ name, open }) => {
 
   it("retries a failing handler on the same batch with backoff and records the last error", async () => {
     const l = await openLedger();
-    for (let i = 0; i < 4; i++) await release(l, "momentum", `1.${i}.0`);
+    for (let i = 0; i < 4; i++) await releaseVersion(l, "momentum", `1.${i}.0`);
     const calls: number[][] = [];
     // The receiver stays down until the test has seen the failures recorded.
     let down = true;
@@ -139,7 +120,7 @@ describe.each(backends)("ledger.subscribe on $name", ({ name, open }) => {
 
   it("runs one of two subscriptions of a name at a time; the other takes over when it stops", async () => {
     const l = await openLedger();
-    for (let i = 0; i < 3; i++) await release(l, "momentum", `1.${i}.0`);
+    for (let i = 0; i < 3; i++) await releaseVersion(l, "momentum", `1.${i}.0`);
     const seen: Array<[string, number]> = [];
     const first = l.subscribe(
       "single",
@@ -155,7 +136,7 @@ describe.each(backends)("ledger.subscribe on $name", ({ name, open }) => {
       (events) => void seen.push(...events.map((e) => ["second", e.position] as [string, number])),
       fast,
     );
-    await release(l, "momentum", "2.0.0");
+    await releaseVersion(l, "momentum", "2.0.0");
     await eventually(
       () => l.subscriptions(),
       (s) => s[0]?.position === 4,
@@ -169,7 +150,7 @@ describe.each(backends)("ledger.subscribe on $name", ({ name, open }) => {
       () => second.active,
       (active) => active,
     );
-    await release(l, "momentum", "2.1.0");
+    await releaseVersion(l, "momentum", "2.1.0");
     await eventually(
       () => l.subscriptions(),
       (s) => s[0]?.position === 5,

@@ -1,9 +1,7 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { RecordedEvent } from "../../src/index.ts";
-import { createLedger, type Ledger } from "../../src/ledger/ledger.ts";
-import { backends, type TestDatabase, testLogger } from "../support/databases.ts";
-
-const actor = { kind: "cli", id: "olga", name: "Olga" } as const;
+import { backends } from "../support/databases.ts";
+import { feedLedgerPerTest, releaseVersion } from "../support/feed-ledger.ts";
 
 /** Collects what a tail hands over, and lets a test wait for a position. */
 function collector() {
@@ -26,28 +24,13 @@ function collector() {
   };
 }
 
-async function release(ledger: Ledger, pluginId: string, version: string) {
-  const result = await ledger.execute({ kind: "release", pluginId, version, author: "olga" } as never, {
-    actor,
-  });
-  if (!result.ok) throw new Error(JSON.stringify(result.violations));
-}
-
 describe.each(backends)("ledger.tail on $name", ({ name, open }) => {
-  let test: TestDatabase | undefined;
-  let ledger: Ledger | undefined;
-  afterEach(async () => {
-    await ledger?.close();
-    await test?.close();
-  });
-
   // On a server the poll is an hour away, so only NOTIFY can deliver the live events in time.
-  const feed = name === "server" ? { pollMs: 3_600_000 } : { pollMs: 50 };
+  const openLedger = feedLedgerPerTest(open, name === "server" ? { pollMs: 3_600_000 } : { pollMs: 50 });
 
   it("hands over every event after the position in order, then each new one live", async () => {
-    test = await open();
-    ledger = createLedger(test.db, { schema: test.schema, logger: testLogger, feed });
-    for (const v of ["1.0.0", "1.1.0", "1.2.0"]) await release(ledger, "momentum", v);
+    const ledger = await openLedger();
+    for (const v of ["1.0.0", "1.1.0", "1.2.0"]) await releaseVersion(ledger, "momentum", v);
     const from1 = collector();
     const from0 = collector();
     const tail1 = ledger.tail(1, (events) => from1.handler(events));
@@ -57,13 +40,13 @@ describe.each(backends)("ledger.tail on $name", ({ name, open }) => {
     expect(from1.seen.map((e) => e.position)).toEqual([2, 3]);
     expect(from0.seen[2]).toMatchObject({ type: "VersionReleased", data: { version: "1.2.0" } });
 
-    for (const v of ["2.0.0", "2.1.0"]) await release(ledger, "momentum", v);
+    for (const v of ["2.0.0", "2.1.0"]) await releaseVersion(ledger, "momentum", v);
     await Promise.all([from0.reached(5), from1.reached(5)]);
     expect(from0.seen.map((e) => e.position)).toEqual([1, 2, 3, 4, 5]);
     expect(from1.seen.map((e) => e.position)).toEqual([2, 3, 4, 5]);
     // A tail reads every event there is when woken, so it may be past the head last heard of.
     await vi.waitFor(() =>
-      expect(ledger?.feedHealth()).toMatchObject({
+      expect(ledger.feedHealth()).toMatchObject({
         mode: name === "server" ? "notify" : "poll",
         connected: true,
         head: 5,
@@ -71,15 +54,14 @@ describe.each(backends)("ledger.tail on $name", ({ name, open }) => {
     );
 
     await tail1.stop();
-    await release(ledger, "momentum", "2.2.0");
+    await releaseVersion(ledger, "momentum", "2.2.0");
     await from0.reached(6);
     expect(from1.seen.map((e) => e.position)).toEqual([2, 3, 4, 5]);
     await tail0.stop();
   });
 
   it("ends when its signal aborts, and a handler that throws ends only its own tail", async () => {
-    test = await open();
-    ledger = createLedger(test.db, { schema: test.schema, logger: testLogger, feed });
+    const ledger = await openLedger();
     const controller = new AbortController();
     const kept = collector();
     let calls = 0;
@@ -96,10 +78,10 @@ describe.each(backends)("ledger.tail on $name", ({ name, open }) => {
     const tail = ledger.tail(0, (events) => kept.handler(events));
     controller.abort();
     await aborted.stop();
-    await release(ledger, "momentum", "1.0.0");
+    await releaseVersion(ledger, "momentum", "1.0.0");
     await kept.reached(1);
     await failing.stop();
-    await release(ledger, "momentum", "1.1.0");
+    await releaseVersion(ledger, "momentum", "1.1.0");
     await kept.reached(2);
     expect(calls).toBe(0);
     await tail.stop();

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { buildApi, type LedgerApi } from "../../src/http/app.ts";
-import { type Ledger, openLedger } from "../../src/ledger/ledger.ts";
-import { openServerLedger, type TestDatabase, testLogger } from "../support/databases.ts";
+import { testLogger } from "../support/databases.ts";
 import { auth, TOKEN } from "../support/http-api.ts";
-import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts";
+import { openProxiedLedger, type ProxiedLedger } from "../support/proxied-ledger.ts";
+import type { TcpProxy } from "../support/tcp-proxy.ts";
 
 /**
  * The HTTP API in front of a database that goes away (a loopback proxy that refuses or stalls
@@ -11,32 +11,17 @@ import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts";
  * 500 or a hang, and the next request after the database is back gets its answer.
  */
 describe.skipIf(inject("serverKind") !== "postgres")("HTTP API while the database is away", () => {
-  let direct: TestDatabase;
-  let proxy: TcpProxy;
-  let ledger: Ledger;
+  let faulty: ProxiedLedger;
   let api: LedgerApi;
 
   beforeAll(async () => {
-    direct = await openServerLedger();
-    const url = direct.env.DATABASE_URL as string;
-    const target = new URL(url);
-    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    ledger = await openLedger({
-      databaseUrl: proxy.urlFor(url),
-      dataDir: "unused",
-      schema: direct.schema,
-      poolSize: 4,
-      logger: testLogger,
-      // The ledger gives up before the API's own deadline: the 503 is its DatabaseUnavailableError.
-      timeouts: { connectMs: 1_000, statementMs: 2_000, retryMs: 1_500 },
-    });
-    api = await buildApi({ ledger, tokens: [TOKEN], logger: testLogger, deadlineMs: 60_000 });
+    // The ledger gives up before the API's own deadline: the 503 is its DatabaseUnavailableError.
+    faulty = await openProxiedLedger({ timeouts: { connectMs: 1_000, statementMs: 2_000, retryMs: 1_500 } });
+    api = await buildApi({ ledger: faulty.ledger, tokens: [TOKEN], logger: testLogger, deadlineMs: 60_000 });
   });
   afterAll(async () => {
     await api?.app.close();
-    await ledger?.close();
-    await proxy?.close();
-    await direct?.close();
+    await faulty?.close();
   });
 
   const get = (url: string) => api.app.inject({ method: "GET", url, headers: auth });
@@ -54,14 +39,14 @@ describe.skipIf(inject("serverKind") !== "postgres")("HTTP API while the databas
     ["stalled", async (p: TcpProxy) => p.stall()],
   ])("answers 503 UNAVAILABLE while connections are %s, then answers again", async (_how, fault) => {
     expect((await get("/v1/status")).statusCode).toBe(200);
-    await fault(proxy);
+    await fault(faulty.proxy);
     try {
       for (const url of ["/v1/status", "/v1/plugins/momentum/diff?from=1.0.0&to=1.1.0", "/v1/checkpoint"]) {
         expectUnavailable(await get(url));
       }
       expect((await api.app.inject({ method: "GET", url: "/readyz" })).statusCode).toBe(503);
     } finally {
-      await proxy.restore();
+      await faulty.proxy.restore();
     }
     expect((await get("/v1/status")).statusCode).toBe(200);
   });

@@ -1,32 +1,25 @@
 import { Readable } from "node:stream";
-import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { eventLine, itemsDocument } from "../../ledger/index.ts";
-import type { ApiContext } from "../api-context.ts";
-import { notModified } from "../conditional.ts";
-import { bounded } from "../deadline.ts";
+import { readRouteGroup } from "../read-route.ts";
 import { pluginId, position, wholeNumber } from "../schemas.ts";
 
 /** Who changed what: the audit, newest first and paged, and the events themselves, streamed. */
-export const auditRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { ledger, deadlineMs }) => {
-  app.get(
+export const auditRoutes = readRouteGroup(({ app, atHead, read }, ledger) => {
+  atHead(
     "/audit",
     {
-      schema: {
-        summary:
-          "the latest events first (CLI `audit --json`); `nextBefore` is the `before` of the next page, null on the last",
-        querystring: z.strictObject({
-          limit: wholeNumber(1, 1000).default(20),
-          plugin: pluginId.optional(),
-          before: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
-        }),
-      },
+      summary:
+        "the latest events first (CLI `audit --json`); `nextBefore` is the `before` of the next page, null on the last",
+      querystring: z.strictObject({
+        limit: wholeNumber(1, 1000).default(20),
+        plugin: pluginId.optional(),
+        before: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
+      }),
     },
-    async (request, reply) => {
+    async (request, read) => {
       const { limit, plugin, before } = request.query;
-      const head = await bounded(deadlineMs, ledger.head());
-      if (notModified(request, reply, head)) return reply;
-      const items = await bounded(deadlineMs, ledger.audit({ limit, pluginId: plugin, before }));
+      const items = await read(ledger.audit({ limit, pluginId: plugin, before }));
       const last = items.at(-1);
       return { ...itemsDocument(items), nextBefore: items.length === limit && last ? last.position : null };
     },
@@ -48,7 +41,7 @@ export const auditRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { ledg
       const lines = async function* () {
         try {
           for (;;) {
-            const next = await bounded(deadlineMs, batches.next());
+            const next = await read(batches.next());
             if (next.done) return;
             yield `${next.value.map(eventLine).join("\n")}\n`;
           }
@@ -60,4 +53,4 @@ export const auditRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { ledg
       return reply.type("application/x-ndjson; charset=utf-8").send(Readable.from(lines()));
     },
   );
-};
+});

@@ -1,11 +1,9 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { SignedCheckpoint } from "../../ledger/index.ts";
-import type { ApiContext } from "../api-context.ts";
 import { notModified } from "../conditional.ts";
-import { bounded } from "../deadline.ts";
 import { ApiError } from "../errors.ts";
+import { readRouteGroup } from "../read-route.ts";
 import { position } from "../schemas.ts";
 
 const formatQuery = z.strictObject({
@@ -21,41 +19,37 @@ const formatQuery = z.strictObject({
  * the client asks for JSON: `?format=json`, or, with no `format`, an `Accept` header that names
  * `application/json`. `?format=note` always gives the note.
  */
-export const checkpointRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { ledger, deadlineMs }) => {
-  app.get(
+export const checkpointRoutes = readRouteGroup(({ get }, ledger) => {
+  get(
     "/checkpoint",
     {
-      schema: {
-        summary:
-          "the latest signed checkpoint: the C2SP signed note (text/plain), or JSON {size, rootHash, note, origin, keyName, keyId, signedAt} with ?format=json or Accept: application/json; 404 when none is signed",
-        querystring: formatQuery,
-      },
+      summary:
+        "the latest signed checkpoint: the C2SP signed note (text/plain), or JSON {size, rootHash, note, origin, keyName, keyId, signedAt} with ?format=json or Accept: application/json; 404 when none is signed",
+      querystring: formatQuery,
     },
-    async (request, reply) => {
-      const latest = await bounded(deadlineMs, ledger.latestCheckpoint());
+    () => ledger.latestCheckpoint(),
+    (latest, request, reply) => {
       if (latest === null) throw new ApiError(404, "NOT_FOUND", "no checkpoint is signed yet");
       return answer(request, reply, latest, request.query.format);
     },
   );
 
-  app.get(
+  get(
     "/checkpoints/:size",
     {
-      schema: {
-        summary:
-          "the signed checkpoint of a tree size, as /v1/checkpoint answers it; 404 when none of that size is stored",
-        params: z.strictObject({ size: position.describe("a tree size (a position in the ledger)") }),
-        querystring: formatQuery,
-      },
+      summary:
+        "the signed checkpoint of a tree size, as /v1/checkpoint answers it; 404 when none of that size is stored",
+      params: z.strictObject({ size: position.describe("a tree size (a position in the ledger)") }),
+      querystring: formatQuery,
     },
-    async (request, reply) => {
+    (request) => ledger.checkpointAt(request.params.size),
+    (stored, request, reply) => {
       const { size } = request.params;
-      const stored = await bounded(deadlineMs, ledger.checkpointAt(size));
       if (stored === null) throw new ApiError(404, "NOT_FOUND", `no checkpoint of size ${size} is stored`);
       return answer(request, reply, stored, request.query.format);
     },
   );
-};
+});
 
 function answer(
   request: FastifyRequest,

@@ -1,35 +1,28 @@
-import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { timelineDocument } from "../../ledger/index.ts";
 import { timelineChart } from "../../timeline/chart.ts";
 import { timelineCsv } from "../../timeline/csv.ts";
 import { renderPng } from "../../timeline/render.ts";
-import type { ApiContext } from "../api-context.ts";
-import { notModified } from "../conditional.ts";
-import { bounded } from "../deadline.ts";
+import { readRouteGroup } from "../read-route.ts";
 import { pluginIds, point, wholeNumber } from "../schemas.ts";
 
 /** Which versions plugins ran over time, A/B splits included, as JSON, CSV or a PNG chart. */
-export const timelineRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { ledger, deadlineMs }) => {
-  app.get(
+export const timelineRoutes = readRouteGroup(({ atHead }, ledger) => {
+  atHead(
     "/timeline",
     {
-      schema: {
-        summary: "the plugins' version intervals in a window (CLI `timeline --format json|csv|png`)",
-        querystring: z.strictObject({
-          plugin: pluginIds,
-          from: point.optional(),
-          to: point.optional(),
-          format: z.enum(["json", "csv", "png"]).default("json"),
-          width: wholeNumber(400, 4000).default(1200),
-        }),
-      },
+      summary: "the plugins' version intervals in a window (CLI `timeline --format json|csv|png`)",
+      querystring: z.strictObject({
+        plugin: pluginIds,
+        from: point.optional(),
+        to: point.optional(),
+        format: z.enum(["json", "csv", "png"]).default("json"),
+        width: wholeNumber(400, 4000).default(1200),
+      }),
     },
-    async (request, reply) => {
+    async (request, read, reply) => {
       const { plugin, from, to, format, width } = request.query;
-      const head = await bounded(deadlineMs, ledger.head());
-      if (notModified(request, reply, head)) return reply;
-      const view = await bounded(deadlineMs, ledger.timeline(plugin, { from, to }));
+      const view = await read(ledger.timeline(plugin, { from, to }));
       if (format === "csv") return reply.type("text/csv; charset=utf-8").send(timelineCsv(view.items));
       if (format === "png") {
         const chart = timelineChart(view, { plugins: plugin, width });
@@ -38,4 +31,4 @@ export const timelineRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { l
       return timelineDocument(view);
     },
   );
-};
+});

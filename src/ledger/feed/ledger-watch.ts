@@ -71,26 +71,7 @@ export type WatchSource = {
 export async function watchLedger(source: WatchSource): Promise<LedgerWatch> {
   const start = await source.status();
   const salts = await source.salts(start.plugins.flatMap((p) => (p.abTest ? [p.abTest.testId] : [])));
-  const plugins = new Map<string, WatchedPlugin>();
-  for (const p of start.plugins) {
-    const salt = p.abTest ? salts.get(p.abTest.testId) : undefined;
-    plugins.set(p.pluginId, {
-      pluginId: p.pluginId,
-      version: p.version,
-      sincePosition:
-        p.abTest && p.abTest.sincePosition > p.sincePosition ? p.abTest.sincePosition : p.sincePosition,
-      abTest:
-        p.abTest && salt !== undefined
-          ? {
-              testId: p.abTest.testId,
-              control: p.abTest.control,
-              candidate: p.abTest.candidate,
-              candidateWeightBp: p.abTest.candidateWeightBp,
-              salt,
-            }
-          : null,
-    });
-  }
+  const plugins = watchedPlugins(start, salts);
   let host = start.host;
   let position = start.position;
   let lastEvent: RecordedEvent | null = null;
@@ -130,23 +111,7 @@ export async function watchLedger(source: WatchSource): Promise<LedgerWatch> {
 
   return Object.assign(emitter, {
     activeVersion: (pluginId: string) => plugins.get(pluginId)?.version ?? null,
-    assign(pluginId: string, unitKey: string): Assignment {
-      if (typeof unitKey !== "string" || unitKey === "")
-        throw new RangeError("a unit key must be non-empty text");
-      const plugin = plugins.get(pluginId);
-      if (!plugin?.abTest) {
-        return {
-          pluginId,
-          unitKey,
-          version: plugin?.version ?? null,
-          arm: "only",
-          testId: null,
-          bucket: null,
-        };
-      }
-      const { version, arm, bucket } = assignerOf(plugin.abTest)(unitKey);
-      return { pluginId, unitKey, version, arm, testId: plugin.abTest.testId, bucket };
-    },
+    assign: (pluginId: string, unitKey: string) => assignFrom(plugins, pluginId, unitKey),
     plugins: () => [...plugins.values()].sort((a, b) => (a.pluginId < b.pluginId ? -1 : 1)),
     host: () => host,
     health(): WatchHealth {
@@ -162,6 +127,50 @@ export async function watchLedger(source: WatchSource): Promise<LedgerWatch> {
     },
     close: () => tail.stop(),
   });
+}
+
+/** What each plugin runs at the start, each A/B split with its salt (the status view has none). */
+function watchedPlugins(start: StatusView, salts: Map<string, string>): Map<string, WatchedPlugin> {
+  const plugins = new Map<string, WatchedPlugin>();
+  for (const p of start.plugins) {
+    const salt = p.abTest ? salts.get(p.abTest.testId) : undefined;
+    plugins.set(p.pluginId, {
+      pluginId: p.pluginId,
+      version: p.version,
+      sincePosition:
+        p.abTest && p.abTest.sincePosition > p.sincePosition ? p.abTest.sincePosition : p.sincePosition,
+      abTest:
+        p.abTest && salt !== undefined
+          ? {
+              testId: p.abTest.testId,
+              control: p.abTest.control,
+              candidate: p.abTest.candidate,
+              candidateWeightBp: p.abTest.candidateWeightBp,
+              salt,
+            }
+          : null,
+    });
+  }
+  return plugins;
+}
+
+/** The same answer as `ledger.assign`, from what the view holds. */
+function assignFrom(plugins: Map<string, WatchedPlugin>, pluginId: string, unitKey: string): Assignment {
+  if (typeof unitKey !== "string" || unitKey === "")
+    throw new RangeError("a unit key must be non-empty text");
+  const plugin = plugins.get(pluginId);
+  if (!plugin?.abTest) {
+    return {
+      pluginId,
+      unitKey,
+      version: plugin?.version ?? null,
+      arm: "only",
+      testId: null,
+      bucket: null,
+    };
+  }
+  const { version, arm, bucket } = assignerOf(plugin.abTest)(unitKey);
+  return { pluginId, unitKey, version, arm, testId: plugin.abTest.testId, bucket };
 }
 
 /** What a plugin runs after one event: the same object when the event changes nothing here. */

@@ -88,52 +88,60 @@ function runner(options: LeaseOptions, ownerId: string) {
   };
 }
 
-function advisoryLease(options: LeaseOptions): SubscriberLease {
-  const { database, tables, name, logger } = options;
-  const sql = runner(options, "");
-  let client: pg.Client | undefined;
-  let held = false;
-  let lost = false;
+/** The dedicated connection an advisory lock is held on, and whether it holds the lock now. */
+type LockSession = {
+  client: pg.Client | undefined;
+  held: boolean;
+  /** The connection reported its loss: nothing more is done on it. */
+  lost: boolean;
+};
 
-  const drop = () => {
-    if (!client) return;
-    discardClient(client);
-    client = undefined;
-    held = false;
-  };
-
-  async function connected(): Promise<pg.Client> {
-    if (client) return client;
-    const next = database.newClient();
-    // An idle connection reports its loss as an event; unhandled it would end the process.
-    next.on("error", (error) => {
-      if (client === next) {
-        logger.warn({ err: error, subscriber: name }, "subscriber: lock connection lost");
-        lost = true;
-        drop();
-      }
-    });
-    try {
-      await next.connect();
-    } catch (error) {
-      discardClient(next);
-      throw error;
+/** Connects the session's connection if it has none; a loss reported later drops it. */
+async function lockConnection(session: LockSession, options: LeaseOptions): Promise<pg.Client> {
+  if (session.client) return session.client;
+  const next = options.database.newClient();
+  // An idle connection reports its loss as an event; unhandled it would end the process.
+  next.on("error", (error) => {
+    if (session.client === next) {
+      options.logger.warn({ err: error, subscriber: options.name }, "subscriber: lock connection lost");
+      session.lost = true;
+      dropLockConnection(session);
     }
-    client = next;
-    lost = false;
-    return next;
+  });
+  try {
+    await next.connect();
+  } catch (error) {
+    discardClient(next);
+    throw error;
   }
+  session.client = next;
+  session.lost = false;
+  return next;
+}
+
+function dropLockConnection(session: LockSession) {
+  if (!session.client) return;
+  discardClient(session.client);
+  session.client = undefined;
+  session.held = false;
+}
+
+function advisoryLease(options: LeaseOptions): SubscriberLease {
+  const { tables, name, logger } = options;
+  const sql = runner(options, "");
+  const session: LockSession = { client: undefined, held: false, lost: false };
+  const drop = () => dropLockConnection(session);
 
   return {
     async acquire() {
       try {
-        const db = await connected();
+        const db = await lockConnection(session, options);
         const found = await sql.query(db, "SELECT pg_try_advisory_lock(hashtext($1), hashtext($2)) AS held", [
           tables.schema,
           name,
         ]);
         if (found.rows[0]?.held !== true) return null;
-        held = true;
+        session.held = true;
         return { position: await sql.checkpoint(db) };
       } catch (error) {
         drop();
@@ -141,6 +149,7 @@ function advisoryLease(options: LeaseOptions): SubscriberLease {
       }
     },
     async renew() {
+      const { client, held, lost } = session;
       if (!client || !held || lost) return false;
       try {
         await sql.query(client, "SELECT 1", []);
@@ -151,6 +160,7 @@ function advisoryLease(options: LeaseOptions): SubscriberLease {
       }
     },
     async commit(position) {
+      const { client, held, lost } = session;
       if (!client || !held || lost) return false;
       try {
         const done = await sql.query(client, `${sql.commitText} WHERE name = $1`, [name, position]);
@@ -165,12 +175,12 @@ function advisoryLease(options: LeaseOptions): SubscriberLease {
       }
     },
     async recordError(message) {
-      if (client && held) await sql.recordError(client, message);
+      if (session.client && session.held) await sql.recordError(session.client, message);
     },
     async release() {
-      const db = client;
+      const db = session.client;
       if (!db) return;
-      if (held)
+      if (session.held)
         await sql
           .query(db, "SELECT pg_advisory_unlock(hashtext($1), hashtext($2))", [tables.schema, name])
           .catch(() => {});

@@ -3,7 +3,7 @@ import type { StoredEvent } from "../../store/event-store.ts";
 import type { Tables } from "../../store/tables.ts";
 import { type RecordedEvent, recordedEvent } from "../recorded-event.ts";
 import { type Backoff, backoffDelay, pause } from "./backoff.ts";
-import { subscriberLease } from "./subscriber-lease.ts";
+import { type SubscriberLease, subscriberLease } from "./subscriber-lease.ts";
 import { type FeedSource, followFeed } from "./tail.ts";
 
 /**
@@ -66,109 +66,141 @@ export function startSubscriber(
     throw new RangeError("a subscriber name is 1-200 printable ASCII characters without spaces");
   }
   const logger = deps.logger.child({ subscriber: name });
-  const batchSize = options.batchSize ?? 100;
-  const retry = options.retry ?? DEFAULT_RETRY;
-  const standbyMs = options.standbyMs ?? 1_000;
   const leaseMs = options.leaseMs ?? 15_000;
   const controller = new AbortController();
   const stopOnSignal = () => controller.abort();
   if (options.signal?.aborted) controller.abort();
   options.signal?.addEventListener("abort", stopOnSignal, { once: true });
-  const { signal } = controller;
-  const lease = subscriberLease({
-    database: deps.database,
-    tables: deps.tables,
-    name,
-    from: options.from ?? 0,
-    leaseMs,
-    queryTimeoutMs: deps.queryTimeoutMs,
+  const run: SubscriberRun = {
+    deps,
+    handler,
     logger,
-  });
-  let active = false;
-
-  async function lead(checkpoint: number): Promise<void> {
-    const leading = new AbortController();
-    const standDown = () => leading.abort();
-    signal.addEventListener("abort", standDown, { once: true });
-    // Renewing often enough that a slow handler keeps the lease; a failed renewal stands down.
-    const renewal = setInterval(
-      () => void lease.renew().then((held) => held || standDown()),
-      Math.max(100, Math.min(leaseMs / 3, 5_000)),
-    );
-    let failures = 0;
-    try {
-      for await (const batch of followFeed(deps, checkpoint, leading.signal, batchSize)) {
-        const last = (batch[batch.length - 1] as StoredEvent).position;
-        while (!leading.signal.aborted && !(await runHandler(batch, leading.signal, failures))) {
-          await pause(backoffDelay(failures++, retry), leading.signal);
-        }
-        if (leading.signal.aborted) return;
-        failures = 0;
-        if (!(await lease.commit(last))) return;
-      }
-    } finally {
-      clearInterval(renewal);
-      signal.removeEventListener("abort", standDown);
-    }
-  }
-
-  async function runHandler(batch: StoredEvent[], leading: AbortSignal, failures: number): Promise<boolean> {
-    try {
-      await handler(batch.map(recordedEvent), { signal: leading });
-      return true;
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      logger.warn(
-        { err: error, from: batch[0]?.position, failures: failures + 1 },
-        "subscriber: handler failed; retrying with backoff",
-      );
-      await lease
-        .recordError(message)
-        .catch((e) => logger.warn({ err: e }, "subscriber: cannot record the error"));
-      return false;
-    }
-  }
+    batchSize: options.batchSize ?? 100,
+    retry: options.retry ?? DEFAULT_RETRY,
+    standbyMs: options.standbyMs ?? 1_000,
+    leaseMs,
+    lease: subscriberLease({
+      database: deps.database,
+      tables: deps.tables,
+      name,
+      from: options.from ?? 0,
+      leaseMs,
+      queryTimeoutMs: deps.queryTimeoutMs,
+      logger,
+    }),
+    active: false,
+  };
 
   const done = (async () => {
-    let failures = 0;
-    while (!signal.aborted) {
-      let held: { position: number } | null = null;
-      try {
-        held = await lease.acquire();
-        failures = 0;
-      } catch (error) {
-        if (failures++ === 0) logger.warn({ err: error }, "subscriber: cannot reach the database; retrying");
-      }
-      if (!held) {
-        await pause(
-          failures > 0 ? backoffDelay(failures - 1, { initialMs: standbyMs, maxMs: 30_000 }) : standbyMs,
-          signal,
-        );
-        continue;
-      }
-      active = true;
-      logger.info({ position: held.position }, "subscriber: running");
-      try {
-        await lead(held.position);
-      } catch (error) {
-        logger.error({ err: error }, "subscriber: stopped unexpectedly; standing by");
-      } finally {
-        active = false;
-        await lease.release().catch(() => {});
-      }
-      if (!signal.aborted) logger.info("subscriber: standing by");
-    }
+    await standByAndLead(run, controller.signal);
     options.signal?.removeEventListener("abort", stopOnSignal);
   })();
 
   return {
     name,
     get active() {
-      return active;
+      return run.active;
     },
     async stop() {
       controller.abort();
       await done;
     },
   };
+}
+
+/** One running subscriber: what it was given, its lease, and whether it leads now. */
+type SubscriberRun = {
+  deps: SubscriberDeps;
+  handler: SubscriptionHandler;
+  logger: SubscriberDeps["logger"];
+  batchSize: number;
+  retry: Backoff;
+  standbyMs: number;
+  leaseMs: number;
+  lease: SubscriberLease;
+  active: boolean;
+};
+
+/** Until `signal` aborts: wait for the lease (backing off while the database is away), then lead. */
+async function standByAndLead(run: SubscriberRun, signal: AbortSignal): Promise<void> {
+  const { lease, logger, standbyMs } = run;
+  let failures = 0;
+  while (!signal.aborted) {
+    let held: { position: number } | null = null;
+    try {
+      held = await lease.acquire();
+      failures = 0;
+    } catch (error) {
+      if (failures++ === 0) logger.warn({ err: error }, "subscriber: cannot reach the database; retrying");
+    }
+    if (!held) {
+      await pause(
+        failures > 0 ? backoffDelay(failures - 1, { initialMs: standbyMs, maxMs: 30_000 }) : standbyMs,
+        signal,
+      );
+      continue;
+    }
+    run.active = true;
+    logger.info({ position: held.position }, "subscriber: running");
+    try {
+      await lead(run, held.position, signal);
+    } catch (error) {
+      logger.error({ err: error }, "subscriber: stopped unexpectedly; standing by");
+    } finally {
+      run.active = false;
+      await lease.release().catch(() => {});
+    }
+    if (!signal.aborted) logger.info("subscriber: standing by");
+  }
+}
+
+/** While the lease holds: each batch after the checkpoint to the handler, then the checkpoint on. */
+async function lead(run: SubscriberRun, checkpoint: number, signal: AbortSignal): Promise<void> {
+  const { lease, leaseMs } = run;
+  const leading = new AbortController();
+  const standDown = () => leading.abort();
+  signal.addEventListener("abort", standDown, { once: true });
+  // Renewing often enough that a slow handler keeps the lease; a failed renewal stands down.
+  const renewal = setInterval(
+    () => void lease.renew().then((held) => held || standDown()),
+    Math.max(100, Math.min(leaseMs / 3, 5_000)),
+  );
+  let failures = 0;
+  try {
+    for await (const batch of followFeed(run.deps, checkpoint, leading.signal, run.batchSize)) {
+      const last = (batch[batch.length - 1] as StoredEvent).position;
+      while (!leading.signal.aborted && !(await runHandler(run, batch, leading.signal, failures))) {
+        await pause(backoffDelay(failures++, run.retry), leading.signal);
+      }
+      if (leading.signal.aborted) return;
+      failures = 0;
+      if (!(await lease.commit(last))) return;
+    }
+  } finally {
+    clearInterval(renewal);
+    signal.removeEventListener("abort", standDown);
+  }
+}
+
+/** One call of the handler on a batch: true when it succeeded; a failure is logged and recorded. */
+async function runHandler(
+  run: SubscriberRun,
+  batch: StoredEvent[],
+  leading: AbortSignal,
+  failures: number,
+): Promise<boolean> {
+  try {
+    await run.handler(batch.map(recordedEvent), { signal: leading });
+    return true;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    run.logger.warn(
+      { err: error, from: batch[0]?.position, failures: failures + 1 },
+      "subscriber: handler failed; retrying with backoff",
+    );
+    await run.lease
+      .recordError(message)
+      .catch((e) => run.logger.warn({ err: e }, "subscriber: cannot record the error"));
+    return false;
+  }
 }

@@ -1,9 +1,8 @@
-import type pg from "pg";
 import type { Logger } from "../../log.ts";
 import type { Database } from "../../store/connection.ts";
 import type { Tables } from "../../store/tables.ts";
-import { backoffDelay } from "./backoff.ts";
-import { discardClient } from "./dedicated-client.ts";
+import { headPoll } from "./head-poll.ts";
+import { listenConnection } from "./listen-connection.ts";
 
 /**
  * When to look for new events, for every tail and subscriber of one ledger in this process.
@@ -46,22 +45,12 @@ export type WakeupOptions = {
   queryTimeoutMs: number;
 };
 
-const RECONNECT = { initialMs: 250, maxMs: 10_000 };
-
 export function createWakeups(options: WakeupOptions): Wakeups {
-  const { database, tables, logger } = options;
-  const useListen = !database.sharedSession;
+  const useListen = !options.database.sharedSession;
   const listeners = new Set<(head: number) => void>();
   let head = 0;
   let lastContactAt: Date | null = null;
-  let pollOk = false;
-  let listener: pg.Client | undefined;
-  let listening = false;
-  let reconnectAttempt = 0;
-  let pollTimer: NodeJS.Timeout | undefined;
-  let reconnectTimer: NodeJS.Timeout | undefined;
   let running = false;
-  let polling: Promise<void> | undefined;
 
   function publish(position: number) {
     lastContactAt = new Date();
@@ -70,100 +59,22 @@ export function createWakeups(options: WakeupOptions): Wakeups {
     for (const l of [...listeners]) l(head);
   }
 
-  async function pollOnce(): Promise<void> {
-    const query = {
-      text: `SELECT position FROM ${tables.head}`,
-      rowMode: "array" as const,
-      query_timeout: options.queryTimeoutMs,
-    };
-    const client = listening ? listener : undefined;
-    try {
-      const found = client ? await client.query(query) : await database.pool.query(query);
-      if (!pollOk && lastContactAt) logger.info("change feed: database reachable again");
-      pollOk = true;
-      publish(Number(found.rows[0]?.[0] ?? 0));
-    } catch (error) {
-      if (pollOk || !lastContactAt)
-        logger.warn({ err: error }, "change feed: cannot read the head; retrying");
-      pollOk = false;
-      if (client) dropListener(client);
-    }
-  }
-
-  function poll(): Promise<void> {
-    polling ??= pollOnce().finally(() => {
-      polling = undefined;
-    });
-    return polling;
-  }
-
-  function schedulePoll() {
-    clearTimeout(pollTimer);
-    if (!running) return;
-    pollTimer = setTimeout(() => {
-      void poll().then(schedulePoll);
-    }, options.pollMs);
-    pollTimer.unref?.();
-  }
-
-  async function connectListener(): Promise<void> {
-    if (!running || listener) return;
-    const client = database.newClient();
-    listener = client;
-    // Errors arrive as events on an idle connection; unhandled, they would end the process.
-    client.on("error", (error) => {
-      logger.warn({ err: error }, "change feed: LISTEN connection lost");
-      dropListener(client);
-    });
-    client.on("end", () => dropListener(client));
-    client.on("notification", (message) => {
-      if (message.channel !== tables.channel) return;
-      const position = parseHeadPayload(message.payload);
-      if (position !== null) publish(position);
-    });
-    try {
-      await client.connect();
-      await client.query({
-        text: `LISTEN "${tables.channel}"`,
-        query_timeout: options.queryTimeoutMs,
-      } as pg.QueryConfig);
-      if (listener !== client) return;
-      listening = true;
-      if (reconnectAttempt > 0) logger.info("change feed: LISTEN connection restored");
-      reconnectAttempt = 0;
-      // Whatever was committed while nobody listened.
-      await poll();
-    } catch (error) {
-      if (reconnectAttempt === 0) logger.warn({ err: error }, "change feed: cannot LISTEN; retrying");
-      dropListener(client);
-    }
-  }
-
-  function dropListener(client: pg.Client) {
-    if (listener !== client) return;
-    listener = undefined;
-    listening = false;
-    discardClient(client);
-    if (!running) return;
-    clearTimeout(reconnectTimer);
-    reconnectTimer = setTimeout(() => void connectListener(), backoffDelay(reconnectAttempt++, RECONNECT));
-    reconnectTimer.unref?.();
-  }
+  // Whatever was committed while nobody listened: a poll as soon as LISTEN is (back) up.
+  const listen = useListen
+    ? listenConnection(options, { head: publish, listening: () => poller.poll() })
+    : undefined;
+  const poller = headPoll(options, listen, { publish, lastContactAt: () => lastContactAt });
 
   function start() {
     running = true;
-    if (useListen) void connectListener();
-    void poll().then(schedulePoll);
+    listen?.start();
+    poller.start();
   }
 
   async function stop() {
     running = false;
-    clearTimeout(pollTimer);
-    clearTimeout(reconnectTimer);
-    const client = listener;
-    listener = undefined;
-    listening = false;
-    if (client) discardClient(client);
+    const polling = poller.stop();
+    listen?.stop();
     await polling;
   }
 
@@ -179,7 +90,7 @@ export function createWakeups(options: WakeupOptions): Wakeups {
     },
     health: () => ({
       mode: useListen ? "notify" : "poll",
-      connected: pollOk && (!useListen || listening),
+      connected: poller.ok && (!useListen || listen?.listening !== undefined),
       head,
       lastContactAt,
     }),
@@ -187,9 +98,5 @@ export function createWakeups(options: WakeupOptions): Wakeups {
   };
 }
 
-/** The NOTIFY payload is the new head position, as decimal text; anything else is ignored. */
-export function parseHeadPayload(payload: string | undefined): number | null {
-  if (payload === undefined || !/^\d{1,16}$/.test(payload)) return null;
-  const position = Number(payload);
-  return Number.isSafeInteger(position) ? position : null;
-}
+/** Re-exported where it was: the unit tests of the payload import it from here. */
+export { parseHeadPayload } from "./listen-connection.ts";
