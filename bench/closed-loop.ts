@@ -91,3 +91,21 @@ export function percentile(sorted: number[], q: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 }
+
+/**
+ * The scenarios' usual comparison: `seconds` per arm in slices of about a second (a neighbour's
+ * load falls on every arm alike), after a warm-up of a fifth of it, at most one second.
+ */
+export function compareInSlices<Arm extends string>(
+  arms: Record<Arm, Operation>,
+  { clients, seconds, signal }: { clients: number; seconds: number; signal: AbortSignal },
+): Promise<Record<Arm, LoopResult>> {
+  return compareClosedLoops({
+    arms,
+    clients,
+    seconds,
+    slices: Math.max(1, Math.round(seconds)),
+    warmupSeconds: Math.min(1, seconds / 5),
+    signal,
+  });
+}

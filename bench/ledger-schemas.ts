@@ -98,3 +98,10 @@ async function seed(context: ScenarioContext): Promise<SeededHistory> {
     },
   };
 }
+
+/** The seeded history with its projections current, for a scenario that reads them. */
+export async function currentHistory(context: ScenarioContext): Promise<SeededHistory> {
+  const history = await seededHistory(context);
+  await history.projectionsCurrent();
+  return history;
+}

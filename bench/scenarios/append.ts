@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { compareClosedLoops } from "../closed-loop.ts";
+import { compareInSlices } from "../closed-loop.ts";
 import { operatorMetadata, pluginUpgraded } from "../event-fixtures.ts";
 import type { Measurement, Scenario, ScenarioContext } from "../scenario.ts";
 
@@ -19,17 +19,13 @@ export const append: Scenario = {
     for (const clients of [1, settings.clients]) {
       const label = clients === 1 ? "1 client" : `${clients} clients`;
       progress(`append: store.append and raw INSERT, ${label}, ${settings.seconds} s each, alternating`);
-      const { baseline, store } = await compareClosedLoops({
-        arms: {
+      const { baseline, store } = await compareInSlices(
+        {
           baseline: (client, n) => rawInsert(streamOf(clients, client), n),
           store: (client, n) => storeAppend(context, streamOf(clients, client), n),
         },
-        clients,
-        seconds: settings.seconds,
-        slices: Math.max(1, Math.round(settings.seconds)),
-        warmupSeconds: Math.min(1, settings.seconds / 5),
-        signal: context.signal,
-      });
+        { clients, seconds: settings.seconds, signal: context.signal },
+      );
       measurements.push(
         {
           metric: `appends/s, ${label}`,

@@ -2,6 +2,7 @@ import { Telegraf } from "telegraf";
 import { createLogger } from "../../src/log.ts";
 import { createLedgerBot } from "../../src/telegram/bot.ts";
 import { FakeBotApi, type FakeUser } from "../../test/support/fake-bot-api.ts";
+import { percentile } from "../closed-loop.ts";
 import { openBenchLedger } from "../ledger-schemas.ts";
 import type { Measurement, Scenario, ScenarioContext } from "../scenario.ts";
 
@@ -114,9 +115,4 @@ async function echoLatencies(context: ScenarioContext, api: FakeBotApi): Promise
   }
   context.signal.throwIfAborted();
   return latencies.sort((a, b) => a - b);
-}
-
-function percentile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 }

@@ -1,5 +1,5 @@
-import { percentile } from "../closed-loop.ts";
 import { BENCH_TOKEN, change, listenApi, runningPlugins } from "../http-fixtures.ts";
+import { latencyRows, type Percentiles, percentilesOf } from "../latency-rows.ts";
 import { openBenchLedger } from "../ledger-schemas.ts";
 import type { Scenario } from "../scenario.ts";
 import { listenSse } from "../sse-listener.ts";
@@ -53,28 +53,12 @@ export const changes: Scenario = {
       const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
       const [s, t] = [sorted(sseMs), sorted(tailMs)];
       const round = (ms: number) => Math.round(ms * 100) / 100;
-      const details = {
-        appends: sseMs.length,
-        sseMaxMs: round(s.at(-1) ?? 0),
-        tailMaxMs: round(t.at(-1) ?? 0),
-      };
-      return [
-        {
-          metric: "append → SSE client receives, p50",
-          unit: "ms",
-          value: round(percentile(s, 0.5)),
-          baseline: round(percentile(t, 0.5)),
-          targets: [{ below: 50 }],
-          details,
-        },
-        {
-          metric: "append → SSE client receives, p99",
-          unit: "ms",
-          value: round(percentile(s, 0.99)),
-          baseline: round(percentile(t, 0.99)),
-          targets: [{ below: 200 }],
-        },
-      ];
+      const rounded = ({ p50, p99 }: Percentiles) => ({ p50: round(p50), p99: round(p99) });
+      return latencyRows((q) => `append → SSE client receives, ${q}`, rounded(percentilesOf(s)), {
+        baseline: rounded(percentilesOf(t)),
+        targets: { p50: [{ below: 50 }], p99: [{ below: 200 }] },
+        details: { appends: sseMs.length, sseMaxMs: round(s.at(-1) ?? 0), tailMaxMs: round(t.at(-1) ?? 0) },
+      });
     } finally {
       sse.close();
       await tail.stop();

@@ -2,8 +2,9 @@ import { randomUUID } from "node:crypto";
 import type { ReleaseInput } from "../../src/domain/index.ts";
 import type { ExecuteContext, ExecuteResult } from "../../src/ledger/execute.ts";
 import type { Ledger } from "../../src/ledger/ledger.ts";
-import { compareClosedLoops } from "../closed-loop.ts";
+import { compareInSlices } from "../closed-loop.ts";
 import { PLUGIN_COUNT, pluginId, versionAt, versionReleased } from "../event-fixtures.ts";
+import { latencyRows } from "../latency-rows.ts";
 import { openBenchLedger } from "../ledger-schemas.ts";
 import type { Scenario } from "../scenario.ts";
 import { prepareRawInsert, storeAppend } from "./append.ts";
@@ -34,18 +35,14 @@ export const command: Scenario = {
     progress(
       `command: ledger.execute, store.append and raw INSERT, 1 client, ${settings.seconds} s each, alternating`,
     );
-    const { baseline, store, command } = await compareClosedLoops({
-      arms: {
+    const { baseline, store, command } = await compareInSlices(
+      {
         baseline: (_, n) => rawInsert(STREAM, n),
         store: (_, n) => storeAppend(context, STREAM, n),
         command: (_, n) => upgrade(ledger, n),
       },
-      clients: 1,
-      seconds: settings.seconds,
-      slices: Math.max(1, Math.round(settings.seconds)),
-      warmupSeconds: Math.min(1, settings.seconds / 5),
-      signal: context.signal,
-    });
+      { clients: 1, seconds: settings.seconds, signal: context.signal },
+    );
     return [
       {
         metric: "commands/s, ledger.execute(upgrade), 1 client",
@@ -61,18 +58,9 @@ export const command: Scenario = {
         value: command.perSecond,
         baseline: store.perSecond,
       },
-      {
-        metric: "command latency p50, 1 client",
-        unit: "ms",
-        value: command.latencyMs.p50,
-        baseline: baseline.latencyMs.p50,
-      },
-      {
-        metric: "command latency p99, 1 client",
-        unit: "ms",
-        value: command.latencyMs.p99,
-        baseline: baseline.latencyMs.p99,
-      },
+      ...latencyRows((q) => `command latency ${q}, 1 client`, command.latencyMs, {
+        baseline: baseline.latencyMs,
+      }),
     ];
   },
 };

@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createLedger, type Ledger, openLedger } from "../../src/ledger/ledger.ts";
 import { createLogger } from "../../src/log.ts";
-import { percentile } from "../closed-loop.ts";
 import { operatorMetadata, pluginUpgraded } from "../event-fixtures.ts";
-import type { Measurement, Scenario, ScenarioContext } from "../scenario.ts";
+import { latencyRows, percentilesOf } from "../latency-rows.ts";
+import type { Scenario, ScenarioContext } from "../scenario.ts";
 
 const ROUNDS = 200;
 const EMBEDDED_ROUNDS = 60;
@@ -34,29 +34,15 @@ export const feed: Scenario = {
     context.progress(`feed: ${EMBEDDED_ROUNDS} appends on a fresh embedded ledger`);
     const embedded = await embeddedLatencies(EMBEDDED_ROUNDS);
     return [
-      {
-        metric: "append -> tail p50, PostgreSQL (NOTIFY)",
-        unit: "ms",
-        value: server.p50,
-        baseline: bare.p50,
-        targets: [{ below: 50 }],
+      ...latencyRows((q) => `append -> tail ${q}, PostgreSQL (NOTIFY)`, server, {
+        baseline: bare,
+        targets: { p50: [{ below: 50 }], p99: [{ below: 200 }] },
         details: { server, bare },
-      },
-      {
-        metric: "append -> tail p99, PostgreSQL (NOTIFY)",
-        unit: "ms",
-        value: server.p99,
-        baseline: bare.p99,
-        targets: [{ below: 200 }],
-      },
-      {
-        metric: "append -> tail p50, embedded (100 ms poll)",
-        unit: "ms",
-        value: embedded.p50,
+      }),
+      ...latencyRows((q) => `append -> tail ${q}, embedded (100 ms poll)`, embedded, {
         details: { embedded },
-      },
-      { metric: "append -> tail p99, embedded (100 ms poll)", unit: "ms", value: embedded.p99 },
-    ] satisfies Measurement[];
+      }),
+    ];
   },
 };
 
@@ -131,10 +117,11 @@ async function embeddedLatencies(rounds: number) {
 function summary(samples: number[]) {
   const sorted = [...samples].sort((a, b) => a - b);
   const round = (x: number) => Math.round(x * 10) / 10;
+  const { p50, p99 } = percentilesOf(sorted);
   return {
     samples: samples.length,
-    p50: round(percentile(sorted, 0.5)),
-    p99: round(percentile(sorted, 0.99)),
+    p50: round(p50),
+    p99: round(p99),
     max: round(sorted[sorted.length - 1] ?? 0),
   };
 }

@@ -2,6 +2,7 @@ import { createLedger } from "../../src/ledger/ledger.ts";
 import { createLogger } from "../../src/log.ts";
 import { openDatabase } from "../../src/store/connection.ts";
 import { serveOneRequest } from "../child-process.ts";
+import { measureWalk, type WalkCost } from "../walk-cost.ts";
 
 /**
  * The rebuild and verify scenarios' child process: one `ledger.rebuild()` or `ledger.verify()`
@@ -9,16 +10,10 @@ import { serveOneRequest } from "../child-process.ts";
  * heap (the seed's garbage) nor an earlier walk's compiled code is counted for or against it.
  */
 export type WalkRequest = { walk: "rebuild" | "verify"; databaseUrl: string; schema: string };
-export type WalkResult = {
+export type WalkResult = WalkCost & {
   events: number;
   /** verify: whether the chain held; rebuild: always true (a broken chain throws). */
   ok: boolean;
-  seconds: number;
-  perSecond: number;
-  /** CPU time (user + system) of this process per event. */
-  cpuMicrosPerEvent: number;
-  /** Peak RSS of the whole process, in MB. */
-  peakRssMb: number;
 };
 
 serveOneRequest<WalkRequest, WalkResult>(async (request) => {
@@ -33,20 +28,11 @@ serveOneRequest<WalkRequest, WalkResult>(async (request) => {
     const ledger = createLedger(db, { schema: request.schema, logger });
     // Connected before the clock starts: only the walk is timed.
     await ledger.status();
-    const cpuBefore = process.cpuUsage();
-    const started = performance.now();
-    const { events, ok } =
-      request.walk === "rebuild" ? { ...(await ledger.rebuild()), ok: true } : await ledger.verify();
-    const seconds = (performance.now() - started) / 1000;
-    const cpu = process.cpuUsage(cpuBefore);
-    return {
-      events,
-      ok,
-      seconds,
-      perSecond: events / seconds,
-      cpuMicrosPerEvent: (cpu.user + cpu.system) / events,
-      peakRssMb: process.resourceUsage().maxRSS / 1024,
-    };
+    return await measureWalk(async () => {
+      const { events, ok } =
+        request.walk === "rebuild" ? { ...(await ledger.rebuild()), ok: true } : await ledger.verify();
+      return { events, ok };
+    });
   } finally {
     await db.close();
   }

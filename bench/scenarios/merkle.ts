@@ -8,10 +8,11 @@ import { treeRoot } from "../../src/ledger/merkle-proofs.ts";
 import { createLogger } from "../../src/log.ts";
 import { createEventStore } from "../../src/store/event-store.ts";
 import { migrate } from "../../src/store/migrate.ts";
-import { compareClosedLoops, percentile } from "../closed-loop.ts";
+import { compareInSlices, percentile } from "../closed-loop.ts";
 import { operatorMetadata, pluginUpgraded } from "../event-fixtures.ts";
 import { seededHistory } from "../ledger-schemas.ts";
 import type { Measurement, Scenario, ScenarioContext } from "../scenario.ts";
+import { mulberry32 } from "../seeded-random.ts";
 
 const CALLS = 200;
 const WARMUP = 10;
@@ -156,12 +157,9 @@ async function appendWithAndWithout(context: ScenarioContext): Promise<Measureme
     tree: (_: number, n: number) =>
       tree.append("plugin-m", "any", [pluginUpgraded("m", n)], operatorMetadata(n)).then(() => {}),
   };
-  const result = await compareClosedLoops({
-    arms,
+  const result = await compareInSlices(arms, {
     clients: 1,
     seconds: settings.seconds,
-    slices: Math.max(1, Math.round(settings.seconds)),
-    warmupSeconds: Math.min(1, settings.seconds / 5),
     signal: context.signal,
   });
   return [
@@ -180,14 +178,4 @@ async function appendWithAndWithout(context: ScenarioContext): Promise<Measureme
       baseline: result.bare.latencyMs.p99,
     },
   ];
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }

@@ -1,8 +1,9 @@
 import { isDeepStrictEqual } from "node:util";
-import { percentile } from "../closed-loop.ts";
 import { PLUGIN_COUNT, pluginId } from "../event-fixtures.ts";
-import { type SeededHistory, seededHistory } from "../ledger-schemas.ts";
-import type { Measurement, Scenario, ScenarioContext } from "../scenario.ts";
+import { latencyRows, percentilesOf } from "../latency-rows.ts";
+import { currentHistory, type SeededHistory } from "../ledger-schemas.ts";
+import type { Scenario, ScenarioContext } from "../scenario.ts";
+import { mulberry32 } from "../seeded-random.ts";
 
 /** Timed calls of each query, interleaved; a few more first warm connections, plans and caches. */
 const CALLS = 500;
@@ -23,8 +24,7 @@ export const queries: Scenario = {
   summary:
     "asOf(position), asOf(Date) and history(pluginId) latency vs ledger.replay({ to }) to the same point",
   async run(context) {
-    const history = await seededHistory(context);
-    await history.projectionsCurrent();
+    const history = await currentHistory(context);
     const { ledger } = history;
     const { first, last } = await timeSpan(context, history);
     const random = mulberry32(20_260_301);
@@ -56,27 +56,15 @@ export const queries: Scenario = {
       "history(pluginId)": await replayTo(context, history, history.head),
     };
 
-    return kinds.flatMap((kind): Measurement[] => {
+    const at = history.head.toLocaleString("en-US");
+    return kinds.flatMap((kind) => {
       const sorted = (latencies.get(kind) ?? []).sort((a, b) => a - b);
       const replay = replays[kind];
-      const details = { calls: sorted.length, maxMs: sorted.at(-1), replay };
-      return [
-        {
-          metric: `${kind} p50 at ${history.head.toLocaleString("en-US")} events`,
-          unit: "ms",
-          value: percentile(sorted, 0.5),
-          baseline: replay.ms,
-          targets: [{ below: 5 }],
-          details,
-        },
-        {
-          metric: `${kind} p99`,
-          unit: "ms",
-          value: percentile(sorted, 0.99),
-          baseline: replay.ms,
-          targets: [{ below: 20 }],
-        },
-      ];
+      return latencyRows({ p50: `${kind} p50 at ${at} events`, p99: `${kind} p99` }, percentilesOf(sorted), {
+        baseline: replay.ms,
+        targets: { p50: [{ below: 5 }], p99: [{ below: 20 }] },
+        details: { calls: sorted.length, maxMs: sorted.at(-1), replay },
+      });
     });
   },
 };
@@ -110,15 +98,4 @@ async function timeSpan(context: ScenarioContext, history: SeededHistory) {
   const row = found.rows[0];
   if (!row) throw new Error("the seeded history is empty");
   return { first: row.first.getTime(), last: row.last.getTime() };
-}
-
-/** A small seeded generator, so that every run asks for the same points. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }

@@ -4,6 +4,7 @@ import { type Database, openDatabase } from "../../src/store/connection.ts";
 import { createEventStore, type EventStore } from "../../src/store/event-store.ts";
 import { tablesIn } from "../../src/store/tables.ts";
 import { serveOneRequest } from "../child-process.ts";
+import { measureWalk, peakRssMb, type WalkCost } from "../walk-cost.ts";
 
 /**
  * The replay scenario's child process: reads every event once, one way, and reports events/s and
@@ -17,16 +18,10 @@ export type ReadRequest = {
   databaseUrl: string;
   schema: string;
 };
-export type ReadResult = {
+export type ReadResult = WalkCost & {
   events: number;
   /** Sum of the stream versions read: every way must read the same events. */
   checksum: number;
-  seconds: number;
-  perSecond: number;
-  /** CPU time (user + system) of this process per event: steadier than events/s on a busy machine. */
-  cpuMicrosPerEvent: number;
-  /** Peak RSS of the whole process, in MB. */
-  peakRssMb: number;
   /** Peak RSS before the read began (Node, tsx, pg, the store's modules), in MB. */
   startRssMb: number;
 };
@@ -46,21 +41,8 @@ serveOneRequest<ReadRequest, ReadResult>(async (request) => {
     const store = createEventStore({ pool: db.pool, schema: request.schema });
     // Connected before the clock starts: only the read is timed.
     await store.head();
-    const startRssMb = maxRssMb();
-    const cpuBefore = process.cpuUsage();
-    const started = performance.now();
-    const { events, checksum } = await readAll(request, db, store);
-    const seconds = (performance.now() - started) / 1000;
-    const cpu = process.cpuUsage(cpuBefore);
-    return {
-      events,
-      checksum,
-      seconds,
-      perSecond: events / seconds,
-      cpuMicrosPerEvent: (cpu.user + cpu.system) / events,
-      peakRssMb: maxRssMb(),
-      startRssMb,
-    };
+    const startRssMb = peakRssMb();
+    return { ...(await measureWalk(() => readAll(request, db, store))), startRssMb };
   } finally {
     await db.close();
   }
@@ -110,9 +92,4 @@ async function readAll(
     }
   }
   return { events, checksum };
-}
-
-function maxRssMb(): number {
-  // resourceUsage reports kilobytes.
-  return process.resourceUsage().maxRSS / 1024;
 }

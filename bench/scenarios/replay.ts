@@ -1,15 +1,13 @@
-import { runInChild } from "../child-process.ts";
 import { seededHistory } from "../ledger-schemas.ts";
 import type { Measurement, Scenario } from "../scenario.ts";
-import type { ReadRequest, ReadResult } from "./replay-reader.ts";
-
-const READER = new URL("./replay-reader.ts", import.meta.url);
+import type { ReadRequest } from "./replay-reader.ts";
+import { readInChild } from "./walks-in-child.ts";
 
 /**
  * The baseline's fetch size. pg parses a whole fetch before handing it over, so every row of it is
- * alive at once: at 5000 rows (about 10 MB of parsed objects) a fetch outlives V8's young
- * generation and gets copied and promoted, which doubled the CPU per row and took peak RSS past
- * 200 MB here, while 500 to 1000 rows were the fastest. The baseline is the plain way done well.
+ * alive at once: a fetch that outlives V8's young generation gets copied and promoted, so the
+ * fetch is kept small enough to die young (bench/README.md, "Why the code is the way it is").
+ * The baseline is the plain way done well.
  */
 const RAW_BATCH = 1000;
 
@@ -24,19 +22,13 @@ export const replay: Scenario = {
   name: "replay",
   summary: "events/s and peak RSS of store.readAll over the whole ledger vs a raw streamed SELECT",
   async run(context) {
-    const { settings, progress, signal } = context;
+    const { settings, progress } = context;
     const history = await seededHistory(context);
     const seed = history.seed;
 
     const read = async (way: ReadRequest["way"], batchSize: number | undefined) => {
       progress(`replay: ${way} read, batch ${batchSize ?? "default"}, in a fresh process`);
-      const request: ReadRequest = {
-        way,
-        batchSize,
-        databaseUrl: context.databaseUrl,
-        schema: history.schema,
-      };
-      return runInChild<ReadResult>(READER, request, signal);
+      return readInChild(context, history.schema, way, batchSize);
     };
     const raw = await read("raw", RAW_BATCH);
     const readAll = await read("store", undefined);

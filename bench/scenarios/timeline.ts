@@ -4,8 +4,10 @@ import type { TimelineView } from "../../src/ledger/queries/timeline.ts";
 import { type TimelineWindow, timelineOf, type VersionRow } from "../../src/timeline/pieces.ts";
 import { percentile } from "../closed-loop.ts";
 import { PLUGIN_COUNT, pluginId } from "../event-fixtures.ts";
-import { type SeededHistory, seededHistory } from "../ledger-schemas.ts";
+import { latencyRows, percentilesOf } from "../latency-rows.ts";
+import { currentHistory, type SeededHistory } from "../ledger-schemas.ts";
 import type { Measurement, Scenario } from "../scenario.ts";
+import { mulberry32 } from "../seeded-random.ts";
 
 /** Timed windows; a few more first warm connections, plans and caches. */
 const CALLS = 300;
@@ -31,8 +33,7 @@ export const timeline: Scenario = {
   summary:
     "ledger.timeline of one plugin (1% window, whole history) vs a fold of its stream and a raw interval SELECT",
   async run(context) {
-    const history = await seededHistory(context);
-    await history.projectionsCurrent();
+    const history = await currentHistory(context);
     const random = mulberry32(20_260_305);
     const span = Math.max(1, Math.floor(history.head * WINDOW_SHARE));
     const windowAt = (): Window => {
@@ -100,20 +101,18 @@ export const timeline: Scenario = {
     const events = history.head.toLocaleString("en-US");
     const details = { windows: query.length, spanPositions: span, meanIntervals, maxMs: query.at(-1) };
     return [
-      {
-        metric: `timeline, 1% window, p50 at ${events} events (baseline: fold of the stream)`,
-        unit: "ms",
-        value: percentile(query, 0.5),
-        baseline: percentile(fold, 0.5),
-        targets: [{ below: 10 }],
-        details: { ...details, folds: fold.length, foldMaxMs: fold.at(-1) },
-      },
-      {
-        metric: "timeline, 1% window, p99 (baseline: fold of the stream)",
-        unit: "ms",
-        value: percentile(query, 0.99),
-        baseline: percentile(fold, 0.99),
-      },
+      ...latencyRows(
+        {
+          p50: `timeline, 1% window, p50 at ${events} events (baseline: fold of the stream)`,
+          p99: "timeline, 1% window, p99 (baseline: fold of the stream)",
+        },
+        percentilesOf(query),
+        {
+          baseline: percentilesOf(fold),
+          targets: { p50: [{ below: 10 }] },
+          details: { ...details, folds: fold.length, foldMaxMs: fold.at(-1) },
+        },
+      ),
       {
         metric: "timeline, 1% window, p50 (baseline: raw SELECT of its intervals)",
         unit: "ms",
@@ -184,15 +183,4 @@ async function sameAnswer(history: SeededHistory, window: Window, folded: Timeli
       `timeline(${window.pluginId}, ${window.from}..${window.to}) differs from the fold: ${queried.items.length} vs ${folded.items.length} intervals`,
     );
   }
-}
-
-/** A small seeded generator, so that every run asks for the same windows. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
