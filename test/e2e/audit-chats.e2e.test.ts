@@ -84,7 +84,6 @@ describe("audit chats", () => {
         auditChatIds: [CHAT_A, CHAT_B],
       },
       ledger,
-      schema: database.schema,
       logger: testLogger,
       notifier: { retry: { initialMs: 100, maxMs: 400 }, standbyMs: 100 },
     });

@@ -73,7 +73,6 @@ describe("Telegram /abtest", () => {
         viewers: [viewer.id],
       },
       ledger,
-      schema: database.schema,
       logger: testLogger,
     });
     await bot.start();

@@ -201,7 +201,6 @@ describe("Telegram bot fuzz", () => {
         viewers: [viewer.id],
       },
       ledger,
-      schema: database.schema,
       logger,
     });
     await bot.start();

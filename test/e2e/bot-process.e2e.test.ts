@@ -108,7 +108,6 @@ describe("the bot as a process, and by webhook", () => {
           viewers: [viewer.id],
         },
         ledger: createLedger(database.db, { schema: database.schema, logger: testLogger }),
-        schema: database.schema,
         logger: testLogger,
       });
       await bot.start();

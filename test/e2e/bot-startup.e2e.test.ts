@@ -44,7 +44,6 @@ describe("Telegram bot start-up", () => {
         viewers: [viewer.id],
       },
       ledger,
-      schema: database.schema,
       logger: log.logger,
       startupBackoff: { firstDelayMs: 10, maxDelayMs: 80, attempts },
     });

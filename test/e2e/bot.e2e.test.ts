@@ -118,7 +118,6 @@ describe("Telegram bot", () => {
         viewers: [viewer.id],
       },
       ledger: faulty,
-      schema: database.schema,
       logger: testLogger,
       clock: () => new Date(Date.now() + clockOffsetMs),
     });

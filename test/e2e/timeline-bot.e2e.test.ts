@@ -42,7 +42,6 @@ describe("Telegram /timeline", () => {
         viewers: [viewer.id],
       },
       ledger,
-      schema: database.schema,
       logger: testLogger,
     });
     await bot.start();
