@@ -81,18 +81,7 @@ export function botLifecycle(bot: Telegraf<BotContext>, options: BotLifecycleOpt
   }
 
   async function begin(): Promise<void> {
-    bot.botInfo ??= await withStartupRetry("getMe", () => bot.telegram.getMe(), retrying);
-    logger.info(
-      { bot: bot.botInfo.username, mode: config.webhook ? "webhook" : "polling" },
-      "starting the bot",
-    );
-    await withStartupRetry(
-      "setMyCommands",
-      () => publishMenus(bot.telegram, options.access, logger),
-      retrying,
-    ).catch((error) =>
-      logger.warn({ err: error }, "could not set the command menus; the commands work without them"),
-    );
+    await introduce(bot, config, options.access, retrying);
     if (stopping) return;
     if (config.webhook) {
       server = await listenForWebhook(bot, config.webhook, ALLOWED_UPDATES, logger, (set) =>
@@ -100,11 +89,10 @@ export function botLifecycle(bot: Telegraf<BotContext>, options: BotLifecycleOpt
       );
       server.on("close", () => markStopped({}));
     } else {
-      const stoppingNow = () => stopping;
       polling = pollThroughConflicts(bot, {
         ...retrying,
         allowedUpdates: ALLOWED_UPDATES,
-        stopping: stoppingNow,
+        stopping: () => stopping,
       });
       polling.then(
         () => markStopped({}),
@@ -141,6 +129,24 @@ export function botLifecycle(bot: Telegraf<BotContext>, options: BotLifecycleOpt
     webhookAddress: () => (server?.address() as AddressInfo | null) ?? null,
     notifier: () => notifier,
   };
+}
+
+/** Who the bot is (getMe), said in the log, and its command menus (which the commands work without). */
+async function introduce(
+  bot: Telegraf<BotContext>,
+  config: TelegramConfig,
+  access: AccessList,
+  retrying: { backoff: Backoff; logger: Logger; signal: AbortSignal },
+): Promise<void> {
+  const { logger } = retrying;
+  bot.botInfo ??= await withStartupRetry("getMe", () => bot.telegram.getMe(), retrying);
+  logger.info(
+    { bot: bot.botInfo.username, mode: config.webhook ? "webhook" : "polling" },
+    "starting the bot",
+  );
+  await withStartupRetry("setMyCommands", () => publishMenus(bot.telegram, access, logger), retrying).catch(
+    (error) => logger.warn({ err: error }, "could not set the command menus; the commands work without them"),
+  );
 }
 
 /** `stopped`, and the one call that settles it: resolved on a stop, rejected when polling failed. */

@@ -1,11 +1,6 @@
 import type { ChildProcess } from "node:child_process";
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import {
-  openTestLedger,
-  releasedAndRegistered,
-  seedLedger,
-  type TestLedger,
-} from "../support/bot-harness.ts";
+import { afterEach, describe, expect, it, onTestFinished } from "vitest";
+import { releasedAndRegistered, seedLedger, useTestLedger } from "../support/bot-harness.ts";
 import { startBotProcess } from "../support/bot-process.ts";
 import { runCli } from "../support/cli.ts";
 import { FakeBotApi } from "../support/fake-bot-api.ts";
@@ -18,22 +13,16 @@ const CHAT_B = -1_002_000_000_002;
  * audit chat and before the bot heard back and recorded it; then started again.
  */
 describe("audit chats across a killed bot", () => {
-  let opened: TestLedger;
+  const opened = useTestLedger();
   const children: ChildProcess[] = [];
 
-  beforeAll(async () => {
-    opened = await openTestLedger();
-  });
   afterEach(() => {
     for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
-  });
-  afterAll(async () => {
-    await opened?.close();
   });
 
   function startBot(api: FakeBotApi) {
     const started = startBotProcess(["bot"], {
-      ...opened.database.env,
+      ...opened().database.env,
       TELEGRAM_BOT_TOKEN: api.token,
       TELEGRAM_API_ROOT: api.url,
       TELEGRAM_AUDIT_CHAT_IDS: `${CHAT_A},${CHAT_B}`,
@@ -46,7 +35,7 @@ describe("audit chats across a killed bot", () => {
   it("posts the change to every chat exactly once: none twice, none missing", async () => {
     const api = await FakeBotApi.start();
     onTestFinished(() => api.close());
-    await seedLedger(opened.ledger, releasedAndRegistered("trend", ["1.0.0", "1.1.0", "1.2.0"], "1.0.0"));
+    await seedLedger(opened().ledger, releasedAndRegistered("trend", ["1.0.0", "1.1.0", "1.2.0"], "1.0.0"));
     const isUpgrade = (chat: number, text: string) => (c: { payload: Record<string, unknown> }) =>
       c.payload.chat_id === chat && String(c.payload.text).includes(text);
     const count = (chat: number, text: string) => api.textsTo(chat).filter((t) => t.includes(text)).length;
@@ -61,13 +50,13 @@ describe("audit chats across a killed bot", () => {
     // Telegram posts the change to chat A, and the bot never hears back: it is killed first.
     const held = api.holdNext("sendMessage", isUpgrade(CHAT_A, change), 60_000);
     expect(
-      (await runCli(["upgrade", "trend", "1.1.0", "--reason", "crash test"], opened.database.env)).code,
+      (await runCli(["upgrade", "trend", "1.1.0", "--reason", "crash test"], opened().database.env)).code,
     ).toBe(0);
     await held;
     // Chat B is served by a subscriber of its own, which the held call does not stop: let it finish
     // (a send to B caught in flight by the kill would be the one uncertain case, not this test's).
     const sentToB = async () =>
-      (await opened.ledger.auditDeliveries.list(CHAT_B)).some(
+      (await opened().ledger.auditDeliveries.list(CHAT_B)).some(
         (r) => r.text.includes(change) && r.state === "sent",
       );
     await expect.poll(sentToB, { timeout: 30_000 }).toBe(true);
@@ -78,7 +67,8 @@ describe("audit chats across a killed bot", () => {
     const second = startBot(api);
     // A later change: once both chats have it, the first one has been settled everywhere.
     expect(
-      (await runCli(["upgrade", "trend", "1.2.0", "--reason", "after the crash"], opened.database.env)).code,
+      (await runCli(["upgrade", "trend", "1.2.0", "--reason", "after the crash"], opened().database.env))
+        .code,
     ).toBe(0);
     for (const chat of [CHAT_A, CHAT_B]) {
       await api.waitFor("sendMessage", isUpgrade(chat, "after the crash"), 60_000).catch((error) => {
@@ -91,7 +81,7 @@ describe("audit chats across a killed bot", () => {
     expect(count(CHAT_B, "after the crash")).toBe(1);
 
     // The interrupted send is on record as uncertain (not sent again), and the log says so.
-    const rows = await opened.ledger.auditDeliveries.list(CHAT_A);
+    const rows = await opened().ledger.auditDeliveries.list(CHAT_A);
     const interrupted = rows.find((r) => r.text.includes(change));
     expect(interrupted?.state).toBe("uncertain");
     expect(second.stderr()).toContain("a send was interrupted");

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { BotTokenRejectedError, TelegramUnreachableError } from "../../src/telegram/startup-retry.ts";
-import { openTestLedger, type TestLedger, testBot } from "../support/bot-harness.ts";
+import { testBot, useTestLedger } from "../support/bot-harness.ts";
 import { capturingLogger } from "../support/capturing-logger.ts";
 import { type ApiError, FakeBotApi, type FakeUser } from "../support/fake-bot-api.ts";
 
@@ -19,18 +19,11 @@ const UNAUTHORIZED: ApiError = { ok: false, error_code: 401, description: "Unaut
  * from a second poller waited out, a refused token not retried.
  */
 describe("Telegram bot start-up", () => {
-  let opened: TestLedger;
-
-  beforeAll(async () => {
-    opened = await openTestLedger();
-  });
-  afterAll(async () => {
-    await opened?.close();
-  });
+  const opened = useTestLedger();
 
   async function botOn(api: FakeBotApi, attempts = 8) {
     const log = capturingLogger();
-    const bot = testBot(api, opened.ledger, {
+    const bot = testBot(api, opened().ledger, {
       roles: { viewers: [viewer] },
       logger: log.logger,
       startupBackoff: { firstDelayMs: 10, maxDelayMs: 80, attempts },

@@ -1,4 +1,5 @@
 import type { Update } from "telegraf/types";
+import { afterAll, beforeAll } from "vitest";
 import type { TelegramConfig } from "../../src/config.ts";
 import type { CommandRequest, ReleaseCommand } from "../../src/domain/index.ts";
 import { createLedger, type FeedOptions, type Ledger } from "../../src/ledger/index.ts";
@@ -80,6 +81,18 @@ export async function openTestLedger(
       await database.close();
     },
   };
+}
+
+/** One test ledger for the file (opened before its tests, closed after): `const opened = useTestLedger()`, then `opened().ledger`. */
+export function useTestLedger(): () => TestLedger {
+  let opened: TestLedger | undefined;
+  beforeAll(async () => {
+    opened = await openTestLedger();
+  });
+  afterAll(async () => {
+    await opened?.close();
+  });
+  return () => opened as TestLedger;
 }
 
 /** The bot on `ledger`, talking to `api`, with the given roles; not started. */
