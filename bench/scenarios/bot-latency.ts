@@ -50,7 +50,7 @@ export const botLatency: Scenario = {
 async function confirmLatencies(context: ScenarioContext, api: FakeBotApi): Promise<number[]> {
   const logger = createLogger("warn");
   // A ledger of its own: the run's schema holds bare appends that leave projections behind.
-  const { ledger, schema } = await openBenchLedger(context, "bot");
+  const { ledger } = await openBenchLedger(context, "bot");
   const seed = { actor: { kind: "system" as const, id: "bench" } };
   for (const version of ["1.0.0", "1.0.1"]) {
     await ledger.execute(
@@ -70,7 +70,6 @@ async function confirmLatencies(context: ScenarioContext, api: FakeBotApi): Prom
       viewers: [],
     },
     ledger,
-    schema,
     logger,
   });
   await bot.start();

@@ -57,6 +57,12 @@ export const positionArg = z
   })
   .transform(Number);
 
+/** A command whose one argument is the plugin (`/versions <plugin>`, `/abtest <plugin> status`). */
+export const pluginArgument = {
+  schema: z.object({ plugin: pluginIdArg }),
+  fromWords: (w: Words) => ({ plugin: w.words[0] }),
+};
+
 export const reasonArg = z.string().max(500, "the reason is longer than 500 characters").optional();
 
 export const limitArg = (max: number) =>

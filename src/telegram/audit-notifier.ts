@@ -1,9 +1,8 @@
 import type { Telegram } from "telegraf";
 import { TelegramError } from "telegraf";
-import type { VersionDiff } from "../domain/index.ts";
-import type { AuditChat, Backoff, Ledger, Outgoing, RecordedEvent, Subscription } from "../ledger/index.ts";
+import type { AuditChat, Backoff, Ledger, Subscription } from "../ledger/index.ts";
 import type { Logger } from "../log.ts";
-import { diffAsked, groupChanges, groupMessages } from "./audit-messages.ts";
+import { type AuditOutbox, auditOutbox } from "./audit-outbox.ts";
 import { splitHtml } from "./html.ts";
 
 /**
@@ -11,7 +10,8 @@ import { splitHtml } from "./html.ts";
  * (`audit-chat:<chatId>`), so a chat that fails (the bot was removed: 403) backs off alone and
  * holds back no other. Each batch first goes into the chat's outbox (`ledger.auditDeliveries`) as
  * rendered messages, then each message is claimed, sent and marked sent, so a redelivered batch
- * or a restart sends the same text once (see src/ledger/audit-deliveries.ts for the exact guarantee).
+ * or a restart sends the same text once (audit-outbox.ts; see src/ledger/audit-deliveries.ts for
+ * the exact guarantee).
  */
 export type AuditNotifierOptions = {
   ledger: Ledger;
@@ -48,154 +48,18 @@ export const auditSubscriberName = (chatId: number) => `audit-chat:${chatId}`;
 const DEFAULT_RETRY: Backoff = { initialMs: 1_000, maxMs: 300_000 };
 const CONFIG_ACTOR = { kind: "system" as const, id: "TELEGRAM_AUDIT_CHAT_IDS", name: "configuration" };
 
+type Running = Map<number, { chat: AuditChat; subscription: Subscription }>;
+
 export async function startAuditNotifier(options: AuditNotifierOptions): Promise<AuditNotifier> {
   const { ledger } = options;
   const logger = options.logger.child({ component: "audit-chats" });
-  const deliveries = ledger.auditDeliveries;
   const lifetime = new AbortController();
-  const running = new Map<number, { chat: AuditChat; subscription: Subscription }>();
-  /** Sent, but the record of it failed: recorded on the next try instead of sent again. */
-  const sentUnrecorded = new Map<string, number>();
-
-  const configured = await ledger.execute(
-    { kind: "auditChatsConfigure", chatIds: [...options.configuredChatIds] },
-    { actor: CONFIG_ACTOR, reason: "TELEGRAM_AUDIT_CHAT_IDS as the bot found it at start" },
-  );
-  if (configured.ok && !configured.dryRun) {
-    logger.info({ events: configured.events.map((e) => e.type) }, "audit chats: configuration recorded");
-  } else if (!configured.ok && !configured.violations.every((v) => v.code === "ALREADY")) {
-    logger.error({ violations: configured.violations }, "audit chats: the configured chats were refused");
-  }
-
-  /** Sends every pending row of the chat in order; throws when Telegram refuses one (retried). */
-  async function sendPending(chatId: number, signal: AbortSignal): Promise<void> {
-    for (const row of await deliveries.pending(chatId)) {
-      if (signal.aborted) return;
-      const id = `${chatId}/${row.key}/${row.part}`;
-      const unrecorded = sentUnrecorded.get(id);
-      if (unrecorded !== undefined) {
-        await deliveries.sent(chatId, row.key, row.part, unrecorded);
-        sentUnrecorded.delete(id);
-        continue;
-      }
-      if (!(await deliveries.claim(chatId, row.key, row.part))) continue;
-      let messageId: number;
-      try {
-        const message = await options.telegram.callApi(
-          "sendMessage",
-          {
-            chat_id: chatId,
-            text: row.text,
-            parse_mode: "HTML",
-            link_preview_options: { is_disabled: true },
-          },
-          // Bounded, but not cut short by a stop: a send cut mid-call would be uncertain, so a
-          // stopping notifier lets the one in hand finish. (telegraf types its signal as the
-          // abort-controller shim's; node-fetch takes the native one.)
-          { signal: AbortSignal.timeout(options.sendTimeoutMs ?? 30_000) as never },
-        );
-        messageId = message.message_id;
-      } catch (error) {
-        const definite = notSent(error);
-        await deliveries.failed(chatId, row.key, row.part, describe(error), definite);
-        if (definite) throw error;
-        logger.warn(
-          { chatId, key: row.key, part: row.part, err: error },
-          "audit chats: the send's outcome is unknown; the message is not sent again (it may be missing from the chat)",
-        );
-        continue;
-      }
-      try {
-        await deliveries.sent(chatId, row.key, row.part, messageId);
-      } catch (error) {
-        sentUnrecorded.set(id, messageId);
-        throw error;
-      }
-    }
-  }
-
-  /** Renders the batch's changes (those after the outbox's last position) into the chat's outbox. */
-  async function enqueue(chat: AuditChat, events: RecordedEvent[]): Promise<void> {
-    const last = (await deliveries.lastPosition(chat.chatId)) ?? 0;
-    const told: RecordedEvent[] = [];
-    let on = true;
-    for (const event of events) {
-      if (event.position <= last || event.position < chat.sincePosition) continue;
-      // A chat turned off (and on again) within the batch hears of nothing in between.
-      const own =
-        (event.type === "AuditChatEnabled" || event.type === "AuditChatDisabled") &&
-        event.data.chatId === chat.chatId;
-      if (own && event.type === "AuditChatEnabled") on = true;
-      if (on) told.push(event);
-      if (own && event.type === "AuditChatDisabled") on = false;
-    }
-    const outgoing: Outgoing[] = [];
-    for (const group of groupChanges(told)) {
-      const asked = diffAsked(group);
-      const diff = asked ? await diffOf(asked.pluginId, asked.from, asked.to) : null;
-      const first = group.events[0] as RecordedEvent;
-      const lastEvent = group.events.at(-1) as RecordedEvent;
-      outgoing.push({
-        key: `change:${lastEvent.position}`,
-        firstPosition: first.position,
-        lastPosition: lastEvent.position,
-        parts: groupMessages(group, diff),
-      });
-    }
-    await deliveries.add(chat.chatId, outgoing);
-  }
-
-  async function diffOf(pluginId: string, from: string, to: string): Promise<VersionDiff | null> {
-    const found = await ledger.diff(pluginId, from, to);
-    return found.ok ? found.diff : null;
-  }
-
-  function follow(chat: AuditChat): void {
-    const log = logger.child({ chatId: chat.chatId });
-    const subscription = ledger.subscribe(
-      auditSubscriberName(chat.chatId),
-      async (events, { signal }) => {
-        for (const row of await deliveries.settleInterrupted(chat.chatId)) {
-          log.warn(
-            { key: row.key, part: row.part, positions: [row.firstPosition, row.lastPosition] },
-            "audit chats: a send was interrupted (the bot stopped mid-call); not sent again, it may be missing from the chat",
-          );
-        }
-        const current = running.get(chat.chatId)?.chat ?? chat;
-        await enqueue(current, events);
-        try {
-          await sendPending(chat.chatId, signal);
-        } catch (error) {
-          if (error instanceof TelegramError && error.code === 403) {
-            log.warn(
-              { err: error.description },
-              "audit chats: Telegram refuses this chat (the bot was removed or blocked); backing off",
-            );
-          }
-          throw error;
-        }
-      },
-      {
-        // From the event that turned the chat on: the chat reads its own "notifications on".
-        from: Math.max(0, chat.sincePosition - 1),
-        batchSize: options.batchSize ?? 1_000,
-        retry: options.retry ?? DEFAULT_RETRY,
-        standbyMs: options.standbyMs,
-        leaseMs: options.leaseMs,
-        signal: lifetime.signal,
-      },
-    );
-    running.set(chat.chatId, { chat, subscription });
-    log.info("audit chats: telling this chat of every change");
-  }
+  const running: Running = new Map();
+  const outbox = auditOutbox({ ...options, sendTimeoutMs: options.sendTimeoutMs ?? 30_000, logger });
+  await recordConfiguredChats(ledger, options.configuredChatIds, logger);
 
   /** One refresh at a time (the tail and the timer both ask), so a chat is never followed twice. */
-  let refreshing: Promise<void> = Promise.resolve();
-  function refresh(): Promise<void> {
-    const next = refreshing.then(refreshOnce, refreshOnce);
-    refreshing = next.catch(() => {});
-    return next;
-  }
+  const refresh = oneAtATime(refreshOnce);
 
   /** Starts a subscriber per enabled chat, and stops those of chats turned off. */
   async function refreshOnce(): Promise<void> {
@@ -203,8 +67,10 @@ export async function startAuditNotifier(options: AuditNotifierOptions): Promise
     const chats = await ledger.auditChats();
     for (const chat of chats) {
       const current = running.get(chat.chatId);
-      if (chat.enabled && !current) follow(chat);
-      else if (chat.enabled && current) current.chat = chat;
+      if (chat.enabled && !current) {
+        const subscription = followChat(chat, { options, outbox, running, logger, signal: lifetime.signal });
+        running.set(chat.chatId, { chat, subscription });
+      } else if (chat.enabled && current) current.chat = chat;
       else if (!chat.enabled && current) {
         running.delete(chat.chatId);
         await current.subscription.stop();
@@ -238,15 +104,17 @@ export async function startAuditNotifier(options: AuditNotifierOptions): Promise
     async postToAuditChats(html, key) {
       const parts = splitHtml(html);
       for (const chatId of running.keys()) {
-        await deliveries.add(chatId, [
+        await ledger.auditDeliveries.add(chatId, [
           { key: `note:${key}`, firstPosition: null, lastPosition: null, parts },
         ]);
-        await sendPending(chatId, lifetime.signal).catch((error) =>
-          logger.warn(
-            { chatId, err: error },
-            "audit chats: a note could not be posted yet; the chat's next change retries it",
-          ),
-        );
+        await outbox
+          .sendPending(chatId, lifetime.signal)
+          .catch((error) =>
+            logger.warn(
+              { chatId, err: error },
+              "audit chats: a note could not be posted yet; the chat's next change retries it",
+            ),
+          );
       }
     },
     async stop() {
@@ -259,20 +127,80 @@ export async function startAuditNotifier(options: AuditNotifierOptions): Promise
   };
 }
 
-/**
- * Telegram answered with an error, or the connection was refused before anything was sent:
- * nothing was posted, so sending again is safe. Anything else (a cut connection, a timeout)
- * may have posted it.
- */
-function notSent(error: unknown): boolean {
-  if (error instanceof TelegramError) return true;
-  const code =
-    (error as { code?: string; cause?: { code?: string } }).code ??
-    (error as { cause?: { code?: string } }).cause?.code;
-  return code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN";
+/** TELEGRAM_AUDIT_CHAT_IDS, recorded as events the first time each chat is seen configured. */
+async function recordConfiguredChats(
+  ledger: Ledger,
+  chatIds: readonly number[],
+  logger: Logger,
+): Promise<void> {
+  const configured = await ledger.execute(
+    { kind: "auditChatsConfigure", chatIds: [...chatIds] },
+    { actor: CONFIG_ACTOR, reason: "TELEGRAM_AUDIT_CHAT_IDS as the bot found it at start" },
+  );
+  if (configured.ok && !configured.dryRun) {
+    logger.info({ events: configured.events.map((e) => e.type) }, "audit chats: configuration recorded");
+  } else if (!configured.ok && !configured.violations.every((v) => v.code === "ALREADY")) {
+    logger.error({ violations: configured.violations }, "audit chats: the configured chats were refused");
+  }
 }
 
-function describe(error: unknown): string {
-  if (error instanceof TelegramError) return `${error.code}: ${error.description}`;
-  return error instanceof Error ? error.message : String(error);
+/** One chat's durable feed subscriber: its batches into the outbox, then the outbox sent. */
+function followChat(
+  chat: AuditChat,
+  on: {
+    options: AuditNotifierOptions;
+    outbox: AuditOutbox;
+    running: Running;
+    logger: Logger;
+    signal: AbortSignal;
+  },
+): Subscription {
+  const { options, outbox, running } = on;
+  const deliveries = options.ledger.auditDeliveries;
+  const log = on.logger.child({ chatId: chat.chatId });
+  const subscription = options.ledger.subscribe(
+    auditSubscriberName(chat.chatId),
+    async (events, { signal }) => {
+      for (const row of await deliveries.settleInterrupted(chat.chatId)) {
+        log.warn(
+          { key: row.key, part: row.part, positions: [row.firstPosition, row.lastPosition] },
+          "audit chats: a send was interrupted (the bot stopped mid-call); not sent again, it may be missing from the chat",
+        );
+      }
+      const current = running.get(chat.chatId)?.chat ?? chat;
+      await outbox.enqueue(current, events);
+      try {
+        await outbox.sendPending(chat.chatId, signal);
+      } catch (error) {
+        if (error instanceof TelegramError && error.code === 403) {
+          log.warn(
+            { err: error.description },
+            "audit chats: Telegram refuses this chat (the bot was removed or blocked); backing off",
+          );
+        }
+        throw error;
+      }
+    },
+    {
+      // From the event that turned the chat on: the chat reads its own "notifications on".
+      from: Math.max(0, chat.sincePosition - 1),
+      batchSize: options.batchSize ?? 1_000,
+      retry: options.retry ?? DEFAULT_RETRY,
+      standbyMs: options.standbyMs,
+      leaseMs: options.leaseMs,
+      signal: on.signal,
+    },
+  );
+  log.info("audit chats: telling this chat of every change");
+  return subscription;
+}
+
+/** `task`, run one call at a time: each call waits for the one before it, failed or not. */
+function oneAtATime(task: () => Promise<void>): () => Promise<void> {
+  let previous: Promise<void> = Promise.resolve();
+  return () => {
+    const next = previous.then(task, task);
+    previous = next.catch(() => {});
+    return next;
+  };
 }

@@ -1,10 +1,8 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import type { Command } from "../../src/domain/index.ts";
-import { createLedger, type Ledger } from "../../src/ledger/ledger.ts";
-import { ROOT, runCli } from "../support/cli.ts";
-import { openServerLedger, type TestDatabase, testLogger } from "../support/databases.ts";
+import type { ChildProcess } from "node:child_process";
+import { afterEach, describe, expect, it, onTestFinished } from "vitest";
+import { releasedAndRegistered, seedLedger, useTestLedger } from "../support/bot-harness.ts";
+import { startBotProcess } from "../support/bot-process.ts";
+import { runCli } from "../support/cli.ts";
 import { FakeBotApi } from "../support/fake-bot-api.ts";
 
 const CHAT_A = -1_002_000_000_001;
@@ -15,58 +13,29 @@ const CHAT_B = -1_002_000_000_002;
  * audit chat and before the bot heard back and recorded it; then started again.
  */
 describe("audit chats across a killed bot", () => {
-  let database: TestDatabase;
-  let ledger: Ledger;
+  const opened = useTestLedger();
   const children: ChildProcess[] = [];
 
-  beforeAll(async () => {
-    database = await openServerLedger();
-    ledger = createLedger(database.db, { schema: database.schema, logger: testLogger });
-  });
   afterEach(() => {
     for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
   });
-  afterAll(async () => {
-    await ledger?.close();
-    await database?.close();
-  });
-
-  async function run(command: Command) {
-    const result = await ledger.execute(command, { actor: { kind: "cli", id: "seed" } });
-    if (!result.ok) throw new Error(`seed failed: ${JSON.stringify(result.violations)}`);
-  }
 
   function startBot(api: FakeBotApi) {
-    const child = spawn(process.execPath, [path.join(ROOT, "bin/plugin-ledger.js"), "bot"], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: process.env.HOME ?? "/tmp",
-        LOG_LEVEL: "warn",
-        ...database.env,
-        TELEGRAM_BOT_TOKEN: api.token,
-        TELEGRAM_API_ROOT: api.url,
-        TELEGRAM_AUDIT_CHAT_IDS: `${CHAT_A},${CHAT_B}`,
-        LEDGER_FEED_POLL_MS: "200",
-      },
-      stdio: ["ignore", "ignore", "pipe"],
+    const started = startBotProcess(["bot"], {
+      ...opened().database.env,
+      TELEGRAM_BOT_TOKEN: api.token,
+      TELEGRAM_API_ROOT: api.url,
+      TELEGRAM_AUDIT_CHAT_IDS: `${CHAT_A},${CHAT_B}`,
+      LEDGER_FEED_POLL_MS: "200",
     });
-    let stderr = "";
-    child.stderr?.on("data", (d) => {
-      stderr += d;
-    });
-    children.push(child);
-    const exited = new Promise<void>((resolve) => child.on("close", () => resolve()));
-    return { child, exited, stderr: () => stderr };
+    children.push(started.child);
+    return started;
   }
 
   it("posts the change to every chat exactly once: none twice, none missing", async () => {
     const api = await FakeBotApi.start();
     onTestFinished(() => api.close());
-    for (const version of ["1.0.0", "1.1.0", "1.2.0"]) {
-      await run({ kind: "release", pluginId: "trend", version, buildDate: "2025-01-02", author: "ci" });
-    }
-    await run({ kind: "register", pluginId: "trend", version: "1.0.0" });
+    await seedLedger(opened().ledger, releasedAndRegistered("trend", ["1.0.0", "1.1.0", "1.2.0"], "1.0.0"));
     const isUpgrade = (chat: number, text: string) => (c: { payload: Record<string, unknown> }) =>
       c.payload.chat_id === chat && String(c.payload.text).includes(text);
     const count = (chat: number, text: string) => api.textsTo(chat).filter((t) => t.includes(text)).length;
@@ -80,14 +49,16 @@ describe("audit chats across a killed bot", () => {
     }
     // Telegram posts the change to chat A, and the bot never hears back: it is killed first.
     const held = api.holdNext("sendMessage", isUpgrade(CHAT_A, change), 60_000);
-    expect((await runCli(["upgrade", "trend", "1.1.0", "--reason", "crash test"], database.env)).code).toBe(
-      0,
-    );
+    expect(
+      (await runCli(["upgrade", "trend", "1.1.0", "--reason", "crash test"], opened().database.env)).code,
+    ).toBe(0);
     await held;
     // Chat B is served by a subscriber of its own, which the held call does not stop: let it finish
     // (a send to B caught in flight by the kill would be the one uncertain case, not this test's).
     const sentToB = async () =>
-      (await ledger.auditDeliveries.list(CHAT_B)).some((r) => r.text.includes(change) && r.state === "sent");
+      (await opened().ledger.auditDeliveries.list(CHAT_B)).some(
+        (r) => r.text.includes(change) && r.state === "sent",
+      );
     await expect.poll(sentToB, { timeout: 30_000 }).toBe(true);
     first.child.kill("SIGKILL");
     await first.exited;
@@ -96,7 +67,8 @@ describe("audit chats across a killed bot", () => {
     const second = startBot(api);
     // A later change: once both chats have it, the first one has been settled everywhere.
     expect(
-      (await runCli(["upgrade", "trend", "1.2.0", "--reason", "after the crash"], database.env)).code,
+      (await runCli(["upgrade", "trend", "1.2.0", "--reason", "after the crash"], opened().database.env))
+        .code,
     ).toBe(0);
     for (const chat of [CHAT_A, CHAT_B]) {
       await api.waitFor("sendMessage", isUpgrade(chat, "after the crash"), 60_000).catch((error) => {
@@ -109,7 +81,7 @@ describe("audit chats across a killed bot", () => {
     expect(count(CHAT_B, "after the crash")).toBe(1);
 
     // The interrupted send is on record as uncertain (not sent again), and the log says so.
-    const rows = await ledger.auditDeliveries.list(CHAT_A);
+    const rows = await opened().ledger.auditDeliveries.list(CHAT_A);
     const interrupted = rows.find((r) => r.text.includes(change));
     expect(interrupted?.state).toBe("uncertain");
     expect(second.stderr()).toContain("a send was interrupted");

@@ -3,12 +3,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Update } from "telegraf/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Command } from "../../src/domain/index.ts";
-import { createLedger, type Ledger } from "../../src/ledger/ledger.ts";
-import { createLedgerBot, type LedgerBot } from "../../src/telegram/bot.ts";
+import type { CommandRequest } from "../../src/domain/index.ts";
+import { type BotHarness, release, seedLedger, startBotHarness } from "../support/bot-harness.ts";
 import { runCli } from "../support/cli.ts";
-import { openServerLedger, type TestDatabase, testLogger } from "../support/databases.ts";
-import { FakeBotApi, type FakeUser } from "../support/fake-bot-api.ts";
+import type { FakeUser } from "../support/fake-bot-api.ts";
 
 /**
  * The audit chats: the real bot (built as `plugin-ledger bot` builds it) on real PostgreSQL,
@@ -21,23 +19,19 @@ const CHAT_B = -1_001_000_000_002;
 const CHAT_C = -1_001_000_000_003;
 
 describe("audit chats", () => {
-  let database: TestDatabase;
-  let ledger: Ledger;
-  let api: FakeBotApi;
-  let bot: LedgerBot;
+  let h: BotHarness;
   let updateId = 10_000;
 
-  const seed = { actor: { kind: "cli" as const, id: "seed", name: "seed" } };
-  async function run(command: Command) {
-    const result = await ledger.execute(command, seed);
-    if (!result.ok) throw new Error(`seed failed: ${JSON.stringify(result.violations)}`);
-  }
-  const cli = (...args: string[]) => runCli(args, database.env);
+  const run = (command: CommandRequest) => seedLedger(h.ledger, [command]);
+  const cli = (...args: string[]) => runCli(args, h.database.env);
+  /** `plugin-ledger upgrade momentum <version>` by `actor`, with a reason and any more flags. */
+  const upgradeByCli = (version: string, actor: string, reason: string, ...flags: string[]) =>
+    cli("upgrade", "momentum", version, "--actor", actor, "--reason", reason, ...flags);
   /** The messages a chat got that mention `text`. */
-  const mentions = (chatId: number, text: string) => api.textsTo(chatId).filter((t) => t.includes(text));
+  const mentions = (chatId: number, text: string) => h.api.textsTo(chatId).filter((t) => t.includes(text));
   /** Resolves once `chatId` has a message mentioning `text`. */
   const arrives = (chatId: number, text: string, timeoutMs = 30_000) =>
-    api.waitFor(
+    h.api.waitFor(
       "sendMessage",
       (c) => c.payload.chat_id === chatId && String(c.payload.text).includes(text),
       timeoutMs,
@@ -57,46 +51,20 @@ describe("audit chats", () => {
       },
     } as Update;
   }
-  async function auditEvents() {
-    const found = await database.db.pool.query(
-      `SELECT position, type, data, metadata FROM "${database.schema}".events WHERE stream_id = 'audit-chats' ORDER BY position`,
-    );
-    return found.rows;
-  }
+  const auditEvents = () => h.events("audit-chats");
 
   beforeAll(async () => {
-    database = await openServerLedger();
-    ledger = createLedger(database.db, {
-      schema: database.schema,
-      logger: testLogger,
+    h = await startBotHarness({
+      roles: { admins: [admin], operators: [operator] },
+      config: { auditChatIds: [CHAT_A, CHAT_B] },
       feed: { pollMs: 100 },
-    });
-    await run({ kind: "hostSet", apiVersion: "2.4.0", dbSchemaVersion: "7.0.0" });
-    api = await FakeBotApi.start();
-    bot = createLedgerBot({
-      config: {
-        token: api.token,
-        apiRoot: api.url,
-        webhook: undefined,
-        admins: [admin.id],
-        operators: [operator.id],
-        viewers: [],
-        auditChatIds: [CHAT_A, CHAT_B],
-      },
-      ledger,
-      schema: database.schema,
-      logger: testLogger,
+      seed: [{ kind: "hostSet", apiVersion: "2.4.0", dbSchemaVersion: "7.0.0" }],
       notifier: { retry: { initialMs: 100, maxMs: 400 }, standbyMs: 100 },
     });
-    await bot.start();
-    await api.waitFor("getUpdates");
   });
 
   afterAll(async () => {
-    await bot?.stop("tests done");
-    await api?.close();
-    await ledger?.close();
-    await database?.close();
+    await h?.close();
   });
 
   it("records the configured chats as events, and tells each that it is on", async () => {
@@ -105,59 +73,26 @@ describe("audit chats", () => {
       ["AuditChatEnabled", CHAT_A, "config"],
       ["AuditChatEnabled", CHAT_B, "config"],
     ]);
-    expect(events[0].metadata.actor).toMatchObject({ kind: "system", id: "TELEGRAM_AUDIT_CHAT_IDS" });
+    expect(events[0]?.metadata.actor).toMatchObject({ kind: "system", id: "TELEGRAM_AUDIT_CHAT_IDS" });
     await arrives(CHAT_A, "TELEGRAM_AUDIT_CHAT_IDS");
     await arrives(CHAT_B, "TELEGRAM_AUDIT_CHAT_IDS");
   });
 
   it("posts an upgrade by the CLI to both chats once, with actor, reason and diff; a forced change is marked", async () => {
-    await run({
-      kind: "release",
-      pluginId: "momentum",
-      version: "1.0.0",
-      buildDate: "2025-01-02",
-      author: "ci",
-      features: ["market-orders"],
-      releaseNotes: "First <cut>.",
-    });
-    await run({
-      kind: "release",
-      pluginId: "momentum",
-      version: "1.1.0",
-      buildDate: "2025-02-03",
-      author: "ci",
-      features: ["market-orders", "trailing-stop"],
-      releaseNotes: "Trailing stops & faster fills.",
-    });
-    await run({
-      kind: "release",
-      pluginId: "momentum",
-      version: "2.0.0",
-      buildDate: "2025-03-04",
-      author: "ci",
-    });
+    await run(release("momentum", "1.0.0", { features: ["market-orders"], releaseNotes: "First <cut>." }));
+    await run(
+      release("momentum", "1.1.0", {
+        buildDate: "2025-02-03",
+        features: ["market-orders", "trailing-stop"],
+        releaseNotes: "Trailing stops & faster fills.",
+      }),
+    );
+    await run(release("momentum", "2.0.0", { buildDate: "2025-03-04" }));
     await run({ kind: "register", pluginId: "momentum", version: "1.0.0" });
 
-    const upgrade = await cli(
-      "upgrade",
-      "momentum",
-      "1.1.0",
-      "--actor",
-      "alice",
-      "--reason",
-      "faster <fills>",
-    );
+    const upgrade = await upgradeByCli("1.1.0", "alice", "faster <fills>");
     expect(upgrade.code).toBe(0);
-    const forced = await cli(
-      "upgrade",
-      "momentum",
-      "2.0.0",
-      "--actor",
-      "alice",
-      "--force",
-      "--reason",
-      "new API live",
-    );
+    const forced = await upgradeByCli("2.0.0", "alice", "new API live", "--force");
     expect(forced.code).toBe(0);
     for (const chat of [CHAT_A, CHAT_B]) await arrives(chat, "<code>1.1.0</code> → <code>2.0.0</code>");
 
@@ -181,11 +116,11 @@ describe("audit chats", () => {
     // Every message fits Telegram's limit and was recorded as sent, once per chat.
     // (the fake has the message before the bot hears back and records it: poll for the record)
     await expect
-      .poll(async () => (await ledger.auditDeliveries.list()).every((r) => r.state === "sent"), {
+      .poll(async () => (await h.ledger.auditDeliveries.list()).every((r) => r.state === "sent"), {
         timeout: 10_000,
       })
       .toBe(true);
-    const rows = await ledger.auditDeliveries.list();
+    const rows = await h.ledger.auditDeliveries.list();
     expect(rows.every((r) => r.text.length < 4096 && r.messageId !== null)).toBe(true);
     const keys = rows.map((r) => `${r.chatId}/${r.key}/${r.part}`);
     expect(new Set(keys).size).toBe(keys.length);
@@ -201,7 +136,7 @@ describe("audit chats", () => {
       releaseNotes: `build ${i}`,
     }));
     writeFileSync(file, JSON.stringify(releases));
-    const sentBefore = new Map([CHAT_A, CHAT_B].map((chat) => [chat, api.textsTo(chat).length]));
+    const sentBefore = new Map([CHAT_A, CHAT_B].map((chat) => [chat, h.api.textsTo(chat).length]));
     const imported = await cli("import", file, "--actor", "pipeline", "--reason", "nightly");
     expect(imported.code).toBe(0);
     // A change after the import: once it arrives, everything of the import has been posted.
@@ -210,7 +145,7 @@ describe("audit chats", () => {
     for (const chat of [CHAT_A, CHAT_B]) await arrives(chat, "(rolled back)");
 
     for (const chat of [CHAT_A, CHAT_B]) {
-      const sent = api.textsTo(chat).slice(sentBefore.get(chat));
+      const sent = h.api.textsTo(chat).slice(sentBefore.get(chat));
       const aboutImport = sent.filter((t) => t.includes("bulk_plugin"));
       expect(aboutImport.length).toBeGreaterThanOrEqual(1);
       expect(aboutImport.length).toBeLessThanOrEqual(3);
@@ -226,12 +161,12 @@ describe("audit chats", () => {
 
   it("refuses /notify on from an operator; from an admin it is an event, and the chat is then told", async () => {
     const before = (await auditEvents()).length;
-    await api.deliver(groupMessage(operator, CHAT_C, "/notify on"));
-    expect(api.textsTo(CHAT_C).at(-1)).toContain("may not run /notify on");
+    await h.api.deliver(groupMessage(operator, CHAT_C, "/notify on"));
+    expect(h.api.textsTo(CHAT_C).at(-1)).toContain("may not run /notify on");
     expect(await auditEvents()).toHaveLength(before);
 
-    await api.deliver(groupMessage(admin, CHAT_C, "/notify on the ops room"));
-    expect(api.textsTo(CHAT_C).at(-1)).toContain("told of every change from now on");
+    await h.api.deliver(groupMessage(admin, CHAT_C, "/notify on the ops room"));
+    expect(h.api.textsTo(CHAT_C).at(-1)).toContain("told of every change from now on");
     const events = await auditEvents();
     expect(events).toHaveLength(before + 1);
     expect(events.at(-1)).toMatchObject({
@@ -241,35 +176,26 @@ describe("audit chats", () => {
     });
     await arrives(CHAT_C, "/notify on");
     // A redelivered /notify writes nothing more.
-    await api.deliver(groupMessage(admin, CHAT_C, "/notify on"));
+    await h.api.deliver(groupMessage(admin, CHAT_C, "/notify on"));
     expect(await auditEvents()).toHaveLength(before + 1);
   });
 
   it("does not hold the other chats back while one answers 403", async () => {
-    api.failChat(CHAT_C);
-    const release = await cli(
-      "upgrade",
-      "momentum",
-      "2.0.0",
-      "--actor",
-      "bob",
-      "--reason",
-      "retry",
-      "--allow-major",
-    );
-    expect(release.code).toBe(0);
+    h.api.failChat(CHAT_C);
+    const upgraded = await upgradeByCli("2.0.0", "bob", "retry", "--allow-major");
+    expect(upgraded.code).toBe(0);
     // The refused chat fails again and again (its subscriber backs off) while the others are told.
     for (const chat of [CHAT_A, CHAT_B]) await arrives(chat, "By bob (CLI)");
     const refusedCalls = () =>
-      api.calls.filter((c) => c.failed?.error_code === 403 && c.payload.chat_id === CHAT_C);
+      h.api.calls.filter((c) => c.failed?.error_code === 403 && c.payload.chat_id === CHAT_C);
     expect(mentions(CHAT_C, "By bob")).toEqual([]);
     await expect.poll(() => refusedCalls().length, { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
     const lastError = async () =>
-      (await ledger.subscriptions()).find((s) => s.name === `audit-chat:${CHAT_C}`)?.lastError ?? "";
+      (await h.ledger.subscriptions()).find((s) => s.name === `audit-chat:${CHAT_C}`)?.lastError ?? "";
     await expect.poll(lastError, { timeout: 30_000 }).toContain("403");
 
     // Back in the group: it gets the change, once.
-    api.failChat(CHAT_C, null);
+    h.api.failChat(CHAT_C, null);
     await arrives(CHAT_C, "By bob (CLI)", 60_000);
     await run({ kind: "deactivate", pluginId: "momentum" });
     await arrives(CHAT_C, "(deactivated)");
@@ -277,17 +203,17 @@ describe("audit chats", () => {
   });
 
   it("waits out a 429 and posts the change once", async () => {
-    api.failNext("sendMessage", 1);
+    h.api.failNext("sendMessage", 1);
     await run({ kind: "register", pluginId: "momentum", version: "1.1.0" });
     const registered = "→ <code>1.1.0</code> (registered)";
     for (const chat of [CHAT_A, CHAT_B, CHAT_C]) await arrives(chat, registered);
-    const refused = api.calls.filter((c) => c.method === "sendMessage" && c.failed?.error_code === 429);
+    const refused = h.api.calls.filter((c) => c.method === "sendMessage" && c.failed?.error_code === 429);
     expect(refused).toHaveLength(1);
     for (const chat of [CHAT_A, CHAT_B, CHAT_C]) expect(mentions(chat, registered)).toHaveLength(1);
   });
 
   it("posts a note to every audit chat once per key", async () => {
-    const notifier = bot.notifier();
+    const notifier = h.bot.notifier();
     expect(notifier?.chats().sort()).toEqual([CHAT_A, CHAT_B, CHAT_C].sort());
     await notifier?.postToAuditChats("<b>checkpoint</b> size 42", "checkpoint:42");
     await notifier?.postToAuditChats("<b>checkpoint</b> size 42", "checkpoint:42");

@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CommandRequest } from "../../src/domain/index.ts";
-import { createLedger, type Ledger } from "../../src/ledger/ledger.ts";
-import { createLedgerBot, type LedgerBot } from "../../src/telegram/bot.ts";
-import { openServerLedger, type TestDatabase, testLogger } from "../support/databases.ts";
-import { type ApiCall, FakeBotApi, type FakeUser } from "../support/fake-bot-api.ts";
+import {
+  type BotHarness,
+  type Preview,
+  releasedAndRegistered,
+  startBotHarness,
+} from "../support/bot-harness.ts";
+import type { FakeUser } from "../support/fake-bot-api.ts";
 
 /**
  * /abtest through the real telegraf bot, on a ledger in real PostgreSQL, against a fake Bot API on
@@ -13,77 +15,25 @@ const operator: FakeUser = { id: 2002, first_name: "Otto", username: "otto" };
 const viewer: FakeUser = { id: 2004, first_name: "Vera" };
 
 describe("Telegram /abtest", () => {
-  let database: TestDatabase;
-  let ledger: Ledger;
-  let api: FakeBotApi;
-  let bot: LedgerBot;
+  let h: BotHarness;
 
-  const seed = { actor: { kind: "cli" as const, id: "seed", name: "seed" } };
-  async function run(command: CommandRequest) {
-    const result = await ledger.execute(command, seed);
-    if (!result.ok) throw new Error(`seed failed: ${JSON.stringify(result.violations)}`);
-  }
-  async function events() {
-    const found = await database.db.pool.query(
-      `SELECT type, data, metadata FROM "${database.schema}".events WHERE stream_id = 'plugin-alpha' ORDER BY position`,
-    );
-    return found.rows as Array<{
-      type: string;
-      data: Record<string, unknown>;
-      metadata: Record<string, unknown>;
-    }>;
-  }
-  async function ask(user: FakeUser, text: string): Promise<string[]> {
-    const before = api.textsTo(user.id).length;
-    await api.deliver(api.message(user, text));
-    return api.textsTo(user.id).slice(before);
-  }
+  const events = () => h.events("plugin-alpha");
+  const ask = (user: FakeUser, text: string) => h.ask(user, text);
   /** Presses Confirm on the last preview the bot sent `user`, and returns the edited message. */
   async function confirm(user: FakeUser): Promise<string> {
-    const call = api
-      .callsOf("sendMessage")
-      .filter((c) => c.payload.chat_id === user.id && c.payload.reply_markup)
-      .at(-1) as ApiCall;
-    const data = call.payload.reply_markup.inline_keyboard[0][0].callback_data as string;
-    const found = await database.db.pool.query(
-      `SELECT message_id FROM "${database.schema}".telegram_pending_actions WHERE $1 LIKE '%' || id`,
-      [data],
-    );
-    await api.deliver(
-      api.press(user, data, { chatId: user.id, messageId: Number(found.rows[0]?.message_id) }),
-    );
-    return String(api.callsOf("editMessageText").at(-1)?.payload.text);
+    const { edit } = await h.press(user, (h.lastPreview(user) as Preview).confirm);
+    return String(edit);
   }
 
   beforeAll(async () => {
-    database = await openServerLedger();
-    ledger = createLedger(database.db, { schema: database.schema, logger: testLogger });
-    for (const version of ["3.3.0", "3.4.0"]) {
-      await run({ kind: "release", pluginId: "alpha", version, buildDate: "2025-01-02", author: "ci" });
-    }
-    await run({ kind: "register", pluginId: "alpha", version: "3.3.0" });
-    api = await FakeBotApi.start();
-    bot = createLedgerBot({
-      config: {
-        token: api.token,
-        apiRoot: api.url,
-        webhook: undefined,
-        admins: [],
-        operators: [operator.id],
-        viewers: [viewer.id],
-      },
-      ledger,
-      schema: database.schema,
-      logger: testLogger,
+    h = await startBotHarness({
+      roles: { operators: [operator], viewers: [viewer] },
+      seed: releasedAndRegistered("alpha", ["3.3.0", "3.4.0"], "3.3.0"),
     });
-    await bot.start();
-    await api.waitFor("getUpdates");
   });
 
   afterAll(async () => {
-    await bot?.stop("tests done");
-    await api?.close();
-    await database?.close();
+    await h?.close();
   });
 
   it("lets an operator start, reweigh and promote a test through previews, and shows it in /version", async () => {
@@ -125,7 +75,7 @@ describe("Telegram /abtest", () => {
       "AbTestWeightChanged",
       "AbTestPromoted",
     ]);
-    expect(await ledger.activeVersion("alpha")).toBe("3.4.0");
+    expect(await h.ledger.activeVersion("alpha")).toBe("3.4.0");
     expect(await ask(viewer, "/abtest alpha status")).toEqual([
       "<code>alpha</code> runs <code>3.4.0</code> and no A/B test.",
     ]);

@@ -3,11 +3,8 @@ import fc from "fast-check";
 import pino from "pino";
 import type { Update } from "telegraf/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Command } from "../../src/domain/index.ts";
-import { createLedger, type Ledger } from "../../src/ledger/ledger.ts";
-import { createLedgerBot, type LedgerBot } from "../../src/telegram/bot.ts";
-import { openServerLedger, type TestDatabase } from "../support/databases.ts";
-import { type ApiCall, FakeBotApi, type FakeUser } from "../support/fake-bot-api.ts";
+import { type BotHarness, release, startBotHarness } from "../support/bot-harness.ts";
+import type { FakeUser } from "../support/fake-bot-api.ts";
 
 /**
  * The real bot against random updates: commands with hostile arguments, plain text, forged and
@@ -134,35 +131,17 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 );
 
 describe("Telegram bot fuzz", () => {
-  let database: TestDatabase;
-  let ledger: Ledger;
-  let api: FakeBotApi;
-  let bot: LedgerBot;
+  let h: BotHarness;
   const logged: Array<{ level: number; msg: string; err?: unknown }> = [];
 
   const count = async (table: string) => {
-    const found = await database.db.pool.query(
-      `SELECT count(*)::int AS n FROM "${database.schema}".${table}`,
+    const found = await h.database.db.pool.query(
+      `SELECT count(*)::int AS n FROM "${h.database.schema}".${table}`,
     );
     return found.rows[0].n as number;
   };
-  /** The preview the bot sent last, with its requester and buttons. */
-  const lastPreview = () => {
-    const call = api
-      .callsOf("sendMessage")
-      .filter((c) => c.payload.reply_markup?.inline_keyboard)
-      .at(-1) as ApiCall | undefined;
-    if (!call) return undefined;
-    const [confirm, cancel] = call.payload.reply_markup.inline_keyboard[0];
-    return {
-      chatId: Number(call.payload.chat_id),
-      confirm: confirm.callback_data,
-      cancel: cancel.callback_data,
-    };
-  };
 
   beforeAll(async () => {
-    database = await openServerLedger();
     // Everything the bot logs at warn and above, so that a failing handler is seen.
     const sink = new Writable({
       write(chunk, _encoding, done) {
@@ -170,48 +149,22 @@ describe("Telegram bot fuzz", () => {
         done();
       },
     });
-    const logger = pino({ level: "warn" }, sink);
-    ledger = createLedger(database.db, { schema: database.schema, logger });
-    const seed: Command[] = [
-      { kind: "hostSet", apiVersion: "2.4.0", dbSchemaVersion: "7.0.0" },
-      ...["1.0.0", "1.1.0", "2.0.0"].map(
-        (version): Command => ({
-          kind: "release",
-          pluginId: "alpha",
-          version,
-          buildDate: "2026-01-02",
-          author: "ci",
-        }),
-      ),
-      { kind: "release", pluginId: "beta", version: "1.0.0", buildDate: "2026-01-02", author: "ci" },
-      { kind: "register", pluginId: "alpha", version: "1.1.0" },
-    ];
-    for (const command of seed) {
-      const result = await ledger.execute(command, { actor: { kind: "system", id: "seed" } });
-      if (!result.ok) throw new Error(JSON.stringify(result.violations));
-    }
-    api = await FakeBotApi.start();
-    bot = createLedgerBot({
-      config: {
-        token: api.token,
-        apiRoot: api.url,
-        webhook: undefined,
-        admins: [admin.id],
-        operators: [operator.id],
-        viewers: [viewer.id],
-      },
-      ledger,
-      schema: database.schema,
-      logger,
+    h = await startBotHarness({
+      roles: { admins: [admin], operators: [operator], viewers: [viewer] },
+      logger: pino({ level: "warn" }, sink),
+      seed: [
+        { kind: "hostSet", apiVersion: "2.4.0", dbSchemaVersion: "7.0.0" },
+        ...["1.0.0", "1.1.0", "2.0.0"].map((version) =>
+          release("alpha", version, { buildDate: "2026-01-02" }),
+        ),
+        release("beta", "1.0.0", { buildDate: "2026-01-02" }),
+        { kind: "register", pluginId: "alpha", version: "1.1.0" },
+      ],
     });
-    await bot.start();
-    await api.waitFor("getUpdates");
   });
 
   afterAll(async () => {
-    await bot?.stop("tests done");
-    await api?.close();
-    await database?.close();
+    await h?.close();
   });
 
   it("answers random updates without a failing handler; only the requester's Confirm writes", async () => {
@@ -227,19 +180,19 @@ describe("Telegram bot fuzz", () => {
             let update: Update;
             let mayWrite = false;
             if (s.kind === "text") {
-              update = api.message(s.user, s.text);
+              update = h.api.message(s.user, s.text);
             } else if (s.kind === "button") {
-              update = api.press(s.user, s.data, { chatId: s.user.id, messageId: 1 });
+              update = h.api.press(s.user, s.data, { chatId: s.user.id, messageId: 1 });
             } else {
-              const preview = lastPreview();
+              const preview = h.lastPreview();
               if (!preview) continue;
               const data = s.choice === "confirm" ? preview.confirm : preview.cancel;
               expect(data.split(":")[1]).toMatch(UUID);
-              update = api.press(s.user, data, { chatId: preview.chatId, messageId: 1 });
+              update = h.pressOf(s.user, data);
               mayWrite = s.choice === "confirm" && s.user.id === preview.chatId && s.user !== viewer;
             }
             const before = logged.length;
-            await api.deliver(update);
+            await h.api.deliver(update);
             const context = JSON.stringify({ step: s, logged: logged.slice(before) });
             expect(
               logged.slice(before).filter((l) => l.level >= 50),
@@ -257,6 +210,6 @@ describe("Telegram bot fuzz", () => {
       process.off("unhandledRejection", onUnhandled);
     }
     expect(unhandled).toEqual([]);
-    expect((await ledger.verify()).ok).toBe(true);
+    expect((await h.ledger.verify()).ok).toBe(true);
   });
 });

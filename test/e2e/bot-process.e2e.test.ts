@@ -1,9 +1,9 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import path from "node:path";
+import type { ChildProcess } from "node:child_process";
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { createLedger } from "../../src/ledger/ledger.ts";
-import { createLedgerBot, type LedgerBot } from "../../src/telegram/bot.ts";
-import { ROOT } from "../support/cli.ts";
+import { createLedger } from "../../src/ledger/index.ts";
+import type { LedgerBot } from "../../src/telegram/bot.ts";
+import { testBot } from "../support/bot-harness.ts";
+import { startBotProcess } from "../support/bot-process.ts";
 import { openServerLedger, type TestDatabase, testLogger } from "../support/databases.ts";
 import { FakeBotApi, type FakeUser } from "../support/fake-bot-api.ts";
 
@@ -26,29 +26,15 @@ describe("the bot as a process, and by webhook", () => {
   });
 
   function startCli(api: FakeBotApi, args: string[]) {
-    const started = spawn(process.execPath, [path.join(ROOT, "bin/plugin-ledger.js"), ...args], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: process.env.HOME ?? "/tmp",
-        LOG_LEVEL: "info",
-        ...database.env,
-        TELEGRAM_BOT_TOKEN: api.token,
-        TELEGRAM_API_ROOT: api.url,
-        TELEGRAM_VIEWERS: String(viewer.id),
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+    const started = startBotProcess(args, {
+      LOG_LEVEL: "info",
+      ...database.env,
+      TELEGRAM_BOT_TOKEN: api.token,
+      TELEGRAM_API_ROOT: api.url,
+      TELEGRAM_VIEWERS: String(viewer.id),
     });
-    let output = "";
-    started.stdout?.on("data", (d) => {
-      output += d;
-    });
-    started.stderr?.on("data", (d) => {
-      output += d;
-    });
-    const exited = new Promise<number | null>((resolve) => started.on("close", (code) => resolve(code)));
-    child = started;
-    return { child: started, exited, output: () => output };
+    child = started.child;
+    return started;
   }
 
   for (const args of [["bot"], []]) {
@@ -98,18 +84,9 @@ describe("the bot as a process, and by webhook", () => {
 
     beforeAll(async () => {
       api = await FakeBotApi.start();
-      bot = createLedgerBot({
-        config: {
-          token: api.token,
-          apiRoot: api.url,
-          webhook: { url: "https://ledger.example.test", secret, port: 0 },
-          admins: [],
-          operators: [],
-          viewers: [viewer.id],
-        },
-        ledger: createLedger(database.db, { schema: database.schema, logger: testLogger }),
-        schema: database.schema,
-        logger: testLogger,
+      bot = testBot(api, createLedger(database.db, { schema: database.schema, logger: testLogger }), {
+        roles: { viewers: [viewer] },
+        config: { webhook: { url: "https://ledger.example.test", secret, port: 0 } },
       });
       await bot.start();
     });

@@ -1,9 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { createLedger, type Ledger } from "../../src/ledger/ledger.ts";
-import { createLedgerBot, type LedgerBot } from "../../src/telegram/bot.ts";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { BotTokenRejectedError, TelegramUnreachableError } from "../../src/telegram/startup-retry.ts";
+import { testBot, useTestLedger } from "../support/bot-harness.ts";
 import { capturingLogger } from "../support/capturing-logger.ts";
-import { openServerLedger, type TestDatabase, testLogger } from "../support/databases.ts";
 import { type ApiError, FakeBotApi, type FakeUser } from "../support/fake-bot-api.ts";
 
 const viewer: FakeUser = { id: 5151, first_name: "Val" };
@@ -21,30 +19,12 @@ const UNAUTHORIZED: ApiError = { ok: false, error_code: 401, description: "Unaut
  * from a second poller waited out, a refused token not retried.
  */
 describe("Telegram bot start-up", () => {
-  let database: TestDatabase;
-  let ledger: Ledger;
-
-  beforeAll(async () => {
-    database = await openServerLedger();
-    ledger = createLedger(database.db, { schema: database.schema, logger: testLogger });
-  });
-  afterAll(async () => {
-    await database?.close();
-  });
+  const opened = useTestLedger();
 
   async function botOn(api: FakeBotApi, attempts = 8) {
     const log = capturingLogger();
-    const bot: LedgerBot = createLedgerBot({
-      config: {
-        token: api.token,
-        apiRoot: api.url,
-        webhook: undefined,
-        admins: [],
-        operators: [],
-        viewers: [viewer.id],
-      },
-      ledger,
-      schema: database.schema,
+    const bot = testBot(api, opened().ledger, {
+      roles: { viewers: [viewer] },
       logger: log.logger,
       startupBackoff: { firstDelayMs: 10, maxDelayMs: 80, attempts },
     });

@@ -1,9 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Command } from "../../src/domain/index.ts";
-import { createLedger, type Ledger } from "../../src/ledger/ledger.ts";
-import { createLedgerBot, type LedgerBot } from "../../src/telegram/bot.ts";
-import { openServerLedger, type TestDatabase, testLogger } from "../support/databases.ts";
-import { type ApiCall, FakeBotApi, type FakeUser } from "../support/fake-bot-api.ts";
+import type { CommandRequest } from "../../src/domain/index.ts";
+import type { Ledger } from "../../src/ledger/index.ts";
+import {
+  type BotHarness,
+  type Preview,
+  release,
+  releasedAndRegistered,
+  seedLedger,
+  startBotHarness,
+} from "../support/bot-harness.ts";
+import type { ApiCall, FakeUser } from "../support/fake-bot-api.ts";
 
 /**
  * The real telegraf bot, built by the factory `plugin-ledger bot` uses, on a ledger in real
@@ -16,120 +22,49 @@ const viewer: FakeUser = { id: 1004, first_name: "Vera" };
 const stranger: FakeUser = { id: 1999, first_name: "Sam", username: "sam" };
 
 describe("Telegram bot", () => {
-  let database: TestDatabase;
-  let ledger: Ledger;
-  let api: FakeBotApi;
-  let bot: LedgerBot;
+  let h: BotHarness;
   /** Moves the bot's clock, which must not matter to expiry. */
   let clockOffsetMs = 0;
   /** Makes the next /matrix fail inside the ledger. */
   let failMatrix = false;
 
-  const cli = { actor: { kind: "cli" as const, id: "seed", name: "seed" } };
-  async function run(command: Command) {
-    const result = await ledger.execute(command, cli);
-    if (!result.ok) throw new Error(`seed failed: ${JSON.stringify(result.violations)}`);
-  }
-  async function plugin(pluginId: string, versions: string[], running: string, notes = "") {
-    for (const version of versions) {
-      await run({
-        kind: "release",
-        pluginId,
-        version,
-        buildDate: "2025-01-02",
-        author: "ci",
-        releaseNotes: notes,
-      });
-    }
-    await run({ kind: "register", pluginId, version: running });
-  }
-  async function events(pluginId?: string) {
-    const found = await database.db.pool.query(
-      `SELECT type, data, metadata FROM "${database.schema}".events
-        WHERE $1::text IS NULL OR stream_id = 'plugin-' || $1 ORDER BY position`,
-      [pluginId ?? null],
-    );
-    return found.rows as Array<{
-      type: string;
-      data: Record<string, unknown>;
-      metadata: Record<string, unknown>;
-    }>;
-  }
+  const run = (command: CommandRequest) => seedLedger(h.ledger, [command]);
+  const plugin = (pluginId: string, versions: string[], running: string) =>
+    seedLedger(h.ledger, releasedAndRegistered(pluginId, versions, running));
+  const events = (pluginId?: string) => h.events(pluginId === undefined ? undefined : `plugin-${pluginId}`);
   async function pendingRows() {
-    const found = await database.db.pool.query(`SELECT * FROM "${database.schema}".telegram_pending_actions`);
+    const found = await h.database.db.pool.query(
+      `SELECT * FROM "${h.database.schema}".telegram_pending_actions`,
+    );
     return found.rows;
   }
-
-  /** Sends `text` as `user`, waits until the bot has handled it, and returns what it sent that chat. */
-  async function ask(user: FakeUser, text: string, updateId?: number): Promise<string[]> {
-    const before = api.textsTo(user.id).length;
-    await api.deliver(api.message(user, text, updateId));
-    return api.textsTo(user.id).slice(before);
-  }
-  /** The preview the bot sent `user` last, with its buttons. */
-  function lastPreview(user: FakeUser) {
-    const call = api
-      .callsOf("sendMessage")
-      .filter((c) => c.payload.chat_id === user.id && c.payload.reply_markup)
-      .at(-1) as ApiCall;
-    const [confirm, cancel] = call.payload.reply_markup.inline_keyboard[0];
-    return {
-      text: call.payload.text as string,
-      confirm: confirm.callback_data,
-      cancel: cancel.callback_data,
-    };
-  }
-  /** `user` presses a button of the preview the bot sent `owner`; resolves with the press's update id. */
-  async function press(user: FakeUser, data: string, owner: FakeUser = user, updateId?: number) {
-    const row = (await pendingRows()).find((r) => data.endsWith(r.id));
-    const update = api.press(
-      user,
-      data,
-      { chatId: owner.id, messageId: Number(row?.message_id ?? 0) },
-      updateId,
-    );
-    await api.deliver(update);
-    return update.update_id;
-  }
-  const edits = () => api.callsOf("editMessageText").map((c) => String(c.payload.text));
+  const ask = (user: FakeUser, text: string, updateId?: number) => h.ask(user, text, updateId);
+  const lastPreview = (user: FakeUser) => h.lastPreview(user) as Preview;
+  /** `user` presses a button of a preview; resolves with the press's update id. */
+  const press = async (user: FakeUser, data: string, updateId?: number) =>
+    (await h.press(user, data, updateId)).updateId;
+  const edits = () => h.api.callsOf("editMessageText").map((c) => String(c.payload.text));
 
   beforeAll(async () => {
-    database = await openServerLedger();
-    ledger = createLedger(database.db, { schema: database.schema, logger: testLogger });
-    await run({ kind: "hostSet", apiVersion: "2.4.0", dbSchemaVersion: "7.0.0" });
-    api = await FakeBotApi.start();
-    const faulty: Ledger = {
-      ...ledger,
-      async matrix() {
-        if (failMatrix) {
-          failMatrix = false;
-          throw new Error("the matrix query broke (a test fault)");
-        }
-        return ledger.matrix();
-      },
-    };
-    bot = createLedgerBot({
-      config: {
-        token: api.token,
-        apiRoot: api.url,
-        webhook: undefined,
-        admins: [admin.id],
-        operators: [operator.id, otherOperator.id],
-        viewers: [viewer.id],
-      },
-      ledger: faulty,
-      schema: database.schema,
-      logger: testLogger,
+    h = await startBotHarness({
+      roles: { admins: [admin], operators: [operator, otherOperator], viewers: [viewer] },
+      seed: [{ kind: "hostSet", apiVersion: "2.4.0", dbSchemaVersion: "7.0.0" }],
       clock: () => new Date(Date.now() + clockOffsetMs),
+      botLedger: (ledger): Ledger => ({
+        ...ledger,
+        async matrix() {
+          if (failMatrix) {
+            failMatrix = false;
+            throw new Error("the matrix query broke (a test fault)");
+          }
+          return ledger.matrix();
+        },
+      }),
     });
-    await bot.start();
-    await api.waitFor("getUpdates");
   });
 
   afterAll(async () => {
-    await bot?.stop("tests done");
-    await api?.close();
-    await database?.close();
+    await h?.close();
   });
 
   it("lets a viewer read what runs, but not upgrade", async () => {
@@ -182,12 +117,12 @@ describe("Telegram bot", () => {
         idempotencyKey: `tg:${pressId}`,
       },
     });
-    const edit = api.callsOf("editMessageText").at(-1) as ApiCall;
+    const edit = h.api.callsOf("editMessageText").at(-1) as ApiCall;
     expect(edit.payload.chat_id).toBe(operator.id);
     expect(edit.payload.text).toContain("done by otto");
     expect(edit.payload.text).toContain("PluginUpgraded alpha 3.2.1 → 3.3.0");
     expect(edit.payload.reply_markup).toBeUndefined();
-    expect(await ledger.activeVersion("alpha")).toBe("3.3.0");
+    expect(await h.ledger.activeVersion("alpha")).toBe("3.3.0");
   });
 
   it("writes nothing on Cancel, on an expired preview, or on another person's press", async () => {
@@ -199,24 +134,24 @@ describe("Telegram bot", () => {
     await press(operator, cancelled.cancel);
     expect(edits().at(-1)).toContain("cancelled by otto");
     await press(operator, cancelled.confirm);
-    expect(api.callsOf("answerCallbackQuery").at(-1)?.payload.text).toBe("Already cancelled.");
+    expect(h.api.callsOf("answerCallbackQuery").at(-1)?.payload.text).toBe("Already cancelled.");
 
     await ask(operator, "/upgrade beta 1.1.0");
     const foreign = lastPreview(operator);
-    await press(otherOperator, foreign.confirm, operator);
-    expect(api.callsOf("answerCallbackQuery").at(-1)?.payload).toMatchObject({
+    await press(otherOperator, foreign.confirm);
+    expect(h.api.callsOf("answerCallbackQuery").at(-1)?.payload).toMatchObject({
       text: "Only the person who asked can press these buttons.",
       show_alert: true,
     });
-    await press(admin, foreign.confirm, operator);
-    expect(api.callsOf("answerCallbackQuery").at(-1)?.payload.text).toMatch(/Only the person who asked/);
+    await press(admin, foreign.confirm);
+    expect(h.api.callsOf("answerCallbackQuery").at(-1)?.payload.text).toMatch(/Only the person who asked/);
 
     // The bot's clock a year behind changes nothing: expiry is the database's. Its clock passes
     // the expiry here (the row's lifetime cut to a millisecond).
     clockOffsetMs = -365 * 86_400_000;
     try {
-      await database.db.pool.query(
-        `UPDATE "${database.schema}".telegram_pending_actions
+      await h.database.db.pool.query(
+        `UPDATE "${h.database.schema}".telegram_pending_actions
             SET expires_at = created_at + interval '1 millisecond' WHERE id = $1`,
         [foreign.confirm.split(":")[1]],
       );
@@ -224,13 +159,13 @@ describe("Telegram bot", () => {
     } finally {
       clockOffsetMs = 0;
     }
-    expect(api.callsOf("answerCallbackQuery").at(-1)?.payload.text).toBe(
+    expect(h.api.callsOf("answerCallbackQuery").at(-1)?.payload.text).toBe(
       "This preview expired; nothing was recorded.",
     );
     expect(edits().at(-1)).toContain("the preview expired");
 
     expect(await events("beta")).toHaveLength(before);
-    expect(await ledger.activeVersion("beta")).toBe("1.0.0");
+    expect(await h.ledger.activeVersion("beta")).toBe("1.0.0");
     const states = (await pendingRows()).filter((r) => r.command.pluginId === "beta").map((r) => r.state);
     expect(states.sort()).toEqual(["cancelled", "pending"]);
   });
@@ -246,16 +181,16 @@ describe("Telegram bot", () => {
     expect((await pendingRows()).filter((r) => r.command.pluginId === "gamma")).toHaveLength(1);
 
     const preview = lastPreview(operator);
-    await press(operator, preview.confirm, operator, 50_002);
-    await press(operator, preview.confirm, operator, 50_002);
+    await press(operator, preview.confirm, 50_002);
+    await press(operator, preview.confirm, 50_002);
     const written = (await events("gamma")).slice(before);
     expect(written).toHaveLength(1);
     expect(written[0]?.metadata.idempotencyKey).toBe("tg:50002");
     expect(edits().at(-1)).toContain("nothing new was written");
 
     // A second tap (a new update) finds the preview used.
-    await press(operator, preview.confirm, operator, 50_003);
-    expect(api.callsOf("answerCallbackQuery").at(-1)?.payload.text).toBe("Already confirmed.");
+    await press(operator, preview.confirm, 50_003);
+    expect(h.api.callsOf("answerCallbackQuery").at(-1)?.payload.text).toBe("Already confirmed.");
     expect(await events("gamma")).toHaveLength(before + 1);
   });
 
@@ -264,8 +199,8 @@ describe("Telegram bot", () => {
     const before = (await events("stranded")).length;
     await ask(operator, "/upgrade stranded 1.1.0 retry me");
     const preview = lastPreview(operator);
-    const q = `"${database.schema}"`;
-    await database.db.pool.query(`
+    const q = `"${h.database.schema}"`;
+    await h.database.db.pool.query(`
       CREATE FUNCTION ${q}.refuse_appends() RETURNS trigger LANGUAGE plpgsql AS
         $$ BEGIN RAISE EXCEPTION 'appends are broken (a test fault)'; END $$;
       CREATE TRIGGER refuse_appends BEFORE INSERT ON ${q}.events
@@ -273,22 +208,22 @@ describe("Telegram bot", () => {
     try {
       await press(operator, preview.confirm);
     } finally {
-      await database.db.pool.query(
+      await h.database.db.pool.query(
         `DROP TRIGGER refuse_appends ON ${q}.events; DROP FUNCTION ${q}.refuse_appends();`,
       );
     }
-    expect(api.callsOf("answerCallbackQuery").at(-1)?.payload.text).toMatch(
+    expect(h.api.callsOf("answerCallbackQuery").at(-1)?.payload.text).toMatch(
       /^Not recorded: .*Press Confirm again/,
     );
     expect(await events("stranded")).toHaveLength(before);
 
     const pressId = await press(operator, preview.confirm);
-    expect(api.callsOf("answerCallbackQuery").at(-1)?.payload.text).toBe("Done.");
+    expect(h.api.callsOf("answerCallbackQuery").at(-1)?.payload.text).toBe("Done.");
     const written = (await events("stranded")).slice(before);
     expect(written).toHaveLength(1);
     expect(written[0]?.metadata.idempotencyKey).toBe(`tg:${pressId}`);
     await press(operator, preview.cancel);
-    expect(api.callsOf("answerCallbackQuery").at(-1)?.payload.text).toBe("Already confirmed.");
+    expect(h.api.callsOf("answerCallbackQuery").at(-1)?.payload.text).toBe("Already confirmed.");
     expect(await events("stranded")).toHaveLength(before + 1);
   });
 
@@ -298,7 +233,7 @@ describe("Telegram bot", () => {
     expect(refused).toContain("refused");
     expect(refused).toContain("MAJOR_MISMATCH");
     expect(refused).not.toContain("An admin may force it");
-    expect(api.callsOf("sendMessage").at(-1)?.payload.reply_markup).toBeUndefined();
+    expect(h.api.callsOf("sendMessage").at(-1)?.payload.reply_markup).toBeUndefined();
 
     expect(await ask(operator, "/upgrade delta 2.0.0 --force we must")).toEqual([
       "Sorry, your role (operator) may not run /upgrade --force.",
@@ -335,20 +270,18 @@ describe("Telegram bot", () => {
     expect(await ask(viewer, "/frobnicate")).toEqual([
       "There is no /frobnicate here; /help lists the commands you may run.",
     ]);
-    for (const text of api.textsTo(operator.id).concat(api.textsTo(viewer.id)))
+    for (const text of h.api.textsTo(operator.id).concat(h.api.textsTo(viewer.id)))
       expect(text).not.toMatch(/\n\s+at /);
   });
 
   it("escapes <b> and & from release notes, features and names", async () => {
-    await run({
-      kind: "release",
-      pluginId: "escaping",
-      version: "1.0.0",
-      buildDate: "2025-01-02",
-      author: "Tom & <Jerry>",
-      features: ["a<b", "c&d"],
-      releaseNotes: '<b>bold</b> & "quoted" <script>',
-    });
+    await run(
+      release("escaping", "1.0.0", {
+        author: "Tom & <Jerry>",
+        features: ["a<b", "c&d"],
+        releaseNotes: '<b>bold</b> & "quoted" <script>',
+      }),
+    );
     await run({ kind: "register", pluginId: "escaping", version: "1.0.0" });
     const [versions] = await ask(viewer, "/versions escaping");
     expect(versions).toContain("notes: &lt;b&gt;bold&lt;/b&gt; &amp; &quot;quoted&quot; &lt;script&gt;");
@@ -360,23 +293,15 @@ describe("Telegram bot", () => {
   });
 
   it("answers /diff with what changes between two versions, escaped", async () => {
-    await run({
-      kind: "release",
-      pluginId: "diffed",
-      version: "1.0.0",
-      buildDate: "2025-01-02",
-      author: "ci",
-      features: ["old"],
-    });
-    await run({
-      kind: "release",
-      pluginId: "diffed",
-      version: "1.1.0",
-      buildDate: "2025-01-03",
-      author: "A & B",
-      features: ["new<x>"],
-      releaseNotes: "<i>faster</i>",
-    });
+    await run(release("diffed", "1.0.0", { features: ["old"] }));
+    await run(
+      release("diffed", "1.1.0", {
+        buildDate: "2025-01-03",
+        author: "A & B",
+        features: ["new<x>"],
+        releaseNotes: "<i>faster</i>",
+      }),
+    );
     const [answer] = await ask(viewer, "/diff diffed 1.0.0 1.1.0");
     expect(answer).toContain("+ feature new&lt;x&gt;");
     expect(answer).toContain("− feature old");
@@ -405,21 +330,14 @@ describe("Telegram bot", () => {
       .split("\n")
       .filter((line) => line.startsWith("<code>1.0."));
     expect(intervals).toHaveLength(301);
-    for (const call of api.callsOf("sendMessage").slice(-messages.length)) {
+    for (const call of h.api.callsOf("sendMessage").slice(-messages.length)) {
       expect(call.payload.parse_mode).toBe("HTML");
     }
   });
 
   it("cuts a line longer than a message between entities, never inside one", async () => {
     const features = Array.from({ length: 600 }, (_, i) => `f${i}&<x>`);
-    await run({
-      kind: "release",
-      pluginId: "wide",
-      version: "1.0.0",
-      buildDate: "2025-01-02",
-      author: "ci",
-      features,
-    });
+    await run(release("wide", "1.0.0", { features }));
     const messages = await ask(viewer, "/versions wide");
     expect(messages.length).toBeGreaterThan(1);
     for (const message of messages) {
@@ -438,18 +356,18 @@ describe("Telegram bot", () => {
     expect(failed).toMatch(/^Something went wrong \(update \d+\); it is logged\.$/);
     expect((await ask(viewer, "/matrix"))[0]).toContain("Compatibility");
 
-    api.failNext("sendMessage", 1);
+    h.api.failNext("sendMessage", 1);
     const started = performance.now();
     const [whoami] = await ask(viewer, "/whoami");
     expect(whoami).toContain("Your role here: <b>viewer</b>");
     expect(performance.now() - started).toBeGreaterThanOrEqual(900);
-    const sends = api.calls.filter((c) => c.method === "sendMessage");
+    const sends = h.api.calls.filter((c) => c.method === "sendMessage");
     expect(sends.at(-2)?.failed?.error_code).toBe(429);
     expect((await ask(viewer, "/verify"))[0]).toContain("The chain verifies");
   });
 
   it("shows each person only the commands they may run", async () => {
-    const menus = api.callsOf("setMyCommands");
+    const menus = h.api.callsOf("setMyCommands");
     const menuOf = (scope: object) =>
       (
         menus.find((c) => JSON.stringify(c.payload.scope) === JSON.stringify(scope))?.payload.commands ?? []
@@ -479,18 +397,18 @@ describe("Telegram bot", () => {
     expect(undo).toContain("<code>rho</code>: <code>6.0.0</code> → <code>6.1.0</code>");
     expect(undo).toContain("Reason: latency spike");
     await press(operator, lastPreview(operator).confirm);
-    expect(await ledger.activeVersion("rho")).toBe("6.1.0");
+    expect(await h.ledger.activeVersion("rho")).toBe("6.1.0");
 
     // The downgrade's position, in words and as a flag: both go back to what ran there.
-    const found = await database.db.pool.query(
-      `SELECT position FROM "${database.schema}".events WHERE stream_id = 'plugin-rho' AND type = 'PluginUpgraded'`,
+    const found = await h.database.db.pool.query(
+      `SELECT position FROM "${h.database.schema}".events WHERE stream_id = 'plugin-rho' AND type = 'PluginUpgraded'`,
     );
     const downgrade = Number(found.rows[0]?.position);
     const [byWords] = await ask(operator, `/rollback rho to position ${downgrade} as before`);
     expect(byWords).toContain("<code>6.1.0</code> → <code>6.0.0</code>");
     expect(byWords).toContain("Reason: as before");
     await press(operator, lastPreview(operator).confirm);
-    expect(await ledger.activeVersion("rho")).toBe("6.0.0");
+    expect(await h.ledger.activeVersion("rho")).toBe("6.0.0");
     const [byFlag] = await ask(operator, `/rollback rho --to-position ${downgrade}`);
     expect(byFlag).toContain("already active at 6.0.0");
 

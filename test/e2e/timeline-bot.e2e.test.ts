@@ -1,9 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Command } from "../../src/domain/index.ts";
-import { createLedger, type Ledger } from "../../src/ledger/ledger.ts";
-import { createLedgerBot, type LedgerBot } from "../../src/telegram/bot.ts";
-import { openServerLedger, type TestDatabase, testLogger } from "../support/databases.ts";
-import { FakeBotApi, type FakeUser } from "../support/fake-bot-api.ts";
+import { type BotHarness, releasedAndRegistered, startBotHarness } from "../support/bot-harness.ts";
+import type { FakeUser } from "../support/fake-bot-api.ts";
 import { pngHeader } from "../support/png.ts";
 import { parseTimelineCsv } from "../support/timeline-csv.ts";
 
@@ -11,54 +8,27 @@ import { parseTimelineCsv } from "../support/timeline-csv.ts";
 const viewer: FakeUser = { id: 2004, first_name: "Vera" };
 
 describe("Telegram /timeline", () => {
-  let database: TestDatabase;
-  let ledger: Ledger;
-  let api: FakeBotApi;
-  let bot: LedgerBot;
-
-  const seed = { actor: { kind: "cli" as const, id: "seed", name: "seed" }, reason: "seeding" };
-  async function run(command: Command) {
-    const result = await ledger.execute(command, seed);
-    if (!result.ok) throw new Error(`seed failed: ${JSON.stringify(result.violations)}`);
-  }
+  let h: BotHarness;
 
   beforeAll(async () => {
-    database = await openServerLedger();
-    ledger = createLedger(database.db, { schema: database.schema, logger: testLogger });
-    for (const version of ["1.0.0", "1.1.0"]) {
-      await run({ kind: "release", pluginId: "momentum", version, buildDate: "2025-01-02", author: "ci" });
-    }
-    await run({ kind: "register", pluginId: "momentum", version: "1.0.0" });
-    await run({ kind: "upgrade", pluginId: "momentum", version: "1.1.0" });
-    await run({ kind: "rollback", pluginId: "momentum" });
-    api = await FakeBotApi.start();
-    bot = createLedgerBot({
-      config: {
-        token: api.token,
-        apiRoot: api.url,
-        webhook: undefined,
-        admins: [],
-        operators: [],
-        viewers: [viewer.id],
-      },
-      ledger,
-      schema: database.schema,
-      logger: testLogger,
+    h = await startBotHarness({
+      roles: { viewers: [viewer] },
+      seed: [
+        ...releasedAndRegistered("momentum", ["1.0.0", "1.1.0"], "1.0.0"),
+        { kind: "upgrade", pluginId: "momentum", version: "1.1.0" },
+        { kind: "rollback", pluginId: "momentum" },
+      ],
     });
-    await bot.start();
-    await api.waitFor("getUpdates");
   });
 
   afterAll(async () => {
-    await bot?.stop("tests done");
-    await api?.close();
-    await database?.close();
+    await h?.close();
   });
 
   it("sends a viewer the chart as a photo and the intervals as a CSV document", async () => {
-    await api.deliver(api.message(viewer, "/timeline momentum 7"));
-    const [photo] = api.callsOf("sendPhoto");
-    const [document] = api.callsOf("sendDocument");
+    await h.api.deliver(h.api.message(viewer, "/timeline momentum 7"));
+    const [photo] = h.api.callsOf("sendPhoto");
+    const [document] = h.api.callsOf("sendDocument");
     expect(Number(photo?.payload.chat_id)).toBe(viewer.id);
     expect(photo?.payload.caption).toContain("<b>momentum</b>: the last 7 days");
     expect(photo?.payload.caption).toContain("3 intervals · 1 rollback · 0 A/B tests");
@@ -77,13 +47,13 @@ describe("Telegram /timeline", () => {
   });
 
   it("says so when nothing ran, and shows the usage for bad arguments", async () => {
-    const before = api.textsTo(viewer.id).length;
-    await api.deliver(api.message(viewer, "/timeline never_ran"));
-    await api.deliver(api.message(viewer, "/timeline momentum 0"));
-    expect(api.textsTo(viewer.id).slice(before)).toEqual([
+    const before = h.api.textsTo(viewer.id).length;
+    await h.api.deliver(h.api.message(viewer, "/timeline never_ran"));
+    await h.api.deliver(h.api.message(viewer, "/timeline momentum 0"));
+    expect(h.api.textsTo(viewer.id).slice(before)).toEqual([
       "<b>never_ran</b> ran no version in the last 30 days.",
       "Usage: <code>/timeline &lt;plugin&gt; [more plugins] [days]</code>\nthe days must be at least 1",
     ]);
-    expect(api.callsOf("sendPhoto")).toHaveLength(1);
+    expect(h.api.callsOf("sendPhoto")).toHaveLength(1);
   });
 });

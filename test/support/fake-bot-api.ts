@@ -22,6 +22,8 @@ export type ApiCall = {
   failed?: ApiError;
   /** A multipart call's uploaded files, by field name (`photo`, `document`). */
   files?: Record<string, UploadedFile>;
+  /** The id of the message the call sent or edited, as answered. */
+  messageId?: number;
 };
 
 export type UploadedFile = { filename: string; size: number; bytes: Buffer };
@@ -175,11 +177,8 @@ export class FakeBotApi {
     test: (call: ApiCall) => boolean = () => true,
     timeoutMs = 10_000,
   ): Promise<ApiCall> {
-    const matches = (call: ApiCall) => call.method === method && !call.failed && test(call);
-    const seen = this.calls.find(matches);
-    if (seen) return Promise.resolve(seen);
-    const next = new Promise<ApiCall>((resolve) => this.waiters.push({ test: matches, resolve }));
-    return withTimeout(next, timeoutMs, `no ${method} call came`);
+    const seen = this.calls.find((call) => call.method === method && !call.failed && test(call));
+    return seen ? Promise.resolve(seen) : this.awaitCall(method, test, timeoutMs, `no ${method} call came`);
   }
 
   /** The next call of `method` from now on that passes `test`. */
@@ -188,9 +187,19 @@ export class FakeBotApi {
     test: (call: ApiCall) => boolean = () => true,
     timeoutMs = 10_000,
   ): Promise<ApiCall> {
-    const matches = (call: ApiCall) => call.method === method && !call.failed && test(call);
-    const next = new Promise<ApiCall>((resolve) => this.waiters.push({ test: matches, resolve }));
-    return withTimeout(next, timeoutMs, `no further ${method} call came`);
+    return this.awaitCall(method, test, timeoutMs, `no further ${method} call came`);
+  }
+
+  /** The bot's message (the last, if several) that carries the inline button `data`. */
+  messageWithButton(data: string): { chatId: number; messageId: number } | undefined {
+    const sent = this.callsOf("sendMessage").findLast((c) =>
+      (c.payload.reply_markup?.inline_keyboard ?? []).some((row: Array<{ callback_data?: string }>) =>
+        row.some((button) => button.callback_data === data),
+      ),
+    );
+    return sent?.messageId === undefined
+      ? undefined
+      : { chatId: Number(sent.payload.chat_id), messageId: sent.messageId };
   }
 
   /** A private-chat message from `user`, a command when it starts with "/". */
@@ -234,6 +243,17 @@ export class FakeBotApi {
     } as Update;
   }
 
+  private awaitCall(
+    method: string,
+    test: (call: ApiCall) => boolean,
+    timeoutMs: number,
+    what: string,
+  ): Promise<ApiCall> {
+    const matches = (call: ApiCall) => call.method === method && !call.failed && test(call);
+    const next = new Promise<ApiCall>((resolve) => this.waiters.push({ test: matches, resolve }));
+    return withTimeout(next, timeoutMs, what);
+  }
+
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const match = /^\/bot([^/]+)\/(\w+)$/.exec(req.url ?? "");
     const chunks: Buffer[] = [];
@@ -268,6 +288,8 @@ export class FakeBotApi {
     }
     const result =
       method === "getUpdates" ? await this.getUpdates(payload, res) : this.result(method, payload, files);
+    const messageId = (result as { message_id?: unknown } | undefined)?.message_id;
+    if (typeof messageId === "number") call.messageId = messageId;
     const hold = this.holds.find((h) => h.test(call));
     if (hold) {
       this.holds.splice(this.holds.indexOf(hold), 1);

@@ -41,7 +41,6 @@ export async function serveBot(ctx: CliContext, options: { background?: boolean 
   const bot = createLedgerBot({
     config: { ...ctx.config.telegram, token },
     ledger,
-    schema: ctx.config.schema,
     logger: ctx.logger,
   });
   let signalled = false;

@@ -89,17 +89,30 @@ const abTestArgs = z
     }
   });
 
-/** The change commands: their words, parsed with zod into a ledger command and a reason. */
-const CHANGES: readonly ChangeSpec[] = [
-  {
-    name: "upgrade",
-    flags: ALL_FLAGS,
-    schema: z.object({ plugin: pluginIdArg, version: versionArg(), reason: reasonArg }).transform((a) => ({
-      command: { kind: "upgrade", pluginId: a.plugin, version: a.version },
+/** `<plugin> <version> [reason]`: the words of /upgrade, /register and /deprecate. */
+const pluginVersion = z.object({ plugin: pluginIdArg, version: versionArg(), reason: reasonArg });
+const pluginVersionWords = ({ words }: Words) => ({
+  plugin: words[0],
+  version: words[1],
+  reason: rest(words, 2),
+});
+
+/** /upgrade and /register: a plugin moved to a version, the command named as the ledger's. */
+function versionChange(name: "upgrade" | "register", flags: readonly Flag[]): ChangeSpec {
+  return {
+    name,
+    flags,
+    schema: pluginVersion.transform((a) => ({
+      command: { kind: name, pluginId: a.plugin, version: a.version },
       reason: a.reason,
     })),
-    fromWords: ({ words }) => ({ plugin: words[0], version: words[1], reason: rest(words, 2) }),
-  },
+    fromWords: pluginVersionWords,
+  };
+}
+
+/** The change commands: their words, parsed with zod into a ledger command and a reason. */
+const CHANGES: readonly ChangeSpec[] = [
+  versionChange("upgrade", ALL_FLAGS),
   {
     name: "rollback",
     flags: ROLLBACK_FLAGS,
@@ -126,15 +139,7 @@ const CHANGES: readonly ChangeSpec[] = [
       };
     },
   },
-  {
-    name: "register",
-    flags: FORCE_ONLY,
-    schema: z.object({ plugin: pluginIdArg, version: versionArg(), reason: reasonArg }).transform((a) => ({
-      command: { kind: "register", pluginId: a.plugin, version: a.version },
-      reason: a.reason,
-    })),
-    fromWords: ({ words }) => ({ plugin: words[0], version: words[1], reason: rest(words, 2) }),
-  },
+  versionChange("register", FORCE_ONLY),
   {
     name: "deactivate",
     flags: FORCE_ONLY,
@@ -146,11 +151,11 @@ const CHANGES: readonly ChangeSpec[] = [
   {
     name: "deprecate",
     flags: FORCE_ONLY,
-    schema: z.object({ plugin: pluginIdArg, version: versionArg(), reason: reasonArg }).transform((a) => ({
+    schema: pluginVersion.transform((a) => ({
       command: { kind: "deprecate", pluginId: a.plugin, version: a.version, reason: a.reason ?? "" },
       reason: a.reason,
     })),
-    fromWords: ({ words }) => ({ plugin: words[0], version: words[1], reason: rest(words, 2) }),
+    fromWords: pluginVersionWords,
   },
   {
     name: "sethost",

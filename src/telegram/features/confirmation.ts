@@ -1,5 +1,5 @@
 import { Composer } from "telegraf";
-import type { PendingAction } from "../../ledger/index.ts";
+import type { PendingAction, PendingActions } from "../../ledger/index.ts";
 import { cancelledMessage, expiredMessage, resultMessage } from "../change-messages.ts";
 import { type BotContext, type BotServices, refuse } from "../context.ts";
 import { mayRun } from "../roles.ts";
@@ -24,7 +24,6 @@ export function confirmationFeature(services: BotServices): Composer<BotContext>
     const [, choice, id] = ctx.match as unknown as [string, "confirm" | "cancel", string];
     const { requester } = ctx;
     const updateId = ctx.update.update_id;
-    const log = ctx.log.child({ pendingActionId: id, choice });
 
     const action = await pending.find(id);
     if (!action) {
@@ -46,54 +45,8 @@ export function confirmationFeature(services: BotServices): Composer<BotContext>
     }
 
     const press = { userId: requester.id, updateId };
-    if (choice === "cancel") {
-      const cancelled = await pending.cancel(id, press);
-      if (!cancelled) {
-        await explainUnusable(ctx, await pending.find(id));
-        return;
-      }
-      log.info("cancelled");
-      await ctx.answerCbQuery("Cancelled; nothing was recorded.");
-      await ctx.editMessageText(cancelledMessage(cancelled.command, requester.name), { parse_mode: "HTML" });
-      return;
-    }
-
-    let confirmed: Awaited<ReturnType<typeof pending.confirm>>;
-    try {
-      confirmed = await pending.confirm(id, press, {
-        causationId: String(updateId),
-        correlationId: `tg-preview:${id}`,
-        idempotencyKey: `tg:${updateId}`,
-      });
-    } catch (error) {
-      // The preview was used in the write's transaction, so it rolled back with it: still pending.
-      log.error({ err: error }, "confirmed, but the ledger could not record it; the preview stays open");
-      await ctx.answerCbQuery(
-        "Not recorded: the ledger failed (it is logged). Press Confirm again to retry.",
-        {
-          show_alert: true,
-        },
-      );
-      return;
-    }
-    if (!confirmed) {
-      await explainUnusable(ctx, await pending.find(id));
-      return;
-    }
-    const { action: used, result } = confirmed;
-    if (result.ok) {
-      log.info(
-        { positions: result.dryRun ? [] : result.events.map((e) => e.position) },
-        "confirmed and recorded",
-      );
-    } else {
-      log.info(
-        { violations: result.violations.map((v) => v.code) },
-        "confirmed, but the rules refused it now",
-      );
-    }
-    await ctx.answerCbQuery(result.ok ? "Done." : "Not done: the rules refuse it now.");
-    await ctx.editMessageText(resultMessage(used.command, result, requester.name), { parse_mode: "HTML" });
+    if (choice === "cancel") await cancelPreview(ctx, pending, id, press);
+    else await confirmPreview(ctx, pending, id, press);
   });
 
   // A button of some other shape (an older bot version's): answered, so the spinner stops.
@@ -117,4 +70,65 @@ async function explainUnusable(ctx: BotContext, action: PendingAction | null): P
   } else {
     await ctx.answerCbQuery("This preview is unknown here.");
   }
+}
+
+type Press = { userId: number; updateId: number };
+
+/** Cancel: the preview closed, its message edited to say by whom; nothing is recorded. */
+async function cancelPreview(
+  ctx: BotContext,
+  pending: PendingActions,
+  id: string,
+  press: Press,
+): Promise<void> {
+  const cancelled = await pending.cancel(id, press);
+  if (!cancelled) {
+    await explainUnusable(ctx, await pending.find(id));
+    return;
+  }
+  ctx.log.child({ pendingActionId: id, choice: "cancel" }).info("cancelled");
+  await ctx.answerCbQuery("Cancelled; nothing was recorded.");
+  await ctx.editMessageText(cancelledMessage(cancelled.command, ctx.requester.name), { parse_mode: "HTML" });
+}
+
+/** Confirm: the change written with the press as its cause, and the preview edited into the result. */
+async function confirmPreview(
+  ctx: BotContext,
+  pending: PendingActions,
+  id: string,
+  press: Press,
+): Promise<void> {
+  const { requester } = ctx;
+  const { updateId } = press;
+  const log = ctx.log.child({ pendingActionId: id, choice: "confirm" });
+  let confirmed: Awaited<ReturnType<typeof pending.confirm>>;
+  try {
+    confirmed = await pending.confirm(id, press, {
+      causationId: String(updateId),
+      correlationId: `tg-preview:${id}`,
+      idempotencyKey: `tg:${updateId}`,
+    });
+  } catch (error) {
+    // The preview was used in the write's transaction, so it rolled back with it: still pending.
+    log.error({ err: error }, "confirmed, but the ledger could not record it; the preview stays open");
+    await ctx.answerCbQuery("Not recorded: the ledger failed (it is logged). Press Confirm again to retry.", {
+      show_alert: true,
+    });
+    return;
+  }
+  if (!confirmed) {
+    await explainUnusable(ctx, await pending.find(id));
+    return;
+  }
+  const { action: used, result } = confirmed;
+  if (result.ok) {
+    log.info(
+      { positions: result.dryRun ? [] : result.events.map((e) => e.position) },
+      "confirmed and recorded",
+    );
+  } else {
+    log.info({ violations: result.violations.map((v) => v.code) }, "confirmed, but the rules refused it now");
+  }
+  await ctx.answerCbQuery(result.ok ? "Done." : "Not done: the rules refuse it now.");
+  await ctx.editMessageText(resultMessage(used.command, result, requester.name), { parse_mode: "HTML" });
 }

@@ -3,11 +3,11 @@ import { z } from "zod";
 import type { AuditChat } from "../../ledger/index.ts";
 import { reasonArg, rest, type Words } from "../arguments.ts";
 import { actorText } from "../audit-messages.ts";
-import { actorOf, type BotContext, type BotServices, readArguments, refuse, replyHtml } from "../context.ts";
+import { actorOf, type BotContext, type BotServices, refuse, replyHtml } from "../context.ts";
 import { bold, code, escapeHtml } from "../html.ts";
 import { when } from "../read-views.ts";
 import { allows } from "../roles.ts";
-import { requires } from "./access.ts";
+import { commandWithArguments } from "./command-with-arguments.ts";
 
 /** `/notify [on | off] [reason]`, parsed from its words (exported for the fuzz test). */
 export const notifyArguments = {
@@ -26,15 +26,7 @@ export const notifyArguments = {
  */
 export function notifyFeature({ ledger }: BotServices): Composer<BotContext> {
   const feature = new Composer<BotContext>();
-  feature.command("notify", requires("read"), async (ctx) => {
-    const read = await readArguments(
-      ctx,
-      { name: "notify", payload: ctx.payload },
-      notifyArguments.schema,
-      notifyArguments.fromWords,
-    );
-    if (!read) return;
-    const { sub, reason } = read.args;
+  commandWithArguments(feature, "notify", "read", notifyArguments, async (ctx, { sub, reason }) => {
     const chatId = ctx.chat?.id ?? ctx.requester.id;
     if (sub === "status") {
       await replyHtml(ctx, statusText(chatId, await ledger.auditChats()));

@@ -1,10 +1,11 @@
 import { Composer } from "telegraf";
 import { z } from "zod";
 import type { CatalogEntry, StatusView } from "../../ledger/index.ts";
-import { pluginIdArg, pointArg } from "../arguments.ts";
+import { pluginArgument, pointArg, type Words } from "../arguments.ts";
 import { type BotContext, type BotServices, readArguments, replyHtml } from "../context.ts";
 import { abTestMessage, statusMessage } from "../read-views.ts";
 import { requires } from "./access.ts";
+import { commandWithArguments } from "./command-with-arguments.ts";
 
 /** /version (what runs now), /asof (what ran then) and /abtest <plugin> status. */
 export function statusFeature({ ledger }: BotServices): Composer<BotContext> {
@@ -29,17 +30,11 @@ export function statusFeature({ ledger }: BotServices): Composer<BotContext> {
     );
   });
 
-  feature.command("asof", requires("read"), async (ctx) => {
-    const read = await readArguments(
-      ctx,
-      { name: "asof", payload: ctx.payload },
-      z.object({ at: pointArg }),
-      (w) => ({
-        at: w.words.join(" ") || undefined,
-      }),
-    );
-    if (!read) return;
-    const { args } = read;
+  const asOfArguments = {
+    schema: z.object({ at: pointArg }),
+    fromWords: (w: Words) => ({ at: w.words.join(" ") || undefined }),
+  };
+  commandWithArguments(feature, "asof", "read", asOfArguments, async (ctx, args) => {
     const view = await ledger.asOf(args.at);
     const at = args.at instanceof Date ? ` (${args.at.toISOString()})` : "";
     await replyHtml(
@@ -54,8 +49,8 @@ export function statusFeature({ ledger }: BotServices): Composer<BotContext> {
     const read = await readArguments(
       ctx,
       { name: "abtest", payload: ctx.payload },
-      z.object({ plugin: pluginIdArg }),
-      (w) => ({ plugin: w.words[0] }),
+      pluginArgument.schema,
+      pluginArgument.fromWords,
     );
     if (!read) return;
     const view = await ledger.status();
