@@ -3,11 +3,12 @@ import fc from "fast-check";
 import pino from "pino";
 import type { Update } from "telegraf/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Command } from "../../src/domain/index.ts";
 import { createLedger, type Ledger } from "../../src/ledger/ledger.ts";
 import { createLedgerBot, type LedgerBot } from "../../src/telegram/bot.ts";
 import { openServerLedger, type TestDatabase } from "../support/databases.ts";
 import { type ApiCall, FakeBotApi, type FakeUser } from "../support/fake-bot-api.ts";
+import { FUZZ_SEED, withoutUnhandledRejections } from "../support/fuzz.ts";
+import { seedLedger } from "../support/seed.ts";
 
 /**
  * The real bot against random updates: commands with hostile arguments, plain text, forged and
@@ -172,24 +173,7 @@ describe("Telegram bot fuzz", () => {
     });
     const logger = pino({ level: "warn" }, sink);
     ledger = createLedger(database.db, { schema: database.schema, logger });
-    const seed: Command[] = [
-      { kind: "hostSet", apiVersion: "2.4.0", dbSchemaVersion: "7.0.0" },
-      ...["1.0.0", "1.1.0", "2.0.0"].map(
-        (version): Command => ({
-          kind: "release",
-          pluginId: "alpha",
-          version,
-          buildDate: "2026-01-02",
-          author: "ci",
-        }),
-      ),
-      { kind: "release", pluginId: "beta", version: "1.0.0", buildDate: "2026-01-02", author: "ci" },
-      { kind: "register", pluginId: "alpha", version: "1.1.0" },
-    ];
-    for (const command of seed) {
-      const result = await ledger.execute(command, { actor: { kind: "system", id: "seed" } });
-      if (!result.ok) throw new Error(JSON.stringify(result.violations));
-    }
+    await seedLedger(ledger, FUZZ_SEED);
     api = await FakeBotApi.start();
     bot = createLedgerBot({
       config: {
@@ -215,11 +199,8 @@ describe("Telegram bot fuzz", () => {
   });
 
   it("answers random updates without a failing handler; only the requester's Confirm writes", async () => {
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    process.on("unhandledRejection", onUnhandled);
-    try {
-      await fc.assert(
+    await withoutUnhandledRejections(() =>
+      fc.assert(
         fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 3 }), async (steps) => {
           for (const s of steps) {
             const events = await count("events");
@@ -252,11 +233,8 @@ describe("Telegram bot fuzz", () => {
           }
         }),
         { numRuns: 80 },
-      );
-    } finally {
-      process.off("unhandledRejection", onUnhandled);
-    }
-    expect(unhandled).toEqual([]);
+      ),
+    );
     expect((await ledger.verify()).ok).toBe(true);
   });
 });
