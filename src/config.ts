@@ -31,59 +31,41 @@ function isPostgresUrl(value: string): boolean {
   return host && url.port !== "0";
 }
 
+/** A comma-separated list ("a, b"): each item trimmed, empty ones dropped, then read by `item`. */
+function commaSeparated<T extends z.ZodType<unknown, string>>(item: T) {
+  return z
+    .string()
+    .transform((value) =>
+      value
+        .split(",")
+        .map((part) => part.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(item));
+}
+
 /** Comma-separated numeric Telegram user ids ("123, 456"), as a list. */
-const telegramUserIds = z
-  .string()
-  .transform((value) =>
-    value
-      .split(",")
-      .map((id) => id.trim())
-      .filter(Boolean),
-  )
-  .pipe(z.array(z.string().regex(/^\d{1,15}$/, "must be numeric Telegram user ids, comma separated")))
-  .transform((ids) => ids.map(Number));
+const telegramUserIds = commaSeparated(
+  z.string().regex(/^\d{1,15}$/, "must be numeric Telegram user ids, comma separated"),
+).transform((ids) => ids.map(Number));
 
 /** Comma-separated Telegram chat ids ("-1001234567890, 42"): groups are negative. */
-const telegramChatIds = z
-  .string()
-  .transform((value) =>
-    value
-      .split(",")
-      .map((id) => id.trim())
-      .filter(Boolean),
-  )
-  .pipe(
-    z.array(
-      z
-        .string()
-        .regex(
-          /^-?[1-9]\d{0,15}$/,
-          "must be numeric Telegram chat ids, comma separated (groups are negative)",
-        )
-        .transform(Number)
-        .refine((id) => Math.abs(id) <= 2 ** 52, "must be Telegram chat ids (at most 52 bits)"),
-    ),
-  )
-  .transform((ids) => [...new Set(ids)]);
+const telegramChatIds = commaSeparated(
+  z
+    .string()
+    .regex(/^-?[1-9]\d{0,15}$/, "must be numeric Telegram chat ids, comma separated (groups are negative)")
+    .transform(Number)
+    .refine((id) => Math.abs(id) <= 2 ** 52, "must be Telegram chat ids (at most 52 bits)"),
+).transform((ids) => [...new Set(ids)]);
 
 /** A timeout: at least 1 ms (0 would mean "wait for ever" to pg), at most an hour. */
 const milliseconds = z.coerce.number().int().min(1).max(3_600_000);
 /** Comma-separated bearer tokens, each long enough that guessing one is hopeless. */
-const httpTokens = z
-  .string()
-  .transform((value) =>
-    value
-      .split(",")
-      .map((token) => token.trim())
-      .filter(Boolean),
-  )
-  .pipe(
-    z.array(
-      z
-        .string()
-        .regex(/^[\x21-\x7e]{32,512}$/, "must be tokens of 32 to 512 printable characters, comma separated"),
-    ),
-  );
+const httpTokens = commaSeparated(
+  z
+    .string()
+    .regex(/^[\x21-\x7e]{32,512}$/, "must be tokens of 32 to 512 printable characters, comma separated"),
+);
 
 const envSchema = z.object({
   DATABASE_URL: z
@@ -124,16 +106,9 @@ const envSchema = z.object({
   HTTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   HTTP_HOST: z.string().min(1).default("127.0.0.1"),
   HTTP_TOKENS: httpTokens.default([]),
-  LEDGER_WEBHOOK_URLS: z
-    .string()
-    .transform((value) =>
-      value
-        .split(",")
-        .map((url) => url.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(z.url({ protocol: /^https?$/, error: "must be http(s) URLs, comma separated" })))
-    .default([]),
+  LEDGER_WEBHOOK_URLS: commaSeparated(
+    z.url({ protocol: /^https?$/, error: "must be http(s) URLs, comma separated" }),
+  ).default([]),
   LEDGER_WEBHOOK_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
   LEDGER_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
   LEDGER_FEED_POLL_MS: z.coerce.number().int().min(10).max(3_600_000).optional(),

@@ -1,5 +1,5 @@
 import os from "node:os";
-import { type Config, loadConfig } from "../config.ts";
+import type { Config } from "../config.ts";
 import { type Ledger, openLedger, readSigningKey } from "../ledger/index.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { CliError, ExitCode } from "./exit-codes.ts";
@@ -32,12 +32,16 @@ export type CliContext = {
   close(): Promise<void>;
 };
 
-export function createContext(options: GlobalOptions, io: CliIo): CliContext {
+/** --json or -o json: one JSON document on stdout. Asking for both formats is a usage error. */
+export function wantsJson(options: GlobalOptions): boolean {
   if (options.json === true && options.output === "table") {
     throw new CliError("--json and -o table ask for two formats; give one", ExitCode.invalid);
   }
-  const json = options.json === true || options.output === "json";
-  const config = loadConfig(io.env);
+  return options.json === true || options.output === "json";
+}
+
+/** `config` is `loadConfig(io.env)`, loaded by the caller after `wantsJson` has read the options. */
+export function createContext(options: GlobalOptions, io: CliIo, json: boolean, config: Config): CliContext {
   const logger = createLogger(config.logLevel);
   let opened: Promise<Ledger> | undefined;
   const actorName = options.actor ?? `cli:${os.userInfo().username}`;

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { ConfigError } from "../config.ts";
+import { type Config, ConfigError, loadConfig } from "../config.ts";
 import {
   ConcurrencyError,
   DatabaseUnavailableError,
@@ -8,7 +8,7 @@ import {
   SigningKeyError,
   TransparencyError,
 } from "../ledger/index.ts";
-import { type CliContext, type CliIo, createContext, type GlobalOptions } from "./context.ts";
+import { type CliContext, type CliIo, createContext, type GlobalOptions, wantsJson } from "./context.ts";
 import { CliError, ExitCode } from "./exit-codes.ts";
 import type { CliStream } from "./output.ts";
 import { registerAbTestVerbs } from "./verbs/abtest.ts";
@@ -79,12 +79,9 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
         await verb(ctx, ...(args.slice(0, -1) as A));
       } catch (error) {
         // An argument a verb checks itself is a usage error as commander's own are, but unprinted.
-        setExitCode(
-          report(
-            error instanceof InvalidArgumentError ? new CliError(error.message, ExitCode.invalid) : error,
-            io,
-          ),
-        );
+        const failure =
+          error instanceof InvalidArgumentError ? new CliError(error.message, ExitCode.invalid) : error;
+        setExitCode(report(failure, io, ctx.config.logLevel === "debug"));
       } finally {
         await ctx.close().catch(() => {});
       }
@@ -111,10 +108,13 @@ function packageVersion(): string {
 }
 
 function createContextOrExit(options: GlobalOptions, io: CliIo, setExitCode: (code: number) => void) {
+  let config: Config | undefined;
   try {
-    return createContext(options, io);
+    const json = wantsJson(options);
+    config = loadConfig(io.env);
+    return createContext(options, io, json, config);
   } catch (error) {
-    setExitCode(report(error, io));
+    setExitCode(report(error, io, config?.logLevel === "debug"));
     return undefined;
   }
 }
@@ -141,8 +141,12 @@ function usageLine(text: string): string {
   );
 }
 
-/** One clear line on stderr, and the exit code of DESIGN.md for the kind of failure. */
-export function report(error: unknown, io: { stderr: CliStream; env: NodeJS.ProcessEnv }): number {
+/**
+ * One clear line on stderr, and the exit code of DESIGN.md for the kind of failure. `debug`
+ * (LOG_LEVEL=debug, as the loaded configuration says) adds an unexpected error's stack; before
+ * one is loaded (commander's usage errors, a configuration that does not load) there is none.
+ */
+export function report(error: unknown, io: { stderr: CliStream }, debug = false): number {
   const say = (message: string) => message && io.stderr.write(`plugin-ledger: ${oneLine(message)}\n`);
   if (error instanceof CliError) {
     say(error.message);
@@ -167,6 +171,6 @@ export function report(error: unknown, io: { stderr: CliStream; env: NodeJS.Proc
   if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.invalid;
   const message = error instanceof Error ? error.message : String(error);
   say(`unexpected error: ${message.split("\n")[0]}`);
-  if (io.env.LOG_LEVEL === "debug" && error instanceof Error) io.stderr.write(`${error.stack}\n`);
+  if (debug && error instanceof Error) io.stderr.write(`${error.stack}\n`);
   return ExitCode.unexpected;
 }

@@ -110,3 +110,6 @@ export function wrap(text: string, width: number, indent = "  "): string {
 export function tableTime(at: Date | null | undefined): string {
   return at ? at.toISOString().slice(0, 19).replace("T", " ") : "";
 }
+
+/** A free text (a reason, a message) in one cell or line: its line breaks and runs of spaces as one space. */
+export const oneLine = (text: string) => text.replace(/\s+/g, " ").trim();

@@ -1,27 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { bucketOf } from "../../src/domain/index.ts";
-import { runCli } from "../support/cli.ts";
-import { openServerLedger, type TestDatabase } from "../support/databases.ts";
+import { ledgerCli } from "../support/cli.ts";
 
 /** `plugin-ledger abtest ...` as an operator or a trading host runs it: a process, its exit code and output. */
 describe("plugin-ledger abtest", () => {
-  let ledger: TestDatabase;
-  const cli = (...args: string[]) => runCli(args, ledger.env);
-  const json = async (...args: string[]) => {
-    const run = await cli(...args, "--json");
-    return { ...run, body: run.stdout ? JSON.parse(run.stdout) : undefined };
-  };
-  const eventCount = async () => {
-    const found = await ledger.db.pool.query(`SELECT count(*)::int AS n FROM "${ledger.schema}".events`);
-    return found.rows[0].n as number;
-  };
-
-  beforeAll(async () => {
-    ledger = await openServerLedger();
-  });
-  afterAll(async () => {
-    await ledger?.close();
-  });
+  const { cli, json, eventCount } = ledgerCli();
 
   it("starts a test, changes its split, assigns units, and promotes the candidate", async () => {
     expect((await cli("release", "momentum", "3.3.0")).code).toBe(0);

@@ -3,8 +3,9 @@ import fc from "fast-check";
 import pino from "pino";
 import type { Update } from "telegraf/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type BotHarness, release, startBotHarness } from "../support/bot-harness.ts";
+import { type BotHarness, startBotHarness } from "../support/bot-harness.ts";
 import type { FakeUser } from "../support/fake-bot-api.ts";
+import { FUZZ_SEED, withoutUnhandledRejections } from "../support/fuzz.ts";
 
 /**
  * The real bot against random updates: commands with hostile arguments, plain text, forged and
@@ -152,14 +153,7 @@ describe("Telegram bot fuzz", () => {
     h = await startBotHarness({
       roles: { admins: [admin], operators: [operator], viewers: [viewer] },
       logger: pino({ level: "warn" }, sink),
-      seed: [
-        { kind: "hostSet", apiVersion: "2.4.0", dbSchemaVersion: "7.0.0" },
-        ...["1.0.0", "1.1.0", "2.0.0"].map((version) =>
-          release("alpha", version, { buildDate: "2026-01-02" }),
-        ),
-        release("beta", "1.0.0", { buildDate: "2026-01-02" }),
-        { kind: "register", pluginId: "alpha", version: "1.1.0" },
-      ],
+      seed: [...FUZZ_SEED],
     });
   });
 
@@ -168,11 +162,8 @@ describe("Telegram bot fuzz", () => {
   });
 
   it("answers random updates without a failing handler; only the requester's Confirm writes", async () => {
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    process.on("unhandledRejection", onUnhandled);
-    try {
-      await fc.assert(
+    await withoutUnhandledRejections(() =>
+      fc.assert(
         fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 3 }), async (steps) => {
           for (const s of steps) {
             const events = await count("events");
@@ -205,11 +196,8 @@ describe("Telegram bot fuzz", () => {
           }
         }),
         { numRuns: 80 },
-      );
-    } finally {
-      process.off("unhandledRejection", onUnhandled);
-    }
-    expect(unhandled).toEqual([]);
+      ),
+    );
     expect((await h.ledger.verify()).ok).toBe(true);
   });
 });

@@ -5,10 +5,11 @@ import { Writable } from "node:stream";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { invokeCli } from "../../src/cli/program.ts";
-import type { Command } from "../../src/domain/index.ts";
 import { createLedger, type Ledger } from "../../src/ledger/ledger.ts";
-import { runCli } from "../support/cli.ts";
+import { eventCount as countEvents, runCli } from "../support/cli.ts";
 import { openServerLedger, type TestDatabase, testLogger } from "../support/databases.ts";
+import { FUZZ_SEED, withoutUnhandledRejections } from "../support/fuzz.ts";
+import { seedLedger } from "../support/seed.ts";
 
 /**
  * The CLI against hostile argv: random verbs, flags and values (huge numbers, unicode, empty
@@ -230,10 +231,7 @@ describe("CLI fuzz", () => {
   let ledger: Ledger;
   let scratch: string;
 
-  const eventCount = async () => {
-    const found = await database.db.pool.query(`SELECT count(*)::int AS n FROM "${database.schema}".events`);
-    return found.rows[0].n as number;
-  };
+  const eventCount = () => countEvents(database);
 
   async function inProcess(argv: string[], env: Record<string, string> = database.env): Promise<Run> {
     const stdout = sink();
@@ -261,24 +259,7 @@ describe("CLI fuzz", () => {
     database = await openServerLedger();
     ledger = createLedger(database.db, { schema: database.schema, logger: testLogger });
     scratch = mkdtempSync(path.join(tmpdir(), "pl-fuzz-"));
-    const seed: Command[] = [
-      { kind: "hostSet", apiVersion: "2.4.0", dbSchemaVersion: "7.0.0" },
-      ...["1.0.0", "1.1.0", "2.0.0"].map(
-        (version): Command => ({
-          kind: "release",
-          pluginId: "alpha",
-          version,
-          buildDate: "2026-01-02",
-          author: "ci",
-        }),
-      ),
-      { kind: "release", pluginId: "beta", version: "1.0.0", buildDate: "2026-01-02", author: "ci" },
-      { kind: "register", pluginId: "alpha", version: "1.1.0" },
-    ];
-    for (const command of seed) {
-      const result = await ledger.execute(command, { actor: { kind: "system", id: "seed" } });
-      if (!result.ok) throw new Error(JSON.stringify(result.violations));
-    }
+    await seedLedger(ledger, FUZZ_SEED);
   });
 
   afterAll(async () => {
@@ -287,11 +268,8 @@ describe("CLI fuzz", () => {
   });
 
   it("answers 300 random command lines in-process within the contract, writing nothing when it refuses", async () => {
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    process.on("unhandledRejection", onUnhandled);
-    try {
-      await fc.assert(
+    await withoutUnhandledRejections(() =>
+      fc.assert(
         fc.asyncProperty(argvArb, async (argv) => {
           const before = await eventCount();
           const run = await inProcess(argv);
@@ -300,11 +278,8 @@ describe("CLI fuzz", () => {
             expect(await eventCount(), JSON.stringify(argv)).toBe(before);
         }),
         { numRuns: 300 },
-      );
-    } finally {
-      process.off("unhandledRejection", onUnhandled);
-    }
-    expect(unhandled).toEqual([]);
+      ),
+    );
     expect((await inProcess(["verify"])).code).toBe(0);
   });
 

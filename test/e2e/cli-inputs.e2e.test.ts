@@ -7,6 +7,7 @@ import type { Command } from "../../src/domain/index.ts";
 import { createLedger, type Ledger } from "../../src/ledger/ledger.ts";
 import { ROOT, runCli } from "../support/cli.ts";
 import { openServerLedger, type TestDatabase, testLogger } from "../support/databases.ts";
+import { seedLedger } from "../support/seed.ts";
 
 /** Bad input and early-closed pipes, as a process: exit codes of the contract, one line each. */
 describe("CLI bad input", () => {
@@ -30,10 +31,7 @@ describe("CLI bad input", () => {
       { kind: "import", releases },
       { kind: "register", pluginId: "alpha", version: "1.0.0" },
     ];
-    for (const command of seed) {
-      const result = await ledger.execute(command, { actor: { kind: "system", id: "seed" } });
-      if (!result.ok) throw new Error(JSON.stringify(result.violations));
-    }
+    await seedLedger(ledger, seed);
   });
 
   afterAll(async () => {

@@ -1,16 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Command } from "../../src/domain/index.ts";
 import { createLedger } from "../../src/ledger/ledger.ts";
-import { runCli } from "../support/cli.ts";
+import { runCli, withJsonBody } from "../support/cli.ts";
 import { openServerLedger, type TestDatabase, testLogger } from "../support/databases.ts";
 
 /** `plugin-ledger rollback` as an undo (helm rollback), as a process: exit codes and JSON. */
 describe("plugin-ledger rollback", () => {
   let ledger: TestDatabase;
-  const json = async (...args: string[]) => {
-    const run = await runCli([...args, "--json"], ledger.env);
-    return { ...run, body: run.stdout ? JSON.parse(run.stdout) : undefined };
-  };
+  const json = (...args: string[]) => withJsonBody(runCli([...args, "--json"], ledger.env));
 
   beforeAll(async () => {
     ledger = await openServerLedger();

@@ -2,15 +2,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
-import { ROOT, runCli } from "../support/cli.ts";
-import {
-  freshDataDir,
-  openEmbeddedLedger,
-  openServerLedger,
-  type TestDatabase,
-  uniqueSchema,
-} from "../support/databases.ts";
+import { describe, expect, it } from "vitest";
+import { ledgerPerTest, ROOT, runCli } from "../support/cli.ts";
+import { freshDataDir, openEmbeddedLedger, openServerLedger, uniqueSchema } from "../support/databases.ts";
 
 /**
  * What a quick verb loads: the packages that only some verbs need (the bot's, the HTTP server's,
@@ -40,14 +34,10 @@ async function packagesLoadedBy(args: string[], env: Record<string, string>) {
 }
 
 describe("what plugin-ledger loads to start", () => {
-  let ledger: TestDatabase | undefined;
-  afterEach(async () => {
-    await ledger?.close();
-    ledger = undefined;
-  });
+  const open = ledgerPerTest();
 
   it("status --json on PostgreSQL loads neither the verb-only packages, the migration runner nor PGlite", async () => {
-    ledger = await openServerLedger();
+    const ledger = await open(openServerLedger());
     const { run, packages } = await packagesLoadedBy(["status", "--json"], ledger.env);
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ plugins: [] });
@@ -58,7 +48,7 @@ describe("what plugin-ledger loads to start", () => {
   });
 
   it("loads the migration runner when the schema has migrations to apply", async () => {
-    ledger = await openServerLedger();
+    const ledger = await open(openServerLedger());
     const fresh = uniqueSchema("fresh");
     try {
       const { run, packages } = await packagesLoadedBy(["status", "--json"], {
@@ -73,7 +63,7 @@ describe("what plugin-ledger loads to start", () => {
   });
 
   it("status --json on an embedded folder another process holds does not load PGlite", async () => {
-    ledger = await openEmbeddedLedger();
+    const ledger = await open(openEmbeddedLedger());
     const { run, packages } = await packagesLoadedBy(["status", "--json"], ledger.env);
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ plugins: [] });

@@ -1,29 +1,12 @@
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../support/cli.ts";
-import { openServerLedger, type TestDatabase } from "../support/databases.ts";
+import { describe, expect, it } from "vitest";
+import { ledgerCli } from "../support/cli.ts";
 
 /** The CLI as a pipeline or an operator runs it: a process, its exit code, its stdout and stderr. */
 describe("plugin-ledger CLI", () => {
-  let ledger: TestDatabase;
-  const cli = (...args: string[]) => runCli(args, ledger.env);
-  const json = async (...args: string[]) => {
-    const run = await cli(...args, "--json");
-    return { ...run, body: run.stdout ? JSON.parse(run.stdout) : undefined };
-  };
-  const eventCount = async () => {
-    const found = await ledger.db.pool.query(`SELECT count(*)::int AS n FROM "${ledger.schema}".events`);
-    return found.rows[0].n as number;
-  };
-
-  beforeAll(async () => {
-    ledger = await openServerLedger();
-  });
-  afterAll(async () => {
-    await ledger?.close();
-  });
+  const { cli, json, eventCount } = ledgerCli();
 
   it("releases, registers and upgrades, answering the documented JSON shape", async () => {
     expect((await json("host", "set", "--api", "2.4.0", "--db-schema", "7.0.0")).code).toBe(0);

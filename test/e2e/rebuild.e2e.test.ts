@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChainTamperedError } from "../../src/index.ts";
 import { createLedger, type Ledger } from "../../src/ledger/ledger.ts";
-import { runCli } from "../support/cli.ts";
+import { eventCount, runCli } from "../support/cli.ts";
 import { openServerLedger, type TestDatabase, testLogger } from "../support/databases.ts";
 import { dumpProjections } from "../support/ledger-fixtures.ts";
 
@@ -14,11 +14,6 @@ describe("plugin-ledger rebuild on a tampered chain", () => {
   let test: TestDatabase;
   let ledger: Ledger;
   const actor = { actor: { kind: "cli" as const, id: "seed" } };
-
-  async function eventCount(): Promise<number> {
-    const found = await test.db.pool.query(`SELECT count(*)::int AS n FROM "${test.schema}".events`);
-    return found.rows[0].n;
-  }
 
   beforeAll(async () => {
     test = await openServerLedger();
@@ -55,7 +50,7 @@ describe("plugin-ledger rebuild on a tampered chain", () => {
 
   it("exits 5 naming the position and changes nothing", async () => {
     const before = await dumpProjections(test);
-    const count = await eventCount();
+    const count = await eventCount(test);
     const run = await runCli(["rebuild", "--json"], test.env);
     expect(run.code).toBe(5);
     expect(JSON.parse(run.stdout)).toMatchObject({ ok: false, firstBadPosition: 4 });
@@ -65,7 +60,7 @@ describe("plugin-ledger rebuild on a tampered chain", () => {
     expect(human.code).toBe(5);
     expect(human.stdout).toContain("TAMPERED at position 4");
     expect(await dumpProjections(test)).toEqual(before);
-    expect(await eventCount()).toBe(count);
+    expect(await eventCount(test)).toBe(count);
     expect(await ledger.activeVersion("forged")).toBe("1.1.0");
   });
 

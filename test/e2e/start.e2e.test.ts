@@ -1,45 +1,27 @@
-import { spawn } from "node:child_process";
-import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, runCli } from "../support/cli.ts";
-import { openServerLedger, type TestDatabase } from "../support/databases.ts";
+import { describe, expect, it } from "vitest";
+import { ledgerCli, startCli } from "../support/cli.ts";
 
 /** `npm start` (no verb) without a token: it says the bot did not start, and what to do next. */
 describe("plugin-ledger start without a bot token", () => {
-  let database: TestDatabase;
-  beforeAll(async () => {
-    database = await openServerLedger();
-  });
-  afterAll(async () => {
-    await database?.close();
-  });
+  const started = ledgerCli();
 
   it("reports the ledger, says the bot did not start and ends with the next steps, exit 0", async () => {
-    const run = await runCli([], database.env);
+    const run = await started.cli();
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("bot: not started: TELEGRAM_BOT_TOKEN is not set");
     expect(run.stdout).toContain("What next:");
     expect(run.stdout).toContain("@BotFather");
     expect(run.stdout).toContain("npx plugin-ledger --help");
     expect(run.stdout.trimEnd().split("\n").at(-1)).toContain("README.md");
-    const json = await runCli(["--json"], database.env);
-    expect(JSON.parse(json.stdout)).toMatchObject({
+    const json = await started.json();
+    expect(json.body).toMatchObject({
       chainVerifies: true,
       bot: expect.stringMatching(/^not started/),
     });
   });
 
   it("with --stay (a container) keeps running until SIGTERM, then exits 0", async () => {
-    const child = spawn(process.execPath, [path.join(ROOT, "bin/plugin-ledger.js"), "start", "--stay"], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: process.env.HOME ?? "/tmp",
-        LOG_LEVEL: "warn",
-        ...database.env,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = startCli(["start", "--stay"], started.ledger.env);
     let output = "";
     child.stdout.on("data", (d) => {
       output += d;

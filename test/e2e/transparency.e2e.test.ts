@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -14,31 +13,8 @@ import {
 import { createLedger } from "../../src/ledger/ledger.ts";
 import { createEventStore } from "../../src/store/event-store.ts";
 import { eventHash } from "../../src/store/hash-chain.ts";
-import { type CliRun, ROOT, runCli } from "../support/cli.ts";
+import { runCli, runOffline } from "../support/cli.ts";
 import { openServerLedger, type TestDatabase, testLogger } from "../support/databases.ts";
-
-const BIN = path.join(ROOT, "bin/plugin-ledger.js");
-
-/** The CLI in a folder of its own, with no database and no ledger settings at all. */
-function runOffline(args: string[], cwd: string): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd,
-      env: { PATH: process.env.PATH ?? "", HOME: cwd, LOG_LEVEL: "warn" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 const cli = { actor: { kind: "cli" as const, id: "test" } };
 

@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createLedger } from "../../src/ledger/ledger.ts";
 import { createEventStore } from "../../src/store/event-store.ts";
-import { runCli } from "../support/cli.ts";
+import { ledgerPerTest, runCli } from "../support/cli.ts";
 import { openEmbeddedLedger, openServerLedger, type TestDatabase, testLogger } from "../support/databases.ts";
 
 const actor = { actor: { kind: "system" as const, id: "test" } };
@@ -31,14 +31,10 @@ async function tamper(ledger: TestDatabase, statements: string[]): Promise<void>
 }
 
 describe("plugin-ledger verify", () => {
-  let ledger: TestDatabase | undefined;
-  afterEach(async () => {
-    await ledger?.close();
-    ledger = undefined;
-  });
+  const open = ledgerPerTest();
 
   it("exits 0 on an untouched chain and prints the head hash", async () => {
-    ledger = await seeded(openServerLedger);
+    const ledger = await open(seeded(openServerLedger));
     const run = await runCli(["verify", "--json"], ledger.env);
     expect(run.code).toBe(0);
     const answer = JSON.parse(run.stdout);
@@ -60,7 +56,7 @@ describe("plugin-ledger verify", () => {
     ],
     ["a row removed from the end", ["DELETE FROM EVENTS WHERE position = 6"], 6],
   ])("exits 5 for %s, naming the first bad position", async (_, statements, firstBad) => {
-    ledger = await seeded(openServerLedger);
+    const ledger = await open(seeded(openServerLedger));
     await tamper(ledger, statements as string[]);
     const run = await runCli(["verify", "--json"], ledger.env);
     expect(run.code).toBe(5);
@@ -71,7 +67,7 @@ describe("plugin-ledger verify", () => {
   });
 
   it("exits 5 on the embedded ledger too, through the process that holds it", async () => {
-    ledger = await seeded(() => openEmbeddedLedger());
+    const ledger = await open(seeded(() => openEmbeddedLedger()));
     await tamper(ledger, ["UPDATE EVENTS SET type = 'Forged' WHERE position = 2"]);
     const run = await runCli(["verify", "--json"], ledger.env);
     expect(run.code).toBe(5);
@@ -80,14 +76,10 @@ describe("plugin-ledger verify", () => {
 });
 
 describe("plugin-ledger events and usage errors", () => {
-  let ledger: TestDatabase | undefined;
-  afterEach(async () => {
-    await ledger?.close();
-    ledger = undefined;
-  });
+  const open = ledgerPerTest();
 
   it("prints one JSON event a line from a position on", async () => {
-    ledger = await openServerLedger();
+    const ledger = await open(openServerLedger());
     const service = createLedger(ledger.db, { schema: ledger.schema, logger: testLogger });
     const actorContext = { actor: { kind: "cli" as const, id: "test" } };
     for (const version of ["1.0.0", "1.1.0", "1.2.0"]) {
@@ -112,7 +104,7 @@ describe("plugin-ledger events and usage errors", () => {
   });
 
   it("answers bad arguments and bad configuration with exit 2 and one line on stderr", async () => {
-    ledger = await seeded(openServerLedger);
+    const ledger = await open(seeded(openServerLedger));
     const badFrom = await runCli(["events", "--from", "soon"], ledger.env);
     expect(badFrom.code).toBe(2);
     expect(badFrom.stderr.trim().split("\n")).toHaveLength(1);

@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config.ts";
+import { loadConfig } from "../../src/config.ts";
 import { isChatId } from "../../src/domain/index.ts";
+import { expectConfigOrOneLineError, expectRefused } from "../support/config.ts";
 
 describe("TELEGRAM_AUDIT_CHAT_IDS", () => {
   it("defaults to no chat", () => {
@@ -16,9 +17,7 @@ describe("TELEGRAM_AUDIT_CHAT_IDS", () => {
 
   it.each(["abc", "0", "-0", "1.5", "@ops", "12345678901234567890", "- 5"])(
     "refuses %s in one line",
-    (value) => {
-      expect(() => loadConfig({ TELEGRAM_AUDIT_CHAT_IDS: value })).toThrow(ConfigError);
-    },
+    (value) => expectRefused({ TELEGRAM_AUDIT_CHAT_IDS: value }),
   );
 
   it("answers any value with chat ids the ledger accepts, or a one-line ConfigError", () => {
@@ -28,16 +27,10 @@ describe("TELEGRAM_AUDIT_CHAT_IDS", () => {
           fc.string(),
           fc.array(fc.integer(), { maxLength: 4 }).map((ids) => ids.join(",")),
         ),
-        (value) => {
-          try {
-            for (const id of loadConfig({ TELEGRAM_AUDIT_CHAT_IDS: value }).telegram.auditChatIds ?? []) {
-              expect(isChatId(id)).toBe(true);
-            }
-          } catch (error) {
-            expect(error).toBeInstanceOf(ConfigError);
-            expect((error as Error).message).not.toContain("\n");
-          }
-        },
+        (value) =>
+          expectConfigOrOneLineError({ TELEGRAM_AUDIT_CHAT_IDS: value }, (config) => {
+            for (const id of config.telegram.auditChatIds ?? []) expect(isChatId(id)).toBe(true);
+          }),
       ),
       { numRuns: 300 },
     );

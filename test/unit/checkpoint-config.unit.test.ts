@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config.ts";
+import { loadConfig } from "../../src/config.ts";
+import { expectConfigOrOneLineError, expectRefused } from "../support/config.ts";
 
 describe("checkpoint settings", () => {
   it("default the origin to the schema and leave signing off", () => {
@@ -21,9 +22,7 @@ describe("checkpoint settings", () => {
 
   it.each(["0", "0m", "10 m", "5m,500", "ten", "-1", "1h"])(
     "refuse LEDGER_CHECKPOINT_EVERY=%s in one line",
-    (value) => {
-      expect(() => loadConfig({ LEDGER_CHECKPOINT_EVERY: value })).toThrow(ConfigError);
-    },
+    (value) => expectRefused({ LEDGER_CHECKPOINT_EVERY: value }),
   );
 
   it("answer any value of the three with a configuration or a ConfigError", () => {
@@ -31,15 +30,10 @@ describe("checkpoint settings", () => {
       fc.property(
         fc.constantFrom("LEDGER_CHECKPOINT_EVERY", "LEDGER_ORIGIN", "LEDGER_SIGNING_KEY_FILE"),
         fc.string(),
-        (name, value) => {
-          try {
-            const config = loadConfig({ [name]: value });
+        (name, value) =>
+          expectConfigOrOneLineError({ [name]: value }, (config) => {
             if (name === "LEDGER_ORIGIN" && value !== "") expect(config.origin).toBe(value);
-          } catch (error) {
-            expect(error).toBeInstanceOf(ConfigError);
-            expect((error as Error).message).not.toContain("\n");
-          }
-        },
+          }),
       ),
       { numRuns: 300 },
     );

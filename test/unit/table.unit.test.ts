@@ -1,15 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { HISTORY_COLUMNS } from "../../src/cli/read-tables.ts";
 import { type Column, fitTable, tableTime, tableWidth, wrap } from "../../src/cli/table.ts";
 
-const columns: Column[] = [
-  { header: "version", keep: true },
-  { header: "from (UTC)", keep: true },
-  { header: "to (UTC)", keep: true },
-  { header: "action", rank: 4 },
-  { header: "actor", rank: 2, optional: true },
-  { header: "reason", rank: 1, optional: true },
-];
+// `history`'s own columns, but for "ended by": the rows below are cut to fit them.
+const columns: Column[] = HISTORY_COLUMNS.filter((c) => c.header !== "ended by");
 const at = new Date("2026-11-30T14:03:21.456Z");
 const rows = [
   [

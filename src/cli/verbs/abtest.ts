@@ -1,11 +1,14 @@
 import { type Command, InvalidArgumentError } from "commander";
+import { z } from "zod";
 import { parsePercent } from "../../domain/index.ts";
 import type { Assignment } from "../../ledger/index.ts";
 import { itemsDocument } from "../../ledger/index.ts";
 import { missingSubcommand } from "../unknown-verb.ts";
 import { pluginIdArg, pointInLedger, requireKnownPlugins } from "./arguments.ts";
-import { type ChangeOptions, execute, mutating } from "./changes.ts";
+import { ChangeOptions, execute, mutating, parseOptions } from "./change-options.ts";
 import type { Run } from "./run.ts";
+
+const StartOptions = ChangeOptions.extend({ weight: z.number().int(), allowMajor: z.boolean().optional() });
 
 /**
  * A percentage in basis points, exactly ("12.5" -> 1250, "0.01" -> 1); more than two decimals, or
@@ -34,7 +37,11 @@ export function registerAbTestVerbs(program: Command, run: Run): void {
         throw missingSubcommand(abtest, words[0]);
       }),
     );
+  registerAbTestChanges(abtest, run);
+  registerAssignVerb(abtest, run);
+}
 
+function registerAbTestChanges(abtest: Command, run: Run): void {
   mutating(
     abtest
       .command("start <plugin> <candidate>")
@@ -42,26 +49,11 @@ export function registerAbTestVerbs(program: Command, run: Run): void {
       .requiredOption("--weight <pct>", "the candidate's share of units, 0.01 to 99.99 percent", percentArg)
       .option("--allow-major", "allow a candidate in another MAJOR version"),
   ).action(
-    run(
-      async (
-        ctx,
-        pluginId: string,
-        candidate: string,
-        o: ChangeOptions & { weight: number; allowMajor?: boolean },
-      ) => {
-        await execute(
-          ctx,
-          {
-            kind: "abTestStart",
-            pluginId,
-            candidate,
-            candidateWeightBp: o.weight,
-            allowMajor: o.allowMajor === true,
-          },
-          o,
-        );
-      },
-    ),
+    run(async (ctx, pluginId: string, candidate: string, raw: unknown) => {
+      const o = parseOptions(StartOptions, raw);
+      const start = { pluginId, candidate, candidateWeightBp: o.weight, allowMajor: o.allowMajor === true };
+      await execute(ctx, { kind: "abTestStart", ...start }, o);
+    }),
   );
 
   mutating(
@@ -72,7 +64,8 @@ export function registerAbTestVerbs(program: Command, run: Run): void {
         "change the split of the running test (units in the candidate arm stay there as it grows)",
       ),
   ).action(
-    run(async (ctx, pluginId: string, weightBp: number, o: ChangeOptions) => {
+    run(async (ctx, pluginId: string, weightBp: number, raw: unknown) => {
+      const o = parseOptions(ChangeOptions, raw);
       await execute(ctx, { kind: "abTestWeight", pluginId, candidateWeightBp: weightBp }, o);
     }),
   );
@@ -80,17 +73,19 @@ export function registerAbTestVerbs(program: Command, run: Run): void {
   mutating(
     abtest.command("promote <plugin>").description("make the candidate the active version and end the test"),
   ).action(
-    run(async (ctx, pluginId: string, o: ChangeOptions) => {
-      await execute(ctx, { kind: "abTestPromote", pluginId }, o);
+    run(async (ctx, pluginId: string, raw: unknown) => {
+      await execute(ctx, { kind: "abTestPromote", pluginId }, parseOptions(ChangeOptions, raw));
     }),
   );
 
   mutating(abtest.command("abort <plugin>").description("end the test; the control keeps running")).action(
-    run(async (ctx, pluginId: string, o: ChangeOptions) => {
-      await execute(ctx, { kind: "abTestAbort", pluginId }, o);
+    run(async (ctx, pluginId: string, raw: unknown) => {
+      await execute(ctx, { kind: "abTestAbort", pluginId }, parseOptions(ChangeOptions, raw));
     }),
   );
+}
 
+function registerAssignVerb(abtest: Command, run: Run): void {
   abtest
     .command("assign")
     .argument("<plugin>", "a plugin id", pluginIdArg)

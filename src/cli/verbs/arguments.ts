@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { InvalidArgumentError } from "commander";
 import {
   isPluginId,
@@ -7,6 +8,7 @@ import {
   parsePosition,
   quote,
 } from "../../domain/index.ts";
+import { NoteError, parseVerifierKey, type Verifier } from "../../domain/signed-note.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
 
@@ -62,5 +64,24 @@ export async function requireKnownPlugins(ctx: CliContext, pluginIds: readonly s
   if (unknown.length > 0) {
     const which = unknown.length === 1 ? `plugin ${unknown[0]} is` : `plugins ${unknown.join(", ")} are`;
     throw new CliError(`NOT_FOUND: ${which} unknown: no version was ever released`, ExitCode.rejected);
+  }
+}
+
+/** A --key verifier key (`<name>+<key id>+<base64>`); one that does not parse is a usage error. */
+export function verifierOf(text: string): Verifier {
+  try {
+    return parseVerifierKey(text);
+  } catch (error) {
+    if (error instanceof NoteError) throw new CliError(`--key: ${error.message}`, ExitCode.invalid);
+    throw error;
+  }
+}
+
+/** A file the verb reads (a checkpoint, a proof); one that cannot be read is a usage error. */
+export function readInputFile(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    throw new CliError(`cannot read ${file}: ${(error as Error).message}`, ExitCode.invalid);
   }
 }

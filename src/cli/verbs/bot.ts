@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { startBackground } from "../background.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
+import { onStopSignals } from "../stop-signals.ts";
 import type { Run } from "./run.ts";
 
 export function registerBotVerb(program: Command, run: Run): void {
@@ -27,7 +28,7 @@ export async function serveBot(ctx: CliContext, options: { background?: boolean 
       ExitCode.invalid,
     );
   }
-  // Loaded here, not at the top: telegraf costs every other verb's start-up a fifth of a second.
+  // Loaded here, not at the top: every other verb would pay for loading telegraf at start-up.
   const [
     { createLedgerBot },
     { BotTokenRejectedError, TelegramUnreachableError },
@@ -43,17 +44,7 @@ export async function serveBot(ctx: CliContext, options: { background?: boolean 
     ledger,
     logger: ctx.logger,
   });
-  let signalled = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (signalled) {
-      ctx.logger.warn({ signal }, "second signal: exiting now");
-      process.exit(ExitCode.unexpected);
-    }
-    signalled = true;
-    void bot.stop(signal);
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const offSignals = onStopSignals(ctx, (signal) => void bot.stop(signal));
   const background = options.background === false ? undefined : await startBackground(ctx);
   let poster: { stop(): void } | undefined;
   try {
@@ -68,8 +59,7 @@ export async function serveBot(ctx: CliContext, options: { background?: boolean 
     throw error;
   } finally {
     poster?.stop();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    offSignals();
     await background?.stop();
   }
 }

@@ -2,6 +2,7 @@ import { formatPercent, type Violation } from "../../domain/index.ts";
 import type { ExecuteResult } from "../../ledger/index.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
+import { oneLine } from "../table.ts";
 
 /**
  * Prints a change's answer in the shape of DESIGN.md's CLI contract and turns a rejection into
@@ -87,8 +88,6 @@ function firstOf(lines: string[], tail: (more: string) => string): string[] {
   if (lines.length <= SHOWN + 1) return lines;
   return [...lines.slice(0, SHOWN), tail((lines.length - SHOWN).toLocaleString("en-US"))];
 }
-
-const oneLine = (text: string) => text.replace(/\s+/g, " ").trim();
 
 function overridesLine(overrides: string[]): string[] {
   return overrides.length ? [`forced past: ${overrides.join(", ")}`] : [];

@@ -3,6 +3,7 @@ import { isPluginId } from "../../domain/index.ts";
 import type { RecordedEvent } from "../../ledger/index.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
+import { onStopSignals } from "../stop-signals.ts";
 import { fitTable, tableTime } from "../table.ts";
 import { nonNegativeInt } from "./arguments.ts";
 import { describe } from "./change-output.ts";
@@ -96,25 +97,14 @@ export async function untilStopped(
   work: (signal: AbortSignal, stop: () => void) => Promise<void>,
 ) {
   const controller = new AbortController();
-  let signalled = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (signalled) {
-      ctx.logger.warn({ signal }, "second signal: exiting now");
-      process.exit(ExitCode.unexpected);
-    }
-    signalled = true;
-    controller.abort();
-  };
+  const offSignals = onStopSignals(ctx, () => controller.abort());
   // The output says when its reader has gone (an EPIPE it already handles quietly).
   const onStdoutError = () => controller.abort();
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
   ctx.out.stdout.on("error", onStdoutError);
   try {
     await work(controller.signal, () => controller.abort());
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    offSignals();
     ctx.out.stdout.off("error", onStdoutError);
   }
 }

@@ -44,7 +44,7 @@ export async function serveHttp(
       ExitCode.invalid,
     );
   }
-  // Loaded here, not at the top: Fastify costs every other verb's start-up a third of a second.
+  // Loaded here, not at the top: every other verb would pay for loading Fastify at start-up.
   const { serveApi } = await import("../../http/serve.ts");
   const ledger = await ctx.ledger();
   const api = await serveApi({ ledger, http: { ...ctx.config.http, ...where }, logger: ctx.logger });

@@ -1,13 +1,18 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import { NoteError, parseVerifierKey, type Verifier } from "../../domain/signed-note.ts";
 import { generateSigningKey, verifyProofFile, writeSigningKey } from "../../ledger/index.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
-import { positiveInt } from "./arguments.ts";
+import { positiveInt, readInputFile, verifierOf } from "./arguments.ts";
 import type { Run } from "./run.ts";
 
 /** The auditors' verbs: keys, checkpoints, proofs. `keygen` and `verify-proof` never open the ledger. */
 export function registerTransparencyVerbs(program: Command, run: Run): void {
+  registerCheckpointVerbs(program, run);
+  registerProofVerbs(program, run);
+}
+
+/** `keygen` makes the signing key, `checkpoint` signs with it. */
+function registerCheckpointVerbs(program: Command, run: Run): void {
   program
     .command("keygen")
     .description("write a new Ed25519 checkpoint signing key (mode 0600) and print its verifier key")
@@ -38,7 +43,10 @@ export function registerTransparencyVerbs(program: Command, run: Run): void {
         ctx.out.result({ ok: true, ...checkpoint }, () => checkpoint.note.trimEnd());
       }),
     );
+}
 
+/** `prove` writes an event's proof file, `verify-proof` checks one offline. */
+function registerProofVerbs(program: Command, run: Run): void {
   program
     .command("prove")
     .description("write a proof file: the event, its inclusion proof and the signed checkpoint")
@@ -71,37 +79,17 @@ export function registerTransparencyVerbs(program: Command, run: Run): void {
     .action(
       run(async (ctx, file: string, options: { key: string; origin?: string }) => {
         const verifier = verifierOf(options.key);
-        let text: string;
-        try {
-          text = readFileSync(file, "utf8");
-        } catch (error) {
-          throw new CliError(`cannot read ${file}: ${(error as Error).message}`, ExitCode.invalid);
-        }
-        const check = verifyProofFile(text, verifier, options.origin);
+        const check = verifyProofFile(readInputFile(file), verifier, options.origin);
         if (!check.ok) {
           if (ctx.out.json) ctx.out.result(check, () => "");
           throw new CliError(`proof rejected: ${check.reason}`, ExitCode.tampered);
         }
+        const { position, treeSize, origin, rootHash } = check;
         ctx.out.result(
-          {
-            ok: true,
-            position: check.position,
-            treeSize: check.treeSize,
-            origin: check.origin,
-            rootHash: check.rootHash,
-          },
+          { ok: true, position, treeSize, origin, rootHash },
           () =>
-            `proof holds: the ${check.event.type} event at position ${check.position} is in ${check.origin}'s checkpoint of ${check.treeSize} events (root ${check.rootHash})`,
+            `proof holds: the ${check.event.type} event at position ${position} is in ${origin}'s checkpoint of ${treeSize} events (root ${rootHash})`,
         );
       }),
     );
-}
-
-export function verifierOf(text: string): Verifier {
-  try {
-    return parseVerifierKey(text);
-  } catch (error) {
-    if (error instanceof NoteError) throw new CliError(`--key: ${error.message}`, ExitCode.invalid);
-    throw error;
-  }
 }
