@@ -21,6 +21,7 @@ export { auditChatOf, isChatId } from "./audit-chats.ts";
 // Every command type and everything of the state is part of the domain's face.
 export type * from "./commands.ts";
 export { decide } from "./decide.ts";
+export { type DiffMarkup, diffChangeLines } from "./diff-lines.ts";
 export { eventSummary } from "./event-summary.ts";
 export {
   AUDIT_CHATS_STREAM,

@@ -1,4 +1,4 @@
-import type { VersionDiff } from "../domain/index.ts";
+import { type DiffMarkup, diffChangeLines, type VersionDiff } from "../domain/index.ts";
 import { bold, code, escapeHtml, italic, truncate } from "./html.ts";
 
 /**
@@ -8,31 +8,18 @@ import { bold, code, escapeHtml, italic, truncate } from "./html.ts";
 const NOTES_MAX = 200;
 const BETWEEN_MAX = 10;
 
-const range = (value: string | null) => (value === null ? "none" : code(value));
+const HTML: DiffMarkup = {
+  text: escapeHtml,
+  range: (value) => (value === null ? "none" : code(value)),
+  version: code,
+  warning: bold,
+  minus: "−",
+  alert: "⚠",
+};
 
 export function diffLines(diff: VersionDiff): string[] {
   if (diff.direction === "same") return ["The same version: nothing changes."];
-  const lines: string[] = [];
-  for (const f of diff.features.added) lines.push(`+ feature ${escapeHtml(f)}`);
-  for (const f of diff.features.removed) lines.push(`− feature ${escapeHtml(f)}`);
-  for (const r of diff.requirements) {
-    const what = r.what === "api" ? "ServiceAPI" : "DB schema";
-    const host =
-      r.satisfiedByHost === null
-        ? ""
-        : r.satisfiedByHost
-          ? ` (host ${code(r.hostVersion ?? "")} satisfies it)`
-          : ` (${bold(`host ${r.hostVersion ?? ""} does NOT satisfy it`)})`;
-    lines.push(`~ requires ${what} ${range(r.from)} → ${range(r.to)}${host}`);
-  }
-  const { added, removed, changed } = diff.compatibility;
-  for (const c of added) lines.push(`+ works with ${escapeHtml(c.pluginId)} ${range(c.to)}`);
-  for (const c of removed) lines.push(`− works with ${escapeHtml(c.pluginId)} ${range(c.from)}`);
-  for (const c of changed)
-    lines.push(`~ works with ${escapeHtml(c.pluginId)} ${range(c.from)} → ${range(c.to)}`);
-  if (diff.deprecated.to) {
-    lines.push(bold(`⚠ ${diff.to} is deprecated: ${diff.deprecationReason ?? ""}`));
-  }
+  const lines = diffChangeLines(diff, HTML);
   if (lines.length === 0) lines.push("No change in features, requirements or compatibility.");
   lines.push(
     `built ${escapeHtml(diff.buildDate.from.slice(0, 10))} → ${escapeHtml(diff.buildDate.to.slice(0, 10))}` +
