@@ -1,3 +1,4 @@
+import type pg from "pg";
 import { projections } from "../projections/index.ts";
 import { createLedger, type Ledger } from "../src/ledger/ledger.ts";
 import { createLogger } from "../src/log.ts";
@@ -15,6 +16,8 @@ import { type SeedResult, seedEvents } from "./seed.ts";
 export type BenchLedger = {
   schema: string;
   ledger: Ledger;
+  /** The run's pool, for the bench's own reads of these tables (the ledger hands out none). */
+  pool: pg.Pool;
   /** The same events table without projections, statements prepared as on a server. */
   store: EventStore;
 };
@@ -26,6 +29,7 @@ export async function openBenchLedger(context: ScenarioContext, name: string): P
   return {
     schema,
     ledger: createLedger(context.db, { schema, logger }),
+    pool: context.db.pool,
     store: createEventStore({ pool: context.db.pool, schema, prepareStatements: true }),
   };
 }

@@ -1,6 +1,16 @@
 import type { LedgerEvent } from "../src/domain/index.ts";
 import type { StoredEvent } from "../src/store/index.ts";
-import { actorOf, type LedgerProjection, ledgerEvents, planned, reasonOf } from "./ledger-projection.ts";
+import type { Tables } from "../src/store/tables.ts";
+import { CATALOG_ROW_JSON, type CatalogRow, versionStateOf } from "./catalog.ts";
+import {
+  actorOf,
+  endOpenRows,
+  type LedgerProjection,
+  ledgerEvents,
+  type PluginOf,
+  planned,
+  reasonOf,
+} from "./ledger-projection.ts";
 
 type Outcome = "promoted" | "aborted";
 /** Where an event sits: its position, time, and who did it why (actor as JSON text). */
@@ -17,6 +27,45 @@ type Test = {
 type Segment = { testId: string; pluginId: string; weightBp: number; from: Mark; to: Mark | null };
 /** The end of a test, or of a segment, that was open before the batch. */
 type Closing = { testId: string; mark: Mark; outcome?: Outcome };
+
+/** A running A/B test, its weight now, and its candidate's release (running versions count for the matrix). */
+export type RunningTestRow = {
+  plugin_id: string;
+  test_id: string;
+  control: string;
+  candidate: string;
+  salt: string;
+  weight_bp: number;
+  release: CatalogRow | null;
+};
+
+/** Every running test, with its open segment's weight, as a JSON array of RunningTestRow. */
+export const runningTestsJson = (tables: Tables) =>
+  `(SELECT coalesce(json_agg(json_build_object('plugin_id', t.plugin_id, 'test_id', t.test_id,
+            'control', t.control, 'candidate', t.candidate, 'salt', t.salt,
+            'weight_bp', s.candidate_weight_bp,
+            'release', CASE WHEN v.version IS NOT NULL THEN ${CATALOG_ROW_JSON} END)), '[]')
+     FROM ${tables.q("ab_tests")} t
+     JOIN ${tables.q("ab_test_segments")} s ON s.test_id = t.test_id AND s.to_position IS NULL
+     LEFT JOIN ${tables.q("plugin_versions")} v ON v.plugin_id = t.plugin_id AND v.version = t.candidate
+    WHERE t.ended_position IS NULL)`;
+
+/** Each plugin's running test, and its candidate's release. */
+export function loadRunningTests(rows: readonly RunningTestRow[], plugin: PluginOf): void {
+  for (const test of rows) {
+    const testing = plugin(test.plugin_id);
+    const { test_id: testId, control, candidate, salt, weight_bp: candidateWeightBp } = test;
+    testing.abTest = { testId, control, candidate, candidateWeightBp, salt };
+    if (test.release) testing.versions[candidate] = versionStateOf(test.release);
+  }
+}
+
+/** The columns of an end's parameters: the test, and where its end sits. */
+const MARK_KEY: [string, string] = ["test_id", "text"];
+const MARK: [string, string][] = [
+  ["position", "bigint"],
+  ["at", "timestamptz"],
+];
 
 /**
  * ab_tests (one row per test) and ab_test_segments (its weight over time, [from, to)). A batch
@@ -44,18 +93,21 @@ export const abTests: LedgerProjection = planned({
         // must find the old ones ended. An UPDATE sees only rows from before the statement, so it
         // never touches the batch's own rows; they arrive ended or closed already.
         text: `WITH ended AS (
-               UPDATE ${testsTable} AS t
-                  SET ended_position = e.position, ended_at = e.at, outcome = e.outcome
-                 FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[])
-                      AS e(test_id, position, at, outcome)
-                WHERE t.test_id = e.test_id AND t.ended_position IS NULL
-               RETURNING 1
+               ${endOpenRows({
+                 table: testsTable,
+                 open: "ended_position",
+                 first: 1,
+                 columns: [MARK_KEY, ...MARK, ["outcome", "text"]],
+                 set: "ended_position = c.position, ended_at = c.at, outcome = c.outcome",
+               })}
              ), closed AS (
-               UPDATE ${segmentsTable} AS s
-                  SET to_position = c.position, to_at = c.at
-                 FROM unnest($5::text[], $6::bigint[], $7::timestamptz[]) AS c(test_id, position, at)
-                WHERE s.test_id = c.test_id AND s.to_position IS NULL
-               RETURNING 1
+               ${endOpenRows({
+                 table: segmentsTable,
+                 open: "to_position",
+                 first: 5,
+                 columns: [MARK_KEY, ...MARK],
+                 set: "to_position = c.position, to_at = c.at",
+               })}
              ), started AS (
                INSERT INTO ${testsTable}
                  (test_id, plugin_id, control, candidate, salt, started_position, started_at,

@@ -1,7 +1,55 @@
 import type pg from "pg";
+import { type PluginState, previousOf } from "../src/domain/index.ts";
 import type { Tables } from "../src/store/tables.ts";
-import { ACTOR_SQL, interned, type LedgerProjection, planned, REASON_SQL } from "./ledger-projection.ts";
+import { CATALOG_ROW_JSON, type CatalogRow, versionStateOf } from "./catalog.ts";
+import {
+  ACTOR_SQL,
+  endOpenRows,
+  interned,
+  type LedgerProjection,
+  type PluginOf,
+  planned,
+  REASON_SQL,
+} from "./ledger-projection.ts";
 import { intervalsOf, transitionsOf } from "./transitions.ts";
+
+/** An active_plugins row and its release (null when the catalog does not hold it). */
+export type ActiveRow = { plugin_id: string; version: string; release: CatalogRow | null };
+
+/** Every running version, with its release, as a JSON array of ActiveRow. */
+export const activesJson = (tables: Tables) =>
+  `(SELECT coalesce(json_agg(json_build_object('plugin_id', a.plugin_id, 'version', a.version,
+                                              'release', CASE WHEN v.version IS NOT NULL
+                                                              THEN ${CATALOG_ROW_JSON} END)), '[]')
+     FROM ${tables.q("active_plugins")} a
+     LEFT JOIN ${tables.q("plugin_versions")} v ON v.plugin_id = a.plugin_id AND v.version = a.version)`;
+
+/** What each plugin runs, and the release it runs. */
+export function loadActives(rows: readonly ActiveRow[], plugin: PluginOf): void {
+  for (const active of rows) {
+    const running = plugin(active.plugin_id);
+    running.active = active.version;
+    if (active.release) running.versions[active.version] = versionStateOf(active.release);
+  }
+}
+
+/**
+ * The versions the last stops of plugin `pluginParam` ended, newest first, as a JSON array: its
+ * last closed intervals, as many as the `limitParam` (evolve keeps PREVIOUS_LIMIT). Intervals of
+ * a plugin follow one another, so the primary key (plugin_id, from_position) read backwards
+ * gives them in the order of their ends.
+ */
+export const stopsJson = (tables: Tables, pluginParam: string, limitParam: string) =>
+  `(SELECT coalesce(json_agg(version ORDER BY from_position DESC), '[]') FROM (
+      SELECT version, from_position FROM ${tables.q("version_history")}
+       WHERE plugin_id = ${pluginParam} AND to_position IS NOT NULL
+       ORDER BY from_position DESC LIMIT ${limitParam}) AS p)`;
+
+/** A plugin's last stops, and the version a rollback without a target goes back to. */
+export function loadStops(stops: string[], rolling: PluginState): void {
+  rolling.stops = stops;
+  rolling.previous = previousOf(stops, rolling.active);
+}
 
 /**
  * version_history (one interval per activation, [from_position, to_position)) and
@@ -49,12 +97,18 @@ export const activations: LedgerProjection = planned({
         // active_plugins parts touch disjoint plugins (a plugin's last transition either runs a
         // version or stops it), each plugin once, so their order does not matter.
         text: `WITH closed AS (
-               UPDATE ${history} AS h
-                  SET to_position = c.position, to_at = c.at, closed_by = c.action
-                 FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[])
-                      AS c(plugin_id, position, at, action)
-                WHERE h.plugin_id = c.plugin_id AND h.to_position IS NULL
-               RETURNING 1
+               ${endOpenRows({
+                 table: history,
+                 open: "to_position",
+                 first: 1,
+                 columns: [
+                   ["plugin_id", "text"],
+                   ["position", "bigint"],
+                   ["at", "timestamptz"],
+                   ["action", "text"],
+                 ],
+                 set: "to_position = c.position, to_at = c.at, closed_by = c.action",
+               })}
              ), opened AS (
                INSERT INTO ${history}
                  (plugin_id, version, from_position, from_at, action, actor, reason, to_position, to_at, closed_by)

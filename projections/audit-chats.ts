@@ -1,5 +1,19 @@
+import type { AuditChatState, LedgerState } from "../src/domain/index.ts";
 import type { StoredEvent } from "../src/store/index.ts";
+import type { Tables } from "../src/store/tables.ts";
 import { actorOf, type LedgerProjection, ledgerEvents, planned, reasonOf } from "./ledger-projection.ts";
+
+export type AuditChatRow = { chat_id: string; enabled: boolean; source: AuditChatState["source"] };
+
+/** Every chat the ledger has heard of, as a JSON array of AuditChatRow; none unless `whenParam` is true. */
+export const auditChatsJson = (tables: Tables, whenParam: string) =>
+  `(SELECT coalesce(json_agg(json_build_object('chat_id', chat_id::text, 'enabled', enabled,
+                                              'source', source)), '[]')
+     FROM ${tables.q("audit_chats")} WHERE ${whenParam}::boolean)`;
+
+export function loadAuditChats(rows: readonly AuditChatRow[], state: LedgerState): void {
+  for (const chat of rows) state.auditChats[chat.chat_id] = { enabled: chat.enabled, source: chat.source };
+}
 
 /**
  * audit_chats: each chat's last AuditChatEnabled / AuditChatDisabled, who made it and why. A

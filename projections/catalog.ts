@@ -1,9 +1,9 @@
 import type pg from "pg";
 import semver from "semver";
-import type { VersionReleasedData } from "../src/domain/index.ts";
+import type { VersionReleasedData, VersionState } from "../src/domain/index.ts";
 import type { StatementNamer, StoredEvent } from "../src/store/index.ts";
 import type { Tables } from "../src/store/tables.ts";
-import { type LedgerProjection, ledgerEvents, planned } from "./ledger-projection.ts";
+import { type LedgerProjection, ledgerEvents, type PluginOf, planned } from "./ledger-projection.ts";
 
 type Deprecation = { pluginId: string; version: string; reason: string; position: number; at: Date };
 type Release = { data: VersionReleasedData; position: number; at: Date; deprecation: Deprecation | null };
@@ -24,6 +24,70 @@ export const catalog: LedgerProjection = planned({
   },
   rebuild: (tables, toPosition) => [rebuildCatalog(tables, toPosition)],
 });
+
+/** A plugin_versions row, whether pg built it or CATALOG_ROW_JSON did (the two agree on these). */
+export type CatalogRow = {
+  plugin_id: string;
+  version: string;
+  build_date: string;
+  commit_hash: string | null;
+  author: string;
+  requires_api: string | null;
+  requires_db_schema: string | null;
+  compatible_with: Record<string, string>;
+  features: string[];
+  release_notes: string;
+  deprecated: boolean;
+  deprecation_reason: string | null;
+};
+
+/** A CatalogRow as JSON, from a plugin_versions row aliased `v`: what a state load needs of it. */
+export const CATALOG_ROW_JSON = `json_build_object('plugin_id', v.plugin_id, 'version', v.version,
+  'build_date', v.build_date, 'commit_hash', v.commit_hash, 'author', v.author,
+  'requires_api', v.requires_api, 'requires_db_schema', v.requires_db_schema,
+  'compatible_with', v.compatible_with, 'features', v.features, 'release_notes', v.release_notes,
+  'deprecated', v.deprecated, 'deprecation_reason', v.deprecation_reason)`;
+
+/** The row as the domain's fold would hold it, so `decide` cannot tell a load from a fold. */
+export function versionStateOf(row: CatalogRow): VersionState {
+  const state: VersionState = {
+    pluginId: row.plugin_id,
+    version: row.version,
+    buildDate: row.build_date,
+    commitHash: row.commit_hash,
+    author: row.author,
+    requires: { api: row.requires_api, dbSchema: row.requires_db_schema },
+    compatibleWith: row.compatible_with,
+    features: row.features,
+    releaseNotes: row.release_notes,
+    deprecated: row.deprecated,
+  };
+  if (row.deprecated) state.deprecationReason = row.deprecation_reason ?? "";
+  return state;
+}
+
+/** Every release of the plugins in the text[] parameter `plugins`, as a JSON array of CatalogRow. */
+export const releasesJson = (tables: Tables, plugins: string) =>
+  `(SELECT coalesce(json_agg(${CATALOG_ROW_JSON}), '[]') FROM ${tables.q("plugin_versions")} v
+     WHERE v.plugin_id = ANY(${plugins}::text[]))`;
+
+/**
+ * The releases of the versions keyed by precedence (plugin, MAJOR, MINOR, PATCH, PRERELEASE:
+ * whatever their build metadata) in five array parameters from `$first`, as a JSON array of CatalogRow.
+ */
+export function releasesByKeyJson(tables: Tables, first: number): string {
+  const [p, major, minor, patch, pre] = [0, 1, 2, 3, 4].map((i) => `$${first + i}`);
+  return `(SELECT coalesce(json_agg(${CATALOG_ROW_JSON}), '[]')
+     FROM unnest(${p}::text[], ${major}::bigint[], ${minor}::bigint[], ${patch}::bigint[], ${pre}::text[])
+          AS k(plugin_id, major, minor, patch, prerelease)
+     JOIN ${tables.q("plugin_versions")} v ON v.plugin_id = k.plugin_id AND v.major = k.major AND v.minor = k.minor
+                AND v.patch = k.patch AND v.prerelease IS NOT DISTINCT FROM k.prerelease)`;
+}
+
+/** The releases into their plugins' catalogs. */
+export function loadReleases(rows: readonly CatalogRow[], plugin: PluginOf): void {
+  for (const row of rows) plugin(row.plugin_id).versions[row.version] = versionStateOf(row);
+}
 
 /**
  * The whole catalog in one statement, as the batches make it: the last release of each version

@@ -1,4 +1,5 @@
 import type { StoredEvent } from "../src/store/index.ts";
+import type { Tables } from "../src/store/tables.ts";
 import { actorOf, type LedgerProjection, ledgerEvents, planned, reasonOf } from "./ledger-projection.ts";
 
 type Declaration = {
@@ -9,6 +10,11 @@ type Declaration = {
   actor: string;
   reason: string | null;
 };
+
+/** The declared host as the domain's HostVersions (null before any declaration), in JSON. */
+export const hostJson = (tables: Tables) =>
+  `(SELECT json_build_object('apiVersion', api_version, 'dbSchemaVersion', db_schema_version)
+      FROM ${tables.q("host")})`;
 
 /**
  * host (the declared versions now) and host_history (every declaration as an interval, so

@@ -1,5 +1,12 @@
 import type pg from "pg";
-import { type LedgerEvent, parseEvent } from "../src/domain/index.ts";
+import {
+  emptyPluginState,
+  type LedgerEvent,
+  type LedgerState,
+  type PluginState,
+  parseEvent,
+  pluginOf,
+} from "../src/domain/index.ts";
 import type { InlineProjection, StatementNamer, StoredEvent } from "../src/store/index.ts";
 import type { Tables } from "../src/store/tables.ts";
 
@@ -12,6 +19,23 @@ export type LedgerProjection = InlineProjection & {
   tables: readonly string[];
   rebuild?: (tables: Tables, toPosition: number) => pg.QueryConfig[];
 };
+
+/**
+ * A plugin's state in a LedgerState being loaded from the projections, made empty on first use:
+ * what each projection's row-to-state mapper fills (src/ledger/state-loader.ts).
+ */
+export type PluginOf = (pluginId: string) => PluginState;
+
+/** The PluginOf of a state being loaded: each plugin made empty the first time it is named. */
+export function pluginsIn(state: LedgerState): PluginOf {
+  return (pluginId) => {
+    const found = pluginOf(state, pluginId);
+    if (found) return found;
+    const created = emptyPluginState();
+    state.plugins[pluginId] = created;
+    return created;
+  };
+}
 
 type Plan = (events: StoredEvent[], tables: Tables, named: StatementNamer) => pg.QueryConfig[];
 
@@ -119,3 +143,24 @@ export const ACTOR_SQL = `CASE WHEN m.metadata->'actor' ? 'name'
 
 /** SQL of the reason as `reasonOf` reads it: the metadata's reason if it is a string. */
 export const REASON_SQL = `CASE WHEN jsonb_typeof(m.metadata->'reason') = 'string' THEN m.metadata->>'reason' END`;
+
+/**
+ * A WITH part that ends the rows of `table` still open (`open` IS NULL), one per key in the
+ * arrays of `columns` (the key first, parameters from `$first`), setting `set` from them (`c.`);
+ * RETURNING 1, so that a later part can read it, which makes the UPDATE run to the end first.
+ */
+export function endOpenRows(o: {
+  table: string;
+  open: string;
+  first: number;
+  columns: readonly [name: string, type: string][];
+  set: string;
+}): string {
+  const [key] = o.columns[0] ?? ["?"];
+  const arrays = o.columns.map(([, type], i) => `$${o.first + i}::${type}[]`).join(", ");
+  const names = o.columns.map(([name]) => name).join(", ");
+  return `UPDATE ${o.table} AS o SET ${o.set}
+             FROM unnest(${arrays}) AS c(${names})
+            WHERE o.${key} = c.${key} AND o.${o.open} IS NULL
+           RETURNING 1`;
+}

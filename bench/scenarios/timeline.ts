@@ -133,7 +133,7 @@ export const timeline: Scenario = {
 
 /** The floor: the version_history rows a window touches, by the primary key, as they are. */
 async function rawIntervals(history: SeededHistory, window: Window): Promise<number> {
-  const found = await history.ledger.database.pool.query({
+  const found = await history.pool.query({
     text: `SELECT * FROM ${history.store.tables.q("version_history")}
             WHERE plugin_id = $1 AND from_position > $2 AND from_position <= $3
             ORDER BY from_position`,
@@ -163,7 +163,7 @@ async function foldedTimeline(history: SeededHistory, window: Window): Promise<T
         ],
   );
   const at = async (position: number) => {
-    const found = await history.ledger.database.pool.query<{ recorded_at: Date }>({
+    const found = await history.pool.query<{ recorded_at: Date }>({
       text: `SELECT recorded_at FROM ${history.store.tables.events} WHERE position = $1`,
       values: [position],
     });

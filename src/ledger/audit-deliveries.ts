@@ -105,21 +105,7 @@ export function auditDeliveries(pool: pg.Pool, schema: string): AuditDeliveries 
       return last === null ? null : Number(last);
     },
 
-    async add(chatId, messages) {
-      const parts = messages.flatMap((m) =>
-        m.parts.map((text, i) => [m.key, i + 1, m.parts.length, m.firstPosition, m.lastPosition, text]),
-      );
-      if (parts.length === 0) return;
-      // One statement, in order (the identity column numbers the rows as the SELECT hands them over).
-      await pool.query({
-        text: `INSERT INTO ${table} (chat_id, key, part, parts, first_position, last_position, text)
-               SELECT $1, r->>0, (r->>1)::integer, (r->>2)::integer, (r->>3)::bigint, (r->>4)::bigint, r->>5
-                 FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS m(r, n)
-                ORDER BY n
-               ON CONFLICT (chat_id, key, part) DO NOTHING`,
-        values: [chatId, JSON.stringify(parts)],
-      });
-    },
+    add: (chatId, messages) => addParts(pool, table, chatId, messages),
 
     pending: (chatId) =>
       rows(
@@ -160,6 +146,23 @@ export function auditDeliveries(pool: pg.Pool, schema: string): AuditDeliveries 
         ? rows(`SELECT * FROM ${table} ORDER BY seq`, [])
         : rows(`SELECT * FROM ${table} WHERE chat_id = $1 ORDER BY seq`, [chatId]),
   };
+}
+
+/** Every part of the messages as a `pending` row, in one statement. */
+async function addParts(pool: pg.Pool, table: string, chatId: number, messages: readonly Outgoing[]) {
+  const parts = messages.flatMap((m) =>
+    m.parts.map((text, i) => [m.key, i + 1, m.parts.length, m.firstPosition, m.lastPosition, text]),
+  );
+  if (parts.length === 0) return;
+  // One statement, in order (the identity column numbers the rows as the SELECT hands them over).
+  await pool.query({
+    text: `INSERT INTO ${table} (chat_id, key, part, parts, first_position, last_position, text)
+           SELECT $1, r->>0, (r->>1)::integer, (r->>2)::integer, (r->>3)::bigint, (r->>4)::bigint, r->>5
+             FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS m(r, n)
+            ORDER BY n
+           ON CONFLICT (chat_id, key, part) DO NOTHING`,
+    values: [chatId, JSON.stringify(parts)],
+  });
 }
 
 const orNull = (value: string | null) => (value === null ? null : Number(value));

@@ -25,7 +25,7 @@ import {
 import type { Reconnect } from "./reconnect.ts";
 import { type RecordedEvent, recordedEvent } from "./recorded-event.ts";
 import { withoutRanAtPosition, withRollbackPosition } from "./rollback-position.ts";
-import { readState, stateUnderLock } from "./state-loader.ts";
+import { readState, type StateRead, stateUnderLock } from "./state-loader.ts";
 
 const ExecuteContextSchema = z.object({
   actor: z.object({
@@ -82,41 +82,8 @@ export function createExecute(deps: Deps) {
     context: ExecuteContext,
     options: ExecuteOptions = {},
   ): Promise<ExecuteResult> {
-    const parsed = ExecuteContextSchema.safeParse(context);
-    if (!parsed.success) return invalid(`The request context is invalid: ${z.prettifyError(parsed.error)}`);
-    const ctx = parsed.data;
-    const unstorable = unstorableTextViolations({ command, context: ctx });
-    if (unstorable.length > 0) return { ok: false, violations: unstorable };
-    const force = ctx.force === true || command.force === true;
-    const dryRun = ctx.dryRun === true || command.dryRun === true;
-    if (force && (ctx.reason === undefined || ctx.reason.trim() === "")) {
-      return invalid("A forced command needs a reason, which the ledger records with its overrides.");
-    }
-    const withOptions = applyOptions(withoutRanAtPosition(command), force, ctx.allowMajor === true);
-    // The fingerprint is the request as asked, before defaults such as "built now" are filled
-    // in, so that a retried request matches its first attempt.
-    const { dryRun: _, ...asked } = withOptions;
-    // Every write carries a key, made here once when the caller gave none: when a connection is
-    // lost around the commit, the attempt that runs again finds the first one's events under it
-    // instead of writing them twice. A dry run writes nothing and needs none.
-    const idempotency = dryRun
-      ? undefined
-      : {
-          key: ctx.idempotencyKey ?? `auto:${randomUUID()}`,
-          request: { command: asked, actor: ctx.actor, reason: ctx.reason ?? null, force },
-        };
-    const decided = withAbTestIdentity(
-      withReleaseDefaults(withOptions, ctx.actor.name ?? ctx.actor.id, deps.clock()),
-    );
-    const metadata: Metadata = compact({
-      actor: ctx.actor,
-      reason: ctx.reason,
-      forced: force,
-      correlationId: ctx.correlationId,
-      causationId: ctx.causationId,
-      idempotencyKey: idempotency?.key,
-    });
-
+    const request = prepare(command, context, deps.clock);
+    if (!("decided" in request)) return request;
     // A key made here is new on the first try: only a try after a lost connection (or a
     // conflict) needs to look it up, which saves the first one a round trip.
     let tries = 0;
@@ -124,28 +91,12 @@ export function createExecute(deps: Deps) {
       try {
         return await deps.retry(`execute ${command.kind}`, () => {
           tries += 1;
-          const lookUp = ctx.idempotencyKey !== undefined || tries > 1;
+          const lookUp = request.ctx.idempotencyKey !== undefined || tries > 1;
           // Two round trips: the state is read with the head lock, and the events, their
           // projections and the COMMIT are written together (on a server; see event-store.ts).
           return deps.store.transact(
-            async (session, read): Promise<ExecuteResult> => {
-              if (options.claim && !dryRun) await options.claim(session);
-              if (idempotency && lookUp) {
-                const earlier = await session.findIdempotent(idempotency);
-                if (earlier) return replayed(earlier, ctx.idempotencyKey !== undefined);
-              }
-              // A rollback to a position looks up what ran there (one more read, for that case
-              // only); the state read above already holds the plugin's whole catalog.
-              const resolved = await withRollbackPosition(session, decided);
-              const decision = decide(resolved, stateUnderLock(session, read));
-              if (!decision.ok) return dryRun ? { ...decision, dryRun } : decision;
-              const { events, overrides } = decision;
-              if (dryRun) return { ok: true, dryRun: true, events, overrides };
-              markDecided(events);
-              const written = await write(session, events, { ...metadata, overrides }, idempotency);
-              return { ok: true, replayed: false, events: written.map(recordedEvent), overrides };
-            },
-            readState(decided, deps.projections),
+            (session, read) => decideAndWrite(session, read, request, { ...options, lookUp }),
+            readState(request.decided, deps.projections),
           );
         });
       } catch (error) {
@@ -158,6 +109,83 @@ export function createExecute(deps: Deps) {
       }
     }
   };
+}
+
+/** A request checked and made ready to decide: the same for every attempt. */
+type Prepared = {
+  ctx: z.output<typeof ExecuteContextSchema>;
+  dryRun: boolean;
+  decided: Command;
+  idempotency: { key: string; request: unknown } | undefined;
+  metadata: Metadata;
+};
+
+/** The request checked, its options folded in, its defaults filled; or why it cannot run. */
+function prepare(
+  command: CommandRequest,
+  context: ExecuteContext,
+  clock: () => Date,
+): Prepared | ExecuteResult {
+  const parsed = ExecuteContextSchema.safeParse(context);
+  if (!parsed.success) return invalid(`The request context is invalid: ${z.prettifyError(parsed.error)}`);
+  const ctx = parsed.data;
+  const unstorable = unstorableTextViolations({ command, context: ctx });
+  if (unstorable.length > 0) return { ok: false, violations: unstorable };
+  const force = ctx.force === true || command.force === true;
+  const dryRun = ctx.dryRun === true || command.dryRun === true;
+  if (force && (ctx.reason === undefined || ctx.reason.trim() === "")) {
+    return invalid("A forced command needs a reason, which the ledger records with its overrides.");
+  }
+  const withOptions = applyOptions(withoutRanAtPosition(command), force, ctx.allowMajor === true);
+  // The fingerprint is the request as asked, before defaults such as "built now" are filled
+  // in, so that a retried request matches its first attempt.
+  const { dryRun: _, ...asked } = withOptions;
+  // Every write carries a key, made here once when the caller gave none: when a connection is
+  // lost around the commit, the attempt that runs again finds the first one's events under it
+  // instead of writing them twice. A dry run writes nothing and needs none.
+  const idempotency = dryRun
+    ? undefined
+    : {
+        key: ctx.idempotencyKey ?? `auto:${randomUUID()}`,
+        request: { command: asked, actor: ctx.actor, reason: ctx.reason ?? null, force },
+      };
+  const decided = withAbTestIdentity(
+    withReleaseDefaults(withOptions, ctx.actor.name ?? ctx.actor.id, clock()),
+  );
+  const metadata: Metadata = compact({
+    actor: ctx.actor,
+    reason: ctx.reason,
+    forced: force,
+    correlationId: ctx.correlationId,
+    causationId: ctx.causationId,
+    idempotencyKey: idempotency?.key,
+  });
+  return { ctx, dryRun, decided, idempotency, metadata };
+}
+
+/** One attempt, in the append's transaction under the head lock. */
+async function decideAndWrite(
+  session: AppendSession,
+  read: StateRead,
+  request: Prepared,
+  options: ExecuteOptions & { lookUp: boolean },
+): Promise<ExecuteResult> {
+  const { ctx, dryRun, decided, idempotency, metadata } = request;
+  if (options.claim && !dryRun) await options.claim(session);
+  if (idempotency && options.lookUp) {
+    const earlier = await session.findIdempotent(idempotency);
+    if (earlier) return replayed(earlier, ctx.idempotencyKey !== undefined);
+  }
+  // A rollback to a position looks up what ran there (one more read, for that case
+  // only); the state read above already holds the plugin's whole catalog.
+  const resolved = await withRollbackPosition(session, decided);
+  const decision = decide(resolved, stateUnderLock(session, read));
+  if (!decision.ok) return dryRun ? { ...decision, dryRun } : decision;
+  const { events, overrides } = decision;
+  if (dryRun) return { ok: true, dryRun: true, events, overrides };
+  markDecided(events);
+  const written = await write(session, events, { ...metadata, overrides }, idempotency);
+  return { ok: true, replayed: false, events: written.map(recordedEvent), overrides };
 }
 
 /**

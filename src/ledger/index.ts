@@ -34,15 +34,8 @@ export type { SubscriptionStatus } from "./feed/subscription-list.ts";
 export type { Tail, TailHandler } from "./feed/tail.ts";
 export type { FeedHealth } from "./feed/wakeups.ts";
 export type { FeedOptions, LedgerFeed } from "./feed.ts";
-export {
-  createLedger,
-  type Ledger,
-  type LedgerOptions,
-  openLedger,
-  type Progress,
-  type Proof,
-  TransparencyError,
-} from "./ledger.ts";
+export { createLedger, openLedger } from "./ledger.ts";
+export type { Ledger, LedgerOptions, LedgerSettings, LedgerStorage, Progress, Proof } from "./ledger-type.ts";
 export type { PendingAction, PendingActions, PreviewedContext } from "./pending-actions.ts";
 export { type ProofCheck, verifyProofFile } from "./proof-file.ts";
 export type { Assignment } from "./queries/assignment.ts";
@@ -55,4 +48,5 @@ export type { TimelineOptions, TimelineView } from "./queries/timeline.ts";
 export type { RecordedEvent } from "./recorded-event.ts";
 export { generateSigningKey, readSigningKey, SigningKeyError, writeSigningKey } from "./signing-key.ts";
 export { ProjectionsBehindError } from "./state-loader.ts";
+export { TransparencyError } from "./transparency.ts";
 export { eventLine, itemsDocument, statusDocument, timelineDocument } from "./views.ts";

@@ -1,23 +1,29 @@
 import type pg from "pg";
 import semver from "semver";
+import { loadRunningTests, type RunningTestRow, runningTestsJson } from "../../projections/ab-tests.ts";
+import {
+  type ActiveRow,
+  activesJson,
+  loadActives,
+  loadStops,
+  stopsJson,
+} from "../../projections/activations.ts";
+import { type AuditChatRow, auditChatsJson, loadAuditChats } from "../../projections/audit-chats.ts";
+import { type CatalogRow, loadReleases, releasesByKeyJson, releasesJson } from "../../projections/catalog.ts";
+import { hostJson } from "../../projections/host.ts";
+import { pluginsIn } from "../../projections/ledger-projection.ts";
 import {
   AUDIT_CHATS_STREAM,
-  type AuditChatState,
   type Command,
-  emptyPluginState,
   HOST_STREAM,
   type HostVersions,
   initialState,
   type LedgerState,
-  type PluginState,
   PREVIOUS_LIMIT,
-  pluginOf,
   pluginStream,
-  previousOf,
 } from "../domain/index.ts";
 import type { AppendSession, ReadWithLock, StatementNamer } from "../store/index.ts";
 import type { Tables } from "../store/tables.ts";
-import { CATALOG_ROW_JSON, type CatalogRow, versionStateOf } from "./queries/catalog.ts";
 
 /** A version by precedence: the same MAJOR.MINOR.PATCH-PRERELEASE, whatever its build metadata. */
 type VersionKey = {
@@ -41,27 +47,17 @@ type Needs = {
   auditChats: boolean;
 };
 
+/** One row of JSON, each column a projection's fragment (or the store's) as its module reads it. */
 type Loaded = {
   host: HostVersions | null;
-  actives: { plugin_id: string; version: string; release: CatalogRow | null }[];
+  actives: ActiveRow[];
   tests: RunningTestRow[];
   catalog: CatalogRow[];
   keyed: CatalogRow[];
   stops: string[];
   checkpoints: Record<string, number>;
   streams: Record<string, number>;
-  audit_chats: { chat_id: string; enabled: boolean; source: AuditChatState["source"] }[];
-};
-
-/** A running A/B test, its weight now, and its candidate's release (running versions count for the matrix). */
-type RunningTestRow = {
-  plugin_id: string;
-  test_id: string;
-  control: string;
-  candidate: string;
-  salt: string;
-  weight_bp: number;
-  release: CatalogRow | null;
+  audit_chats: AuditChatRow[];
 };
 
 /** The projections are behind the events: something appended without them. */
@@ -125,49 +121,19 @@ async function queryState(
   needs: Needs,
   projections: readonly string[],
 ): Promise<Loaded> {
-  const v = tables.q("plugin_versions");
   // Always the same text, whatever the command (empty arrays where it needs nothing), so that a
   // server plans it once per connection.
   const found = await client.query<Loaded>({
     ...named("load-state"),
-    text: `SELECT
-      (SELECT json_build_object('apiVersion', api_version, 'dbSchemaVersion', db_schema_version)
-         FROM ${tables.q("host")}) AS host,
-      (SELECT coalesce(json_agg(json_build_object('plugin_id', a.plugin_id, 'version', a.version,
-                                                  'release', CASE WHEN v.version IS NOT NULL
-                                                                  THEN ${CATALOG_ROW_JSON} END)), '[]')
-         FROM ${tables.q("active_plugins")} a
-         LEFT JOIN ${v} v ON v.plugin_id = a.plugin_id AND v.version = a.version) AS actives,
-      (SELECT coalesce(json_agg(json_build_object('plugin_id', t.plugin_id, 'test_id', t.test_id,
-                'control', t.control, 'candidate', t.candidate, 'salt', t.salt,
-                'weight_bp', s.candidate_weight_bp,
-                'release', CASE WHEN v.version IS NOT NULL THEN ${CATALOG_ROW_JSON} END)), '[]')
-         FROM ${tables.q("ab_tests")} t
-         JOIN ${tables.q("ab_test_segments")} s ON s.test_id = t.test_id AND s.to_position IS NULL
-         LEFT JOIN ${v} v ON v.plugin_id = t.plugin_id AND v.version = t.candidate
-        WHERE t.ended_position IS NULL) AS tests,
-      (SELECT coalesce(json_agg(${CATALOG_ROW_JSON}), '[]') FROM ${v} v WHERE v.plugin_id = ANY($1::text[]))
-         AS catalog,
-      (SELECT coalesce(json_agg(${CATALOG_ROW_JSON}), '[]')
-         FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[])
-              AS k(plugin_id, major, minor, patch, prerelease)
-         JOIN ${v} v ON v.plugin_id = k.plugin_id AND v.major = k.major AND v.minor = k.minor
-                    AND v.patch = k.patch AND v.prerelease IS NOT DISTINCT FROM k.prerelease) AS keyed,
-      -- The versions the plugin's last stops ended, newest first: its last closed intervals,
-      -- as many as evolve keeps. Intervals of a plugin follow one another, so the primary key
-      -- (plugin_id, from_position) read backwards gives them in the order of their ends.
-      (SELECT coalesce(json_agg(version ORDER BY from_position DESC), '[]') FROM (
-         SELECT version, from_position FROM ${tables.q("version_history")}
-          WHERE plugin_id = $7 AND to_position IS NOT NULL
-          ORDER BY from_position DESC LIMIT $8) AS p) AS stops,
+    text: `SELECT ${hostJson(tables)} AS host, ${activesJson(tables)} AS actives,
+      ${runningTestsJson(tables)} AS tests, ${releasesJson(tables, "$1")} AS catalog,
+      ${releasesByKeyJson(tables, 2)} AS keyed, ${stopsJson(tables, "$7", "$8")} AS stops,
       (SELECT coalesce(json_object_agg(projection, position), '{}')
          FROM ${tables.checkpoints} WHERE projection = ANY($9::text[])) AS checkpoints,
       (SELECT coalesce(json_object_agg(s, (SELECT coalesce(max(stream_version), 0) FROM ${tables.events}
                                             WHERE stream_id = s)), '{}')
          FROM unnest($10::text[]) AS s) AS streams,
-      (SELECT coalesce(json_agg(json_build_object('chat_id', chat_id::text, 'enabled', enabled,
-                                                  'source', source)), '[]')
-         FROM ${tables.q("audit_chats")} WHERE $11::boolean) AS audit_chats`,
+      ${auditChatsJson(tables, "$11")} AS audit_chats`,
     values: [
       needs.fullCatalog,
       needs.keys.map((k) => k.pluginId),
@@ -188,35 +154,12 @@ async function queryState(
 function stateOf(loaded: Loaded, needs: Needs): LedgerState {
   const state = initialState();
   state.host = loaded.host;
-  const plugin = (pluginId: string): PluginState => {
-    const found = pluginOf(state, pluginId);
-    if (found) return found;
-    const created = emptyPluginState();
-    state.plugins[pluginId] = created;
-    return created;
-  };
-  for (const row of [...loaded.catalog, ...loaded.keyed]) {
-    plugin(row.plugin_id).versions[row.version] = versionStateOf(row);
-  }
-  for (const active of loaded.actives) {
-    const running = plugin(active.plugin_id);
-    running.active = active.version;
-    if (active.release) running.versions[active.version] = versionStateOf(active.release);
-  }
-  for (const test of loaded.tests) {
-    const testing = plugin(test.plugin_id);
-    const { test_id: testId, control, candidate, salt, weight_bp: candidateWeightBp } = test;
-    testing.abTest = { testId, control, candidate, candidateWeightBp, salt };
-    if (test.release) testing.versions[candidate] = versionStateOf(test.release);
-  }
-  if (needs.previousOf !== null && loaded.stops.length > 0) {
-    const rolling = plugin(needs.previousOf);
-    rolling.stops = loaded.stops;
-    rolling.previous = previousOf(loaded.stops, rolling.active);
-  }
-  for (const chat of loaded.audit_chats) {
-    state.auditChats[chat.chat_id] = { enabled: chat.enabled, source: chat.source };
-  }
+  const plugin = pluginsIn(state);
+  loadReleases([...loaded.catalog, ...loaded.keyed], plugin);
+  loadActives(loaded.actives, plugin);
+  loadRunningTests(loaded.tests, plugin);
+  if (needs.previousOf !== null && loaded.stops.length > 0) loadStops(loaded.stops, plugin(needs.previousOf));
+  loadAuditChats(loaded.audit_chats, state);
   return state;
 }
 

@@ -1,22 +1,23 @@
-import { readdirSync } from "node:fs";
-import { runner } from "node-pg-migrate";
 import { afterEach, describe, expect, it } from "vitest";
 import { projections } from "../../projections/index.ts";
-import { bucketOf, type LedgerEvent, streamIdOf } from "../../src/domain/index.ts";
+import { bucketOf, type LedgerEvent } from "../../src/domain/index.ts";
 import type { CommandRequest } from "../../src/index.ts";
 import { createLedger } from "../../src/ledger/ledger.ts";
 import { ProjectionsBehindError } from "../../src/ledger/state-loader.ts";
 import { createEventStore, type Metadata } from "../../src/store/index.ts";
-import { MIGRATIONS_DIR, migrate } from "../../src/store/migrate.ts";
-import { openServerLedger, type TestDatabase, testLogger, uniqueSchema } from "../support/databases.ts";
+import { migrate } from "../../src/store/migrate.ts";
+import { openServerLedger, type TestDatabase, testLogger } from "../support/databases.ts";
 import {
   dumpProjections,
   type LedgerFixture,
   openFixture,
+  projectedOneByOneAndBatched,
   register,
   release,
+  schemaBefore,
   type Written,
 } from "../support/ledger-fixtures.ts";
+import { released as releasedEvent } from "../support/scenario.ts";
 
 const start = (candidate: string, candidateWeightBp: number, allowMajor?: boolean): CommandRequest => ({
   kind: "abTestStart",
@@ -302,34 +303,13 @@ describe("A/B tests on PostgreSQL", () => {
   });
 
   it("projects a batch of A/B events as it projects them one at a time", async () => {
-    const one = await openServerLedger();
-    const many = await openServerLedger();
-    try {
-      const clock = () => new Date("2025-01-01T00:00:00Z");
-      const metadata: Metadata = { actor: { kind: "system", id: "seed" }, reason: "batch" };
-      const events = abBatch();
-      const single = createEventStore({
-        pool: one.db.pool,
-        schema: one.schema,
-        projections: [...projections],
-        pinnedTime: clock,
-      });
-      for (const event of events) await single.append(streamIdOf(event), "any", [event], metadata);
-      const bulk = createEventStore({
-        pool: many.db.pool,
-        schema: many.schema,
-        projections: [...projections],
-        pinnedTime: clock,
-      });
-      await bulk.appendMany([{ streamId: "plugin-momentum", events }], metadata);
-      const dump = await dumpProjections(one);
-      expect(dump.ab_tests).toHaveLength(3);
-      expect(dump.ab_test_segments).toHaveLength(6);
-      expect(await dumpProjections(many)).toEqual(dump);
-    } finally {
-      await one.close();
-      await many.close();
-    }
+    const events = abBatch();
+    const { oneByOne: dump, batched } = await projectedOneByOneAndBatched(events, [
+      { streamId: "plugin-momentum", events },
+    ]);
+    expect(dump.ab_tests).toHaveLength(3);
+    expect(dump.ab_test_segments).toHaveLength(6);
+    expect(batched).toEqual(dump);
   });
 });
 
@@ -339,27 +319,7 @@ describe("the ab_tests migration on a ledger that already holds events", () => {
 
   /** A schema migrated up to the migration before ab_tests, holding `events` projected the old way. */
   async function olderLedger(test: TestDatabase, events: LedgerEvent[]) {
-    const schema = uniqueSchema("old");
-    const client = await test.db.pool.connect();
-    try {
-      await runner({
-        dbClient: client,
-        dir: MIGRATIONS_DIR,
-        direction: "up",
-        count: readdirSync(MIGRATIONS_DIR).filter((name) => name < "1764230700000_ab-tests.sql").length,
-        migrationsTable: "pgmigrations",
-        schema,
-        migrationsSchema: schema,
-        createSchema: true,
-        createMigrationsSchema: true,
-        // Other test files migrate their own schemas of this database meanwhile: wait our turn.
-        advisoryLockMode: "wait",
-        log: () => {},
-      });
-      await client.query("RESET search_path");
-    } finally {
-      client.release();
-    }
+    const schema = await schemaBefore(test, "1764230700000_ab-tests.sql");
     // Only the projections whose tables exist before the ab_tests migration.
     const older = projections.filter((p) => ["catalog", "activations", "host"].includes(p.name));
     const store = createEventStore({ pool: test.db.pool, schema, projections: [...older] });
@@ -418,20 +378,7 @@ describe("the ab_tests migration on a ledger that already holds events", () => {
 
 /** Three tests of one plugin: promoted after two reweighs, aborted by a forced start, left running. */
 function abBatch(): LedgerEvent[] {
-  const released = (version: string): LedgerEvent => ({
-    type: "VersionReleased",
-    data: {
-      pluginId: "momentum",
-      version,
-      buildDate: "2024-05-01",
-      commitHash: null,
-      author: "ci",
-      requires: { api: null, dbSchema: null },
-      compatibleWith: {},
-      features: [],
-      releaseNotes: "",
-    },
-  });
+  const released = (version: string) => releasedEvent("momentum", version);
   const arms = (testId: string, control: string, candidate: string) => ({
     pluginId: "momentum",
     testId,

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { Writable } from "node:stream";
+import type pg from "pg";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import type { CommandRequest, ExecuteResult } from "../../src/index.ts";
-import { type Ledger, openLedger } from "../../src/ledger/ledger.ts";
+import { type Ledger, openLedgerInternals } from "../../src/ledger/ledger.ts";
 import { inSnapshot } from "../../src/ledger/queries/snapshot.ts";
 import { withCheckedOut } from "../../src/store/checked-out.ts";
 import { openDatabase } from "../../src/store/connection.ts";
@@ -22,7 +23,7 @@ const operator = { actor: { kind: "system" as const, id: "deployer" } };
 // Small bounds, so that faults resolve quickly; the statement bound stays generous for a loaded machine.
 const timeouts = { connectMs: 1_000, statementMs: 5_000, retryMs: 4_000 };
 
-type Harness = { direct: TestDatabase; proxy: TcpProxy; ledger: Ledger; warnings: string[] };
+type Harness = { direct: TestDatabase; proxy: TcpProxy; ledger: Ledger; pool: pg.Pool; warnings: string[] };
 
 async function openHarness(): Promise<Harness> {
   const direct = await openServerLedger();
@@ -36,7 +37,7 @@ async function openHarness(): Promise<Harness> {
       done();
     },
   });
-  const ledger = await openLedger({
+  const { ledger, database } = await openLedgerInternals({
     databaseUrl: proxy.urlFor(url),
     dataDir: "unused",
     schema: direct.schema,
@@ -44,7 +45,7 @@ async function openHarness(): Promise<Harness> {
     logger: pino({ level: "warn" }, sink),
     timeouts,
   });
-  return { direct, proxy, ledger, warnings };
+  return { direct, proxy, ledger, pool: database.pool, warnings };
 }
 
 async function eventsWithKey(direct: TestDatabase, key: string): Promise<number[]> {
@@ -174,7 +175,7 @@ describe.skipIf(inject("serverKind") !== "postgres")("connection faults on a Pos
 
   it("fails only the operation when a checked-out connection is cut between its statements", async () => {
     // Without an 'error' listener on the checked-out client, this cut ends the process.
-    const pool = h.ledger.database.pool;
+    const { pool } = h;
     const error = await withCheckedOut(pool, async (client) => {
       await client.query("BEGIN");
       h.proxy.cut();

@@ -9,6 +9,7 @@ import {
   release,
   upgrade,
 } from "../support/ledger-fixtures.ts";
+import { releaseData } from "../support/scenario.ts";
 
 const NOW = new Date("2025-03-01T09:00:00.000Z");
 
@@ -205,9 +206,14 @@ describe("ledger.execute on PostgreSQL", () => {
   it("refuses to decide on projections that are behind the events", async () => {
     const { createEventStore } = await import("../../src/store/index.ts");
     const bare = createEventStore({ pool: f.test.db.pool, schema: f.test.schema });
-    await bare.append("plugin-momentum", 0, [{ type: "VersionReleased", data: releaseData() }], {
-      actor: operator,
-    });
+    await bare.append(
+      "plugin-momentum",
+      0,
+      [{ type: "VersionReleased", data: releaseData("momentum", "1.0.0") }],
+      {
+        actor: operator,
+      },
+    );
     await expect(f.run(register("momentum", "1.0.0"))).rejects.toThrow(/run rebuild/);
     await f.ledger.rebuild();
     await f.ok(register("momentum", "1.0.0"));
@@ -228,17 +234,3 @@ describe("ledger.execute on PostgreSQL", () => {
     expect(await f.ledger.verify()).toMatchObject({ ok: true, events: 2, firstBadPosition: null });
   });
 });
-
-function releaseData() {
-  return {
-    pluginId: "momentum",
-    version: "1.0.0",
-    buildDate: "2024-05-01",
-    commitHash: null,
-    author: "ci",
-    requires: { api: null, dbSchema: null },
-    compatibleWith: {},
-    features: [],
-    releaseNotes: "",
-  };
-}

@@ -1,5 +1,3 @@
-import { readdirSync } from "node:fs";
-import { runner } from "node-pg-migrate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { merkle } from "../../projections/merkle.ts";
 import {
@@ -17,8 +15,9 @@ import { catchUpMerkle, merkleLag } from "../../src/ledger/merkle-catch-up.ts";
 import { consistencyProof, inclusionProof, treeRoot } from "../../src/ledger/merkle-proofs.ts";
 import { verifyProofFile } from "../../src/ledger/proof-file.ts";
 import { createEventStore, type EventStore, type Metadata } from "../../src/store/event-store.ts";
-import { MIGRATIONS_DIR, migrate } from "../../src/store/migrate.ts";
-import { backends, type TestDatabase, testLogger, uniqueSchema } from "../support/databases.ts";
+import { migrate } from "../../src/store/migrate.ts";
+import { backends, type TestDatabase, testLogger } from "../support/databases.ts";
+import { schemaBefore } from "../support/ledger-fixtures.ts";
 
 const actor: Metadata = { actor: { kind: "system", id: "test" } };
 const signer = signerFromSeed("plugin-ledger/test", Buffer.alloc(32, 7));
@@ -314,27 +313,8 @@ describe("Merkle tree rebuilt and filled from the events", () => {
 describe("the merkle migration on a ledger that already holds events", () => {
   it("builds the same tree in SQL as the projection does, and sets its checkpoint at the head", async () => {
     const test = await backends[0].open();
-    const schema = uniqueSchema("old");
+    const schema = await schemaBefore(test, "1764231000000_merkle.sql");
     try {
-      const client = await test.db.pool.connect();
-      try {
-        await runner({
-          dbClient: client,
-          dir: MIGRATIONS_DIR,
-          direction: "up",
-          count: readdirSync(MIGRATIONS_DIR).filter((name) => name < "1764231000000_merkle.sql").length,
-          migrationsTable: "pgmigrations",
-          schema,
-          migrationsSchema: schema,
-          createSchema: true,
-          createMigrationsSchema: true,
-          advisoryLockMode: "wait",
-          log: () => {},
-        });
-        await client.query("RESET search_path");
-      } finally {
-        client.release();
-      }
       const store = createEventStore({ pool: test.db.pool, schema });
       for (const batch of [5, 30, 1, 64, 100]) {
         await store.append(

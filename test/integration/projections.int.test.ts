@@ -1,14 +1,14 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { projections } from "../../projections/index.ts";
 import { pluginStream, streamIdOf } from "../../src/domain/index.ts";
 import type { Command, LedgerEvent } from "../../src/index.ts";
-import { createEventStore, type Metadata } from "../../src/store/index.ts";
-import { openEmbeddedLedger, openServerLedger } from "../support/databases.ts";
+import { createEventStore } from "../../src/store/index.ts";
+import { openEmbeddedLedger } from "../support/databases.ts";
 import {
   dumpProjections,
   entry,
   type LedgerFixture,
   openFixture,
+  projectedOneByOneAndBatched,
   register,
   release,
   upgrade,
@@ -89,35 +89,10 @@ describe("projections", () => {
   });
 
   it("projects a batch of many events of one plugin as it projects them one at a time", async () => {
-    const one = await openServerLedger();
-    const many = await openServerLedger();
-    try {
-      const clock = () => new Date("2025-01-01T00:00:00Z");
-      const metadata: Metadata = { actor: { kind: "system", id: "seed" }, reason: "batch" };
-      const events = batchOfEverything();
-      const single = createEventStore({
-        pool: one.db.pool,
-        schema: one.schema,
-        projections: [...projections],
-        pinnedTime: clock,
-      });
-      for (const event of events) {
-        await single.append(streamIdOf(event), "any", [event], metadata);
-      }
-      const bulk = createEventStore({
-        pool: many.db.pool,
-        schema: many.schema,
-        projections: [...projections],
-        pinnedTime: clock,
-      });
-      await bulk.appendMany(appendsOf(events), metadata);
-      const dump = await dumpProjections(one);
-      expect(dump.version_history).toHaveLength(4);
-      expect(await dumpProjections(many)).toEqual(dump);
-    } finally {
-      await one.close();
-      await many.close();
-    }
+    const events = batchOfEverything();
+    const { oneByOne: dump, batched } = await projectedOneByOneAndBatched(events, appendsOf(events));
+    expect(dump.version_history).toHaveLength(4);
+    expect(batched).toEqual(dump);
   });
 
   it("validates events on read: a rebuild over an invalid event fails and changes nothing", async () => {

@@ -1,8 +1,13 @@
+import { readdirSync } from "node:fs";
+import { runner } from "node-pg-migrate";
 import { expect } from "vitest";
 import { projections } from "../../projections/index.ts";
+import { type LedgerEvent, streamIdOf } from "../../src/domain/index.ts";
 import type { Command, CommandRequest, ExecuteContext, ExecuteResult } from "../../src/index.ts";
 import { createLedger, type Ledger } from "../../src/ledger/ledger.ts";
-import { openServerLedger, type TestDatabase, testLogger } from "./databases.ts";
+import { createEventStore, type Metadata, type StreamAppend } from "../../src/store/index.ts";
+import { MIGRATIONS_DIR } from "../../src/store/migrate.ts";
+import { openServerLedger, type TestDatabase, testLogger, uniqueSchema } from "./databases.ts";
 
 export type Written = Extract<ExecuteResult, { replayed: boolean }>;
 
@@ -99,4 +104,63 @@ export async function dumpProjections(test: TestDatabase): Promise<Record<string
   );
   dump.checkpoints = checkpoints.rows.map((r) => `${r.projection}@${r.position}`);
   return dump;
+}
+
+/**
+ * A new schema in `test`'s database, migrated up to the migration named `migration` (not
+ * including it): a ledger from before that migration.
+ */
+export async function schemaBefore(test: TestDatabase, migration: string): Promise<string> {
+  const schema = uniqueSchema("old");
+  const client = await test.db.pool.connect();
+  try {
+    await runner({
+      dbClient: client,
+      dir: MIGRATIONS_DIR,
+      direction: "up",
+      count: readdirSync(MIGRATIONS_DIR).filter((name) => name < migration).length,
+      migrationsTable: "pgmigrations",
+      schema,
+      migrationsSchema: schema,
+      createSchema: true,
+      createMigrationsSchema: true,
+      // Other test files migrate their own schemas of this database meanwhile: wait our turn.
+      advisoryLockMode: "wait",
+      log: () => {},
+    });
+    await client.query("RESET search_path");
+  } finally {
+    client.release();
+  }
+  return schema;
+}
+
+/**
+ * The projections of `events` appended one at a time in one schema, and as one batch (`batch`,
+ * the same events grouped by stream) in another: a batch must project as its events one by one.
+ */
+export async function projectedOneByOneAndBatched(
+  events: LedgerEvent[],
+  batch: StreamAppend[],
+): Promise<{ oneByOne: Record<string, string[]>; batched: Record<string, string[]> }> {
+  const one = await openServerLedger();
+  const many = await openServerLedger();
+  try {
+    const clock = () => new Date("2025-01-01T00:00:00Z");
+    const metadata: Metadata = { actor: { kind: "system", id: "seed" }, reason: "batch" };
+    const storeIn = (test: TestDatabase) =>
+      createEventStore({
+        pool: test.db.pool,
+        schema: test.schema,
+        projections: [...projections],
+        pinnedTime: clock,
+      });
+    const single = storeIn(one);
+    for (const event of events) await single.append(streamIdOf(event), "any", [event], metadata);
+    await storeIn(many).appendMany(batch, metadata);
+    return { oneByOne: await dumpProjections(one), batched: await dumpProjections(many) };
+  } finally {
+    await one.close();
+    await many.close();
+  }
 }

@@ -6,14 +6,14 @@
  * cleanly (`stopped`); SIGKILL is the test's business.
  */
 import { loadConfig } from "../../src/config.ts";
-import { openLedger } from "../../src/ledger/ledger.ts";
+import { openLedgerInternals } from "../../src/ledger/ledger.ts";
 import { createLogger } from "../../src/log.ts";
 
 const [name = "peer", batchText = "10", delayText = "20", leaseText = "15000"] = process.argv.slice(2);
 const config = loadConfig();
 const logger = createLogger(process.env.PEER_LOG_LEVEL ?? "warn");
-const ledger = await openLedger({ ...config, logger, feed: { pollMs: 50 } });
-const { pool } = ledger.database;
+const { ledger, database } = await openLedgerInternals({ ...config, logger, feed: { pollMs: 50 } });
+const { pool } = database;
 const runs = `"${config.schema}".feed_runs`;
 const handled = `"${config.schema}".feed_handled`;
 

@@ -11,10 +11,10 @@ export function registerAdminVerbs(program: Command, run: Run): void {
     .action(
       run(async (ctx) => {
         const ledger = await ctx.ledger();
-        const { database } = ledger;
+        const { storage } = ledger;
         // Opening the ledger already migrated; this run reports what, if anything, was pending.
         const applied = await ledger.migrate();
-        ctx.out.result({ ok: true, schema: ctx.config.schema, applied, location: database.location }, () =>
+        ctx.out.result({ ok: true, schema: ctx.config.schema, applied, location: storage.location }, () =>
           applied.length ? `applied ${applied.join(", ")}` : `schema "${ctx.config.schema}" is up to date`,
         );
       }),

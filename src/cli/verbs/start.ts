@@ -27,7 +27,7 @@ export function registerStartVerb(program: Command, run: Run): void {
         if (words[0] !== undefined) throw unknownVerb(program, words[0]);
         const ledger = await ctx.ledger();
         const check = await ledger.verify();
-        const { database } = ledger;
+        const { storage } = ledger;
         const { http, telegram, webhooks } = ctx.config;
         const bot = telegram.token ? "starting" : "not started: TELEGRAM_BOT_TOKEN is not set";
         // Nothing to run: no API, no bot, no webhooks, no checkpoint signer.
@@ -42,8 +42,8 @@ export function registerStartVerb(program: Command, run: Run): void {
             ? untilSignal((received) => ctx.logger.info({ signal: received }, "stopping"))
             : undefined;
         const summary = {
-          location: database.location,
-          mode: database.mode,
+          location: storage.location,
+          mode: storage.mode,
           schema: ctx.config.schema,
           events: check.events,
           chainVerifies: check.ok,
@@ -53,7 +53,7 @@ export function registerStartVerb(program: Command, run: Run): void {
         };
         ctx.out.result(summary, () =>
           [
-            `plugin-ledger: ${database.mode === "server" ? "PostgreSQL" : "embedded PGlite"} at ${database.location} (schema ${summary.schema})`,
+            `plugin-ledger: ${storage.mode === "server" ? "PostgreSQL" : "embedded PGlite"} at ${storage.location} (schema ${summary.schema})`,
             `events: ${summary.events}`,
             check.ok
               ? `chain: verifies (head ${summary.headHash})`

@@ -1,4 +1,6 @@
 import type pg from "pg";
+import { CATALOG_ROW_JSON, type CatalogRow, versionStateOf } from "../../../projections/catalog.ts";
+import { hostJson } from "../../../projections/host.ts";
 import { requirementViolations } from "../../domain/compatibility.ts";
 import {
   compareVersions,
@@ -11,47 +13,6 @@ import {
 } from "../../domain/index.ts";
 import type { Tables } from "../../store/tables.ts";
 import { inSnapshot } from "./snapshot.ts";
-
-/** A plugin_versions row, whether pg built it or CATALOG_ROW_JSON did (the two agree on these). */
-export type CatalogRow = {
-  plugin_id: string;
-  version: string;
-  build_date: string;
-  commit_hash: string | null;
-  author: string;
-  requires_api: string | null;
-  requires_db_schema: string | null;
-  compatible_with: Record<string, string>;
-  features: string[];
-  release_notes: string;
-  deprecated: boolean;
-  deprecation_reason: string | null;
-};
-
-/** A CatalogRow as JSON, from a plugin_versions row aliased `v`: what a state load needs of it. */
-export const CATALOG_ROW_JSON = `json_build_object('plugin_id', v.plugin_id, 'version', v.version,
-  'build_date', v.build_date, 'commit_hash', v.commit_hash, 'author', v.author,
-  'requires_api', v.requires_api, 'requires_db_schema', v.requires_db_schema,
-  'compatible_with', v.compatible_with, 'features', v.features, 'release_notes', v.release_notes,
-  'deprecated', v.deprecated, 'deprecation_reason', v.deprecation_reason)`;
-
-/** The row as the domain's fold would hold it, so `decide` cannot tell a load from a fold. */
-export function versionStateOf(row: CatalogRow): VersionState {
-  const state: VersionState = {
-    pluginId: row.plugin_id,
-    version: row.version,
-    buildDate: row.build_date,
-    commitHash: row.commit_hash,
-    author: row.author,
-    requires: { api: row.requires_api, dbSchema: row.requires_db_schema },
-    compatibleWith: row.compatible_with,
-    features: row.features,
-    releaseNotes: row.release_notes,
-    deprecated: row.deprecated,
-  };
-  if (row.deprecated) state.deprecationReason = row.deprecation_reason ?? "";
-  return state;
-}
 
 export type CatalogEntry = VersionState & {
   releasedPosition: number;
@@ -101,12 +62,8 @@ export function diff(
 ): Promise<DiffResult> {
   return inSnapshot(pool, async (client) => {
     const entries = await versions(client, tables, pluginId);
-    const found = await client.query<{ api_version: string; db_schema_version: string }>(
-      `SELECT api_version, db_schema_version FROM ${tables.q("host")}`,
-    );
-    const row = found.rows[0];
-    const host = row ? { apiVersion: row.api_version, dbSchemaVersion: row.db_schema_version } : null;
-    return versionDiff(pluginId, from, to, entries, host);
+    const found = await client.query<{ host: HostVersions | null }>(`SELECT ${hostJson(tables)} AS host`);
+    return versionDiff(pluginId, from, to, entries, found.rows[0]?.host ?? null);
   });
 }
 
@@ -146,8 +103,7 @@ export async function matrix(pool: pg.Pool, tables: Tables): Promise<MatrixView>
               WHERE v.compatible_with <> '{}'::jsonb`,
     });
     const actives = await client.query<ActiveRelease>({
-      text: `SELECT (SELECT json_build_object('apiVersion', api_version, 'dbSchemaVersion', db_schema_version)
-                       FROM ${tables.q("host")}) AS host,
+      text: `SELECT ${hostJson(tables)} AS host,
                     (SELECT json_agg(${CATALOG_ROW_JSON})
                        FROM ${tables.q("active_plugins")} a
                        JOIN ${tables.q("plugin_versions")} v USING (plugin_id, version)) AS releases`,
