@@ -54,8 +54,8 @@ export function planned(
 /**
  * Remembers a value derived from a whole batch. The store hands every projection the same
  * batch array, so the first projection to ask pays and the others reuse it. Keyed by the
- * array, not by each event: a WeakMap of a million events made the garbage collector, not the
- * parse, the cost of a rebuild.
+ * array, not by each event: a WeakMap entry per event would put a rebuild's cost in the garbage
+ * collector.
  */
 export function perBatch<T>(derive: (events: readonly StoredEvent[]) => T) {
   const cache = new WeakMap<readonly StoredEvent[], T>();

@@ -67,7 +67,7 @@ export interface LedgerState {
 /**
  * `previous` only feeds the default rollback target, which looks a few steps back and then
  * falls back to the catalog; the bound keeps an activation O(1) however long a plugin's
- * history (a fold of a million events spent a third of its time scanning a bound of 100).
+ * history, and small, since a fold scans it on every activation (bench/README.md, measurements).
  * It bounds stops, not distinct versions: a fold that dropped the oldest distinct version
  * could not get it back when a newer one left the list (re-activated), while the projection
  * still knew it, so the two disagreed in their oldest entry past 20 versions. The last 20
@@ -114,7 +114,7 @@ export function evolveMut(state: LedgerState, event: LedgerEvent): LedgerState {
   const plugin = pluginOf(state, event.data.pluginId) ?? addPlugin(state, event.data.pluginId);
   switch (event.type) {
     case "VersionReleased":
-      // Object.assign, not a spread: it folded releases about twice as fast on V8 (Node 20).
+      // Object.assign, not a spread: V8 folds releases faster this way (bench/README.md).
       plugin.versions[event.data.version] = Object.assign({}, event.data, { deprecated: false });
       break;
     case "VersionDeprecated": {
@@ -199,7 +199,7 @@ function activate(plugin: PluginState, version: string): void {
 
 /**
  * The running version stops; `next` runs instead, or nothing. `previous` is kept equal to
- * `previousOf(stops, active)` step by step (a fold spent a fifth more time recomputing it):
+ * `previousOf(stops, active)` step by step (a fold would pay for recomputing it on every event):
  * the stopped version moves to the front, the next one leaves, and the stop that falls off the
  * end of `stops` takes its version along unless a newer stop still holds it.
  */
