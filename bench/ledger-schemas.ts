@@ -1,8 +1,8 @@
 import { projections } from "../projections/index.ts";
 import { createLedger, type Ledger } from "../src/ledger/ledger.ts";
 import { createLogger } from "../src/log.ts";
-import { createEventStore, type EventStore } from "../src/store/event-store.ts";
 import { migrate } from "../src/store/migrate.ts";
+import { type AppendingStore, appendingStore } from "../test/support/appending-store.ts";
 import type { ScenarioContext } from "./scenario.ts";
 import { type SeedResult, seedEvents } from "./seed.ts";
 
@@ -16,7 +16,7 @@ export type BenchLedger = {
   schema: string;
   ledger: Ledger;
   /** The same events table without projections, statements prepared as on a server. */
-  store: EventStore;
+  store: AppendingStore;
 };
 
 export async function openBenchLedger(context: ScenarioContext, name: string): Promise<BenchLedger> {
@@ -26,7 +26,7 @@ export async function openBenchLedger(context: ScenarioContext, name: string): P
   return {
     schema,
     ledger: createLedger(context.db, { schema, logger }),
-    store: createEventStore({ pool: context.db.pool, schema, prepareStatements: true }),
+    store: appendingStore({ pool: context.db.pool, schema, prepareStatements: true }),
   };
 }
 

@@ -6,8 +6,9 @@ import { bucketOf, type LedgerEvent, streamIdOf } from "../../src/domain/index.t
 import type { CommandRequest } from "../../src/index.ts";
 import { createLedger } from "../../src/ledger/ledger.ts";
 import { ProjectionsBehindError } from "../../src/ledger/state-loader.ts";
-import { createEventStore, type Metadata } from "../../src/store/index.ts";
+import type { Metadata } from "../../src/store/index.ts";
 import { MIGRATIONS_DIR, migrate } from "../../src/store/migrate.ts";
+import { appendingStore } from "../support/appending-store.ts";
 import { openServerLedger, type TestDatabase, testLogger, uniqueSchema } from "../support/databases.ts";
 import {
   dumpProjections,
@@ -308,14 +309,14 @@ describe("A/B tests on PostgreSQL", () => {
       const clock = () => new Date("2025-01-01T00:00:00Z");
       const metadata: Metadata = { actor: { kind: "system", id: "seed" }, reason: "batch" };
       const events = abBatch();
-      const single = createEventStore({
+      const single = appendingStore({
         pool: one.db.pool,
         schema: one.schema,
         projections: [...projections],
         pinnedTime: clock,
       });
       for (const event of events) await single.append(streamIdOf(event), "any", [event], metadata);
-      const bulk = createEventStore({
+      const bulk = appendingStore({
         pool: many.db.pool,
         schema: many.schema,
         projections: [...projections],
@@ -362,7 +363,7 @@ describe("the ab_tests migration on a ledger that already holds events", () => {
     }
     // Only the projections whose tables exist before the ab_tests migration.
     const older = projections.filter((p) => ["catalog", "activations", "host"].includes(p.name));
-    const store = createEventStore({ pool: test.db.pool, schema, projections: [...older] });
+    const store = appendingStore({ pool: test.db.pool, schema, projections: [...older] });
     await store.appendMany([{ streamId: "plugin-momentum", events }], metadata);
     return schema;
   }

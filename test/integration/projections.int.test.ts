@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { projections } from "../../projections/index.ts";
 import { pluginStream, streamIdOf } from "../../src/domain/index.ts";
 import type { Command, LedgerEvent } from "../../src/index.ts";
-import { createEventStore, type Metadata } from "../../src/store/index.ts";
+import type { Metadata } from "../../src/store/index.ts";
+import { appendingStore } from "../support/appending-store.ts";
 import { openEmbeddedLedger, openServerLedger } from "../support/databases.ts";
 import {
   dumpProjections,
@@ -95,7 +96,7 @@ describe("projections", () => {
       const clock = () => new Date("2025-01-01T00:00:00Z");
       const metadata: Metadata = { actor: { kind: "system", id: "seed" }, reason: "batch" };
       const events = batchOfEverything();
-      const single = createEventStore({
+      const single = appendingStore({
         pool: one.db.pool,
         schema: one.schema,
         projections: [...projections],
@@ -104,7 +105,7 @@ describe("projections", () => {
       for (const event of events) {
         await single.append(streamIdOf(event), "any", [event], metadata);
       }
-      const bulk = createEventStore({
+      const bulk = appendingStore({
         pool: many.db.pool,
         schema: many.schema,
         projections: [...projections],
@@ -124,7 +125,7 @@ describe("projections", () => {
     f = await openFixture();
     await play(f);
     const before = await dumpProjections(f.test);
-    const bare = createEventStore({ pool: f.test.db.pool, schema: f.test.schema });
+    const bare = appendingStore({ pool: f.test.db.pool, schema: f.test.schema });
     await bare.append(
       pluginStream("momentum"),
       "any",
