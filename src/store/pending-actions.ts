@@ -96,40 +96,7 @@ export function pendingActionsTable<Command, Context>(pool: pg.Pool, schema: str
     find,
 
     /** Records a preview; false when this update was seen before (a redelivery). Prunes on the way. */
-    async create(action: NewStoredPendingAction<Command, Context>): Promise<boolean> {
-      try {
-        await pool.query({
-          text: `WITH pruned AS (
-                   DELETE FROM ${table} WHERE id IN (
-                     SELECT id FROM ${table} WHERE expires_at < clock_timestamp() - interval '${PRUNE_AFTER}'
-                      LIMIT ${PRUNE_BATCH})
-                 )
-                 INSERT INTO ${table} (id, update_id, chat_id, requester_user_id, command, ctx, state, created_at, expires_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, clock_timestamp(),
-                         clock_timestamp() + $8::float8 * interval '1 millisecond')`,
-          values: [
-            action.id,
-            action.updateId,
-            action.chatId,
-            action.requesterUserId,
-            JSON.stringify(action.command),
-            JSON.stringify(action.ctx),
-            action.state,
-            action.ttlMs,
-          ],
-        });
-        return true;
-      } catch (error) {
-        if (!isUniqueViolation(error)) throw error;
-        // Our own row, committed by a first run whose answer was lost: recorded, not a redelivery.
-        // (The id is new for every preview, so no other update holds it.)
-        const stored = await find(action.id);
-        if (stored !== null && stored.updateId === action.updateId) return true;
-        // The unique update id is how a redelivered command is recognised: not an error here.
-        if (error.constraint?.endsWith("update_id_key")) return false;
-        throw error;
-      }
-    },
+    create: (action: NewStoredPendingAction<Command, Context>) => insertPreview(pool, table, action, find),
 
     async attachMessage(id: string, messageId: number): Promise<void> {
       await pool.query({
@@ -156,6 +123,47 @@ export function pendingActionsTable<Command, Context>(pool: pg.Pool, schema: str
       return used.rows[0] ? pendingAction(used.rows[0]) : null;
     },
   };
+}
+
+/** See `create`: a unique violation is this preview's own row, or the update's redelivery. */
+async function insertPreview<Command, Context>(
+  pool: pg.Pool,
+  table: string,
+  action: NewStoredPendingAction<Command, Context>,
+  find: (id: string) => Promise<StoredPendingAction<Command, Context> | null>,
+): Promise<boolean> {
+  try {
+    await pool.query({
+      text: `WITH pruned AS (
+               DELETE FROM ${table} WHERE id IN (
+                 SELECT id FROM ${table} WHERE expires_at < clock_timestamp() - interval '${PRUNE_AFTER}'
+                  LIMIT ${PRUNE_BATCH})
+             )
+             INSERT INTO ${table} (id, update_id, chat_id, requester_user_id, command, ctx, state, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, clock_timestamp(),
+                     clock_timestamp() + $8::float8 * interval '1 millisecond')`,
+      values: [
+        action.id,
+        action.updateId,
+        action.chatId,
+        action.requesterUserId,
+        JSON.stringify(action.command),
+        JSON.stringify(action.ctx),
+        action.state,
+        action.ttlMs,
+      ],
+    });
+    return true;
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    // Our own row, committed by a first run whose answer was lost: recorded, not a redelivery.
+    // (The id is new for every preview, so no other update holds it.)
+    const stored = await find(action.id);
+    if (stored !== null && stored.updateId === action.updateId) return true;
+    // The unique update id is how a redelivered command is recognised: not an error here.
+    if (error.constraint?.endsWith("update_id_key")) return false;
+    throw error;
+  }
 }
 
 const num = (value: string | number) => Number(value);
