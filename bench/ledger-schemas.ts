@@ -2,8 +2,8 @@ import type pg from "pg";
 import { projections } from "../projections/index.ts";
 import { createLedger, type Ledger } from "../src/ledger/ledger.ts";
 import { createLogger } from "../src/log.ts";
-import { createEventStore, type EventStore } from "../src/store/event-store.ts";
 import { migrate } from "../src/store/migrate.ts";
+import { type AppendingStore, appendingStore } from "../test/support/appending-store.ts";
 import type { ScenarioContext } from "./scenario.ts";
 import { type SeedResult, seedEvents } from "./seed.ts";
 
@@ -19,7 +19,7 @@ export type BenchLedger = {
   /** The run's pool, for the bench's own reads of these tables (the ledger hands out none). */
   pool: pg.Pool;
   /** The same events table without projections, statements prepared as on a server. */
-  store: EventStore;
+  store: AppendingStore;
 };
 
 export async function openBenchLedger(context: ScenarioContext, name: string): Promise<BenchLedger> {
@@ -30,7 +30,7 @@ export async function openBenchLedger(context: ScenarioContext, name: string): P
     schema,
     ledger: createLedger(context.db, { schema, logger }),
     pool: context.db.pool,
-    store: createEventStore({ pool: context.db.pool, schema, prepareStatements: true }),
+    store: appendingStore({ pool: context.db.pool, schema, prepareStatements: true }),
   };
 }
 

@@ -5,8 +5,8 @@ import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { createLogger } from "../src/log.ts";
 import { openDatabase } from "../src/store/connection.ts";
-import { createEventStore } from "../src/store/event-store.ts";
 import { migrate } from "../src/store/migrate.ts";
+import { appendingStore } from "../test/support/appending-store.ts";
 import { type BenchSettings, loadBenchSettings } from "./config.ts";
 import { chooseDatabase, describeServer, dropSchema, NEEDS_A_SERVER } from "./database.ts";
 import { evaluate, formatTable, type ScenarioReport } from "./report.ts";
@@ -78,7 +78,7 @@ async function main(): Promise<number> {
       databaseUrl,
       schema,
       db,
-      store: createEventStore({ pool: db.pool, schema, prepareStatements: true }),
+      store: appendingStore({ pool: db.pool, schema, prepareStatements: true }),
       signal: controller.signal,
       progress,
     };

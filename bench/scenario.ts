@@ -1,5 +1,5 @@
 import type { Database } from "../src/store/connection.ts";
-import type { EventStore } from "../src/store/event-store.ts";
+import type { AppendingStore } from "../test/support/appending-store.ts";
 import type { BenchSettings } from "./config.ts";
 
 /**
@@ -28,7 +28,7 @@ export type ScenarioContext = {
   schema: string;
   /** A pool of `settings.clients + 2` connections, with the ledger's type parsers. */
   db: Database;
-  store: EventStore;
+  store: AppendingStore;
   /** Aborted on SIGINT/SIGTERM: long loops check it and stop. */
   signal: AbortSignal;
   /** One line of progress on stderr (stdout holds the results). */

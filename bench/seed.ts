@@ -1,4 +1,5 @@
-import type { EventStore, NewEvent, StreamAppend } from "../src/store/event-store.ts";
+import type { NewEvent, StreamAppend } from "../src/store/event-store.ts";
+import type { AppendingStore } from "../test/support/appending-store.ts";
 import { hostDeclared, operatorMetadata, PLUGIN_COUNT, pluginId, pluginLife } from "./event-fixtures.ts";
 
 export type SeedResult = { events: number; transactions: number; seconds: number; perSecond: number };
@@ -10,7 +11,7 @@ export type SeedResult = { events: number; transactions: number; seconds: number
  * like any append, and projected if the store has projections.
  */
 export async function seedEvents(
-  store: EventStore,
+  store: AppendingStore,
   options: {
     total: number;
     perTransaction: number;

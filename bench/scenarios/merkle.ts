@@ -6,8 +6,8 @@ import { createLedger } from "../../src/ledger/ledger.ts";
 import { catchUpMerkle } from "../../src/ledger/merkle-catch-up.ts";
 import { treeRoot } from "../../src/ledger/merkle-proofs.ts";
 import { createLogger } from "../../src/log.ts";
-import { createEventStore } from "../../src/store/event-store.ts";
 import { migrate } from "../../src/store/migrate.ts";
+import { type AppendingStore, appendingStore } from "../../test/support/appending-store.ts";
 import { compareInSlices, percentile } from "../closed-loop.ts";
 import { operatorMetadata, pluginUpgraded } from "../event-fixtures.ts";
 import { seededHistory } from "../ledger-schemas.ts";
@@ -138,7 +138,7 @@ async function appendWithAndWithout(context: ScenarioContext): Promise<Measureme
     (["tree", "bare"] as const).map(async (name) => {
       const schema = `${context.schema}_merkle_${name}`;
       await migrate(context.db.pool, schema, logger);
-      return createEventStore({
+      return appendingStore({
         pool: context.db.pool,
         schema,
         prepareStatements: true,
@@ -146,7 +146,7 @@ async function appendWithAndWithout(context: ScenarioContext): Promise<Measureme
       });
     }),
   );
-  const [tree, bare] = stores as [ReturnType<typeof createEventStore>, ReturnType<typeof createEventStore>];
+  const [tree, bare] = stores as [AppendingStore, AppendingStore];
   const { settings } = context;
   context.progress(
     `merkle: single-event appends with the tree and without, ${settings.seconds} s each, alternating`,

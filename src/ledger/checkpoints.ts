@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { formatCheckpoint, type Signer, signNote } from "../domain/signed-note.ts";
+import { isUniqueViolation } from "../store/errors.ts";
 import type { Tables } from "../store/tables.ts";
 import { treeRoot } from "./merkle-proofs.ts";
 
@@ -73,7 +74,7 @@ export function checkpointStore(pool: pg.Pool, tables: Tables) {
         });
         return toCheckpoint(inserted.rows[0] as unknown[]);
       } catch (error) {
-        if ((error as { code?: string }).code !== "23505") throw error;
+        if (!isUniqueViolation(error)) throw error;
         const winner = await this.at(size);
         if (!winner) throw error;
         return winner;

@@ -19,12 +19,19 @@ export class IdempotencyConflictError extends Error {
 
 const UNIQUE_VIOLATION = "23505";
 
+/** A statement refused by a unique index (PostgreSQL's unique violation), and by which one. */
+export type UniqueViolation = { code: typeof UNIQUE_VIOLATION; constraint?: string; detail?: string };
+
+/** The one place that recognises PostgreSQL's unique violation. */
+export function isUniqueViolation(error: unknown): error is UniqueViolation {
+  return (error as { code?: string } | null | undefined)?.code === UNIQUE_VIOLATION;
+}
+
 /** The one place where PostgreSQL's unique violation becomes a named conflict. */
 export function asConflict(error: unknown): unknown {
-  const pgError = error as { code?: string; constraint?: string; detail?: string };
-  if (pgError?.code === UNIQUE_VIOLATION) {
+  if (isUniqueViolation(error)) {
     return new ConcurrencyError(
-      `concurrent append refused by ${pgError.constraint ?? "a unique index"}${pgError.detail ? `: ${pgError.detail}` : ""}`,
+      `concurrent append refused by ${error.constraint ?? "a unique index"}${error.detail ? `: ${error.detail}` : ""}`,
     );
   }
   return error;

@@ -51,8 +51,8 @@ export type HashedText = Omit<HashedFields, "prevHash" | "recordedAt" | "data" |
 
 /**
  * The hash in lower-case hex, from fields already in their text form (what `verify` reads): no
- * Date, no Buffer, and the one-shot `crypto.hash`, which costs about half of a `createHash` per
- * call for envelopes this small.
+ * Date, no Buffer, and the one-shot `crypto.hash`, cheaper per call than a `createHash` for
+ * envelopes this small.
  */
 export function eventHashHexOfJson(e: HashedText, dataJson: string, metadataJson: string): string {
   return hash("sha256", envelopeOf(e, dataJson, metadataJson), "hex");

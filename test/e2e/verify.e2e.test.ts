@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createLedger } from "../../src/ledger/ledger.ts";
-import { createEventStore } from "../../src/store/event-store.ts";
+import { appendingStore } from "../support/appending-store.ts";
 import { ledgerPerTest, runCli } from "../support/cli.ts";
 import { openEmbeddedLedger, openServerLedger, type TestDatabase, testLogger } from "../support/databases.ts";
 
@@ -8,7 +8,7 @@ const actor = { actor: { kind: "system" as const, id: "test" } };
 
 async function seeded(open: () => Promise<TestDatabase>): Promise<TestDatabase> {
   const ledger = await open();
-  const store = createEventStore({ pool: ledger.db.pool, schema: ledger.schema });
+  const store = appendingStore({ pool: ledger.db.pool, schema: ledger.schema });
   for (let i = 1; i <= 6; i++) {
     await store.append(`plugin-p${i % 2}`, "any", [{ type: "Tick", data: { i } }], actor);
   }

@@ -4,8 +4,9 @@ import { bucketOf, type LedgerEvent } from "../../src/domain/index.ts";
 import type { CommandRequest } from "../../src/index.ts";
 import { createLedger } from "../../src/ledger/ledger.ts";
 import { ProjectionsBehindError } from "../../src/ledger/state-loader.ts";
-import { createEventStore, type Metadata } from "../../src/store/index.ts";
+import type { Metadata } from "../../src/store/index.ts";
 import { migrate } from "../../src/store/migrate.ts";
+import { appendingStore } from "../support/appending-store.ts";
 import { openServerLedger, type TestDatabase, testLogger } from "../support/databases.ts";
 import {
   dumpProjections,
@@ -322,7 +323,7 @@ describe("the ab_tests migration on a ledger that already holds events", () => {
     const schema = await schemaBefore(test, "1764230700000_ab-tests.sql");
     // Only the projections whose tables exist before the ab_tests migration.
     const older = projections.filter((p) => ["catalog", "activations", "host"].includes(p.name));
-    const store = createEventStore({ pool: test.db.pool, schema, projections: [...older] });
+    const store = appendingStore({ pool: test.db.pool, schema, projections: [...older] });
     await store.appendMany([{ streamId: "plugin-momentum", events }], metadata);
     return schema;
   }

@@ -1,16 +1,17 @@
 import { randomUUID } from "node:crypto";
-import { Writable } from "node:stream";
 import type pg from "pg";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import type { CommandRequest, ExecuteResult } from "../../src/index.ts";
 import { type Ledger, openLedgerInternals } from "../../src/ledger/ledger.ts";
+import type { NewPendingAction } from "../../src/ledger/pending-actions.ts";
 import { inSnapshot } from "../../src/ledger/queries/snapshot.ts";
 import { withCheckedOut } from "../../src/store/checked-out.ts";
 import { openDatabase } from "../../src/store/connection.ts";
 import { DatabaseUnavailableError, isConnectionLost } from "../../src/store/connection-errors.ts";
 import { migrate } from "../../src/store/migrate.ts";
 import { openServerLedger, type TestDatabase, uniqueSchema } from "../support/databases.ts";
+import { executeCounted, warningsLogger } from "../support/fault-outcomes.ts";
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts";
 
 /**
@@ -30,19 +31,13 @@ async function openHarness(): Promise<Harness> {
   const url = direct.env.DATABASE_URL as string;
   const target = new URL(url);
   const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-  const warnings: string[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      warnings.push(JSON.parse(String(chunk)).msg);
-      done();
-    },
-  });
+  const { logger, warnings } = warningsLogger();
   const { ledger, database } = await openLedgerInternals({
     databaseUrl: proxy.urlFor(url),
     dataDir: "unused",
     schema: direct.schema,
     poolSize: 4,
-    logger: pino({ level: "warn" }, sink),
+    logger,
     timeouts,
   });
   return { direct, proxy, ledger, pool: database.pool, warnings };
@@ -62,6 +57,29 @@ function written(result: ExecuteResult) {
 }
 
 const release = (version: string) => ({ kind: "release", pluginId: "faulty", version }) as CommandRequest;
+
+/** A Telegram preview of an upgrade to 1.1.0, asked by user 7 in update `updateId`. */
+const preview = (updateId: number): NewPendingAction => ({
+  id: randomUUID(),
+  updateId,
+  chatId: 7,
+  requesterUserId: 7,
+  command: { kind: "upgrade", pluginId: "faulty", version: "1.1.0" },
+  ctx: { actor: { kind: "telegram", id: "7", name: "op" } },
+  state: "pending",
+  ttlMs: 120_000,
+});
+/** An import of `count` releases of the plugin, versions `<major>.0.0` to `<major>.<count - 1>.0`. */
+const importOf = (count: number, major: number) =>
+  ({
+    kind: "import",
+    releases: Array.from({ length: count }, (_, i) => ({
+      pluginId: "faulty",
+      version: `${major}.${i}.0`,
+      buildDate: "2026-01-01T00:00:00Z",
+      author: "ci",
+    })),
+  }) as CommandRequest;
 const upgrade = (version: string): CommandRequest => ({ kind: "upgrade", pluginId: "faulty", version });
 
 describe.skipIf(inject("serverKind") !== "postgres")("connection faults on a PostgreSQL server", () => {
@@ -111,17 +129,9 @@ describe.skipIf(inject("serverKind") !== "postgres")("connection faults on a Pos
     written(await h.ledger.execute(release("1.0.0"), operator));
     written(await h.ledger.execute(release("1.1.0"), operator));
     written(await h.ledger.execute({ kind: "register", pluginId: "faulty", version: "1.0.0" }, operator));
-    const id = randomUUID();
-    await h.ledger.pendingActions.create({
-      id,
-      updateId: 91_001,
-      chatId: 7,
-      requesterUserId: 7,
-      command: { kind: "upgrade", pluginId: "faulty", version: "1.1.0" },
-      ctx: { actor: { kind: "telegram", id: "7", name: "op" } },
-      state: "pending",
-      ttlMs: 120_000,
-    });
+    const action = preview(91_001);
+    const { id } = action;
+    await h.ledger.pendingActions.create(action);
     const sprung = h.proxy.cutAfterSending("COMMIT");
     // The retry finds the press's key: the preview used in the lost transaction is not "already used".
     const confirmed = await h.ledger.pendingActions.confirm(
@@ -137,16 +147,7 @@ describe.skipIf(inject("serverKind") !== "postgres")("connection faults on a Pos
   });
 
   it("records a Telegram preview and cancels it once when the answers to their statements are lost", async () => {
-    const action = {
-      id: randomUUID(),
-      updateId: 92_001,
-      chatId: 7,
-      requesterUserId: 7,
-      command: { kind: "upgrade", pluginId: "faulty", version: "1.1.0" },
-      ctx: { actor: { kind: "telegram", id: "7", name: "op" } },
-      state: "pending",
-      ttlMs: 120_000,
-    } as const;
+    const action = preview(92_001);
     // The INSERT reaches the server and commits; its answer never comes back. Run again, it
     // meets its own row: recorded (true), not taken for a redelivered command (false).
     const inserted = h.proxy.cutAfterSending("INSERT INTO");
@@ -194,14 +195,8 @@ describe.skipIf(inject("serverKind") !== "postgres")("connection faults on a Pos
   });
 
   it("writes an import of 500 releases once when the answer to its COMMIT is lost", async () => {
-    const releases = Array.from({ length: 500 }, (_, i) => ({
-      pluginId: "faulty",
-      version: `3.${i}.0`,
-      buildDate: "2026-01-01T00:00:00Z",
-      author: "ci",
-    }));
     const sprung = h.proxy.cutAfterSending("COMMIT");
-    const result = written(await h.ledger.execute({ kind: "import", releases } as CommandRequest, operator));
+    const result = written(await h.ledger.execute(importOf(500, 3), operator));
     await sprung;
     expect(result.events).toHaveLength(500);
     const key = result.events[0]?.metadata.idempotencyKey as string;
@@ -211,13 +206,7 @@ describe.skipIf(inject("serverKind") !== "postgres")("connection faults on a Pos
   });
 
   it("hands out every event once when its reading connection is cut between batches", async () => {
-    const releases = Array.from({ length: 2_500 }, (_, i) => ({
-      pluginId: "faulty",
-      version: `4.${i}.0`,
-      buildDate: "2026-01-01T00:00:00Z",
-      author: "ci",
-    }));
-    written(await h.ledger.execute({ kind: "import", releases } as CommandRequest, operator));
+    written(await h.ledger.execute(importOf(2_500, 4), operator));
     const positions: number[] = [];
     let batches = 0;
     for await (const batch of h.ledger.events(0)) {
@@ -292,17 +281,7 @@ describe.skipIf(inject("serverKind") !== "postgres")("connection faults on a Pos
         outage = sleep(timeouts.retryMs + 1_500).then(() => h.proxy.restore());
       }
       const command = i % 4 === 0 ? release(`2.${i}.0`) : upgrade(`1.0.${Math.floor(random() * 10)}`);
-      try {
-        const result = await h.ledger.execute(command, operator);
-        if (result.ok) outcomes.ok.push(result);
-        else {
-          expect(result.violations.map((v) => v.code)).toEqual(["ALREADY"]);
-          outcomes.rejected++;
-        }
-      } catch (error) {
-        expect(error).toBeInstanceOf(DatabaseUnavailableError);
-        outcomes.unavailable++;
-      }
+      await executeCounted(h.ledger, command, operator, outcomes);
       if (i % 10 === 0) {
         await h.ledger.status().catch((error: unknown) => {
           expect(error).toBeInstanceOf(DatabaseUnavailableError);

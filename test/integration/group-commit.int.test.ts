@@ -1,32 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ConcurrencyError, IdempotencyConflictError } from "../../src/store/errors.ts";
-import { createEventStore, type EventStore, type Metadata } from "../../src/store/event-store.ts";
+import type { AppendResult } from "../../src/store/event-store.ts";
 import { verifyChain } from "../../src/store/verify.ts";
-import { backends, type TestDatabase } from "../support/databases.ts";
-
-const actor: Metadata = { actor: { kind: "system", id: "test" } };
+import { backends } from "../support/databases.ts";
+import { actor, storeFixture } from "../support/store-fixture.ts";
 
 /** Appends waiting in one process share a transaction; each keeps its own outcome. */
 describe.each(backends)("group commit on $name", ({ open }) => {
-  let ledger: TestDatabase;
-  let store: EventStore;
-
-  beforeAll(async () => {
-    ledger = await open();
-    store = createEventStore({
-      pool: ledger.db.pool,
-      schema: ledger.schema,
-      prepareStatements: !ledger.db.sharedSession,
-    });
-  });
-  afterAll(async () => {
-    await ledger?.close();
-  });
+  const f = storeFixture(open);
 
   /** How many transactions wrote the events of these streams (xmin: the inserting transaction). */
   async function transactionsOf(streams: string[]): Promise<number> {
-    const found = await ledger.db.pool.query(
-      `SELECT count(DISTINCT xmin::text)::int AS n FROM "${ledger.schema}".events WHERE stream_id = ANY($1)`,
+    const found = await f.ledger.db.pool.query(
+      `SELECT count(DISTINCT xmin::text)::int AS n FROM "${f.ledger.schema}".events WHERE stream_id = ANY($1)`,
       [streams],
     );
     return found.rows[0].n;
@@ -35,7 +21,7 @@ describe.each(backends)("group commit on $name", ({ open }) => {
   it("writes concurrent appends in fewer transactions, each answered with its own events", async () => {
     const streams = Array.from({ length: 24 }, (_, i) => `plugin-g${i}`);
     const results = await Promise.all(
-      streams.map((stream, i) => store.append(stream, 0, [{ type: "Grouped", data: { i } }], actor)),
+      streams.map((stream, i) => f.store.append(stream, 0, [{ type: "Grouped", data: { i } }], actor)),
     );
     results.forEach((result, i) => {
       expect(result.replayed).toBe(false);
@@ -45,18 +31,18 @@ describe.each(backends)("group commit on $name", ({ open }) => {
     const positions = results.map((r) => r.events[0]?.position as number);
     expect(new Set(positions).size).toBe(streams.length);
     expect(await transactionsOf(streams)).toBeLessThan(streams.length);
-    expect((await verifyChain(store)).ok).toBe(true);
+    expect((await verifyChain(f.store)).ok).toBe(true);
   });
 
   it("rejects only the appends whose expected version or idempotency key does not hold", async () => {
-    await store.append("plugin-contested", 0, [{ type: "Seeded", data: {} }], actor);
+    await f.store.append("plugin-contested", 0, [{ type: "Seeded", data: {} }], actor);
     const attempts = await Promise.allSettled([
-      store.append("plugin-contested", 1, [{ type: "First", data: {} }], actor),
-      store.append("plugin-calm", 0, [{ type: "Calm", data: {} }], actor),
-      store.append("plugin-contested", 1, [{ type: "Second", data: {} }], actor),
-      store.append("plugin-keyed", "any", [{ type: "Keyed", data: { n: 1 } }], actor, "group-key"),
-      store.append("plugin-keyed", "any", [{ type: "Keyed", data: { n: 1 } }], actor, "group-key"),
-      store.append("plugin-keyed", "any", [{ type: "Keyed", data: { n: 2 } }], actor, "group-key"),
+      f.store.append("plugin-contested", 1, [{ type: "First", data: {} }], actor),
+      f.store.append("plugin-calm", 0, [{ type: "Calm", data: {} }], actor),
+      f.store.append("plugin-contested", 1, [{ type: "Second", data: {} }], actor),
+      f.store.append("plugin-keyed", "any", [{ type: "Keyed", data: { n: 1 } }], actor, "group-key"),
+      f.store.append("plugin-keyed", "any", [{ type: "Keyed", data: { n: 1 } }], actor, "group-key"),
+      f.store.append("plugin-keyed", "any", [{ type: "Keyed", data: { n: 2 } }], actor, "group-key"),
     ]);
     expect(attempts.map((a) => a.status)).toEqual([
       "fulfilled",
@@ -70,33 +56,33 @@ describe.each(backends)("group commit on $name", ({ open }) => {
     expect(first).toMatchObject({ value: { events: [{ type: "First", streamVersion: 2 }] } });
     expect(calm).toMatchObject({ value: { events: [{ type: "Calm", streamVersion: 1 }] } });
     expect((second as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyError);
-    const written = (keyed as PromiseFulfilledResult<Awaited<ReturnType<EventStore["append"]>>>).value;
-    const replayed = (again as PromiseFulfilledResult<Awaited<ReturnType<EventStore["append"]>>>).value;
+    const written = (keyed as PromiseFulfilledResult<AppendResult>).value;
+    const replayed = (again as PromiseFulfilledResult<AppendResult>).value;
     expect(written.replayed).toBe(false);
     expect(replayed).toEqual({ events: written.events, replayed: true });
     expect((reused as PromiseRejectedResult).reason).toBeInstanceOf(IdempotencyConflictError);
-    expect((await store.readStream("plugin-keyed")).map((e) => e.data)).toEqual([{ n: 1 }]);
-    expect((await verifyChain(store)).ok).toBe(true);
+    expect((await f.store.readStream("plugin-keyed")).map((e) => e.data)).toEqual([{ n: 1 }]);
+    expect((await verifyChain(f.store)).ok).toBe(true);
   });
 
   it("runs each append alone when a statement of the group fails, so only the faulty one fails", async () => {
-    const schema = `"${ledger.schema}"`;
-    await ledger.db.pool.query(`CREATE FUNCTION ${schema}.refuse() RETURNS trigger LANGUAGE plpgsql AS
+    const schema = `"${f.ledger.schema}"`;
+    await f.ledger.db.pool.query(`CREATE FUNCTION ${schema}.refuse() RETURNS trigger LANGUAGE plpgsql AS
       $$ BEGIN IF NEW.stream_id = 'plugin-refused' THEN RAISE EXCEPTION 'refused by the test'; END IF;
          RETURN NEW; END $$`);
-    await ledger.db.pool.query(`CREATE TRIGGER refuse BEFORE INSERT ON ${schema}.events
+    await f.ledger.db.pool.query(`CREATE TRIGGER refuse BEFORE INSERT ON ${schema}.events
       FOR EACH ROW EXECUTE FUNCTION ${schema}.refuse()`);
     try {
       const streams = ["plugin-a", "plugin-refused", "plugin-b", "plugin-c"];
       const attempts = await Promise.allSettled(
-        streams.map((stream) => store.append(stream, 0, [{ type: "Tried", data: {} }], actor)),
+        streams.map((stream) => f.store.append(stream, 0, [{ type: "Tried", data: {} }], actor)),
       );
       expect(attempts.map((a) => a.status)).toEqual(["fulfilled", "rejected", "fulfilled", "fulfilled"]);
       expect(String((attempts[1] as PromiseRejectedResult).reason)).toMatch(/refused by the test/);
     } finally {
-      await ledger.db.pool.query(`DROP TRIGGER refuse ON ${schema}.events`);
+      await f.ledger.db.pool.query(`DROP TRIGGER refuse ON ${schema}.events`);
     }
-    expect(await store.readStream("plugin-refused")).toEqual([]);
-    expect((await verifyChain(store)).ok).toBe(true);
+    expect(await f.store.readStream("plugin-refused")).toEqual([]);
+    expect((await verifyChain(f.store)).ok).toBe(true);
   });
 });

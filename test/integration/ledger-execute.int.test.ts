@@ -204,8 +204,8 @@ describe("ledger.execute on PostgreSQL", () => {
   });
 
   it("refuses to decide on projections that are behind the events", async () => {
-    const { createEventStore } = await import("../../src/store/index.ts");
-    const bare = createEventStore({ pool: f.test.db.pool, schema: f.test.schema });
+    const { appendingStore } = await import("../support/appending-store.ts");
+    const bare = appendingStore({ pool: f.test.db.pool, schema: f.test.schema });
     await bare.append(
       "plugin-momentum",
       0,

@@ -14,8 +14,9 @@ import { createLedger, type Ledger, openLedger } from "../../src/ledger/ledger.t
 import { catchUpMerkle, merkleLag } from "../../src/ledger/merkle-catch-up.ts";
 import { consistencyProof, inclusionProof, treeRoot } from "../../src/ledger/merkle-proofs.ts";
 import { verifyProofFile } from "../../src/ledger/proof-file.ts";
-import { createEventStore, type EventStore, type Metadata } from "../../src/store/event-store.ts";
+import type { Metadata } from "../../src/store/event-store.ts";
 import { migrate } from "../../src/store/migrate.ts";
+import { type AppendingStore, appendingStore } from "../support/appending-store.ts";
 import { backends, type TestDatabase, testLogger } from "../support/databases.ts";
 import { schemaBefore } from "../support/ledger-fixtures.ts";
 
@@ -29,15 +30,15 @@ async function until(probe: () => boolean | Promise<boolean>): Promise<void> {
 
 describe.each(backends)("Merkle tree on $name", ({ open }) => {
   let db: TestDatabase;
-  let withTree: EventStore;
-  let bare: EventStore;
+  let withTree: AppendingStore;
+  let bare: AppendingStore;
   let ledger: Ledger;
 
   beforeAll(async () => {
     db = await open();
     const options = { pool: db.db.pool, schema: db.schema, prepareStatements: !db.db.sharedSession };
-    withTree = createEventStore({ ...options, projections: [merkle] });
-    bare = createEventStore(options);
+    withTree = appendingStore({ ...options, projections: [merkle] });
+    bare = appendingStore(options);
     ledger = createLedger(db.db, { schema: db.schema, logger: testLogger, origin: signer.name, signer });
   });
   afterAll(async () => {
@@ -315,7 +316,7 @@ describe("the merkle migration on a ledger that already holds events", () => {
     const test = await backends[0].open();
     const schema = await schemaBefore(test, "1764231000000_merkle.sql");
     try {
-      const store = createEventStore({ pool: test.db.pool, schema });
+      const store = appendingStore({ pool: test.db.pool, schema });
       for (const batch of [5, 30, 1, 64, 100]) {
         await store.append(
           "plugin-old",

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { pluginStream, streamIdOf } from "../../src/domain/index.ts";
 import type { Command, LedgerEvent } from "../../src/index.ts";
-import { createEventStore } from "../../src/store/index.ts";
+import { appendingStore } from "../support/appending-store.ts";
 import { openEmbeddedLedger } from "../support/databases.ts";
 import {
   dumpProjections,
@@ -99,7 +99,7 @@ describe("projections", () => {
     f = await openFixture();
     await play(f);
     const before = await dumpProjections(f.test);
-    const bare = createEventStore({ pool: f.test.db.pool, schema: f.test.schema });
+    const bare = appendingStore({ pool: f.test.db.pool, schema: f.test.schema });
     await bare.append(
       pluginStream("momentum"),
       "any",

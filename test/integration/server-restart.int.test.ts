@@ -1,10 +1,8 @@
-import { Writable } from "node:stream";
 import pg from "pg";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CommandRequest, ExecuteResult } from "../../src/index.ts";
+import type { CommandRequest } from "../../src/index.ts";
 import { type Ledger, openLedger } from "../../src/ledger/ledger.ts";
-import { DatabaseUnavailableError } from "../../src/store/connection-errors.ts";
+import { executeCounted, type FaultOutcomes, warningsLogger } from "../support/fault-outcomes.ts";
 import { clusterBinaries, type PrivateCluster, startPrivateCluster } from "../support/private-cluster.ts";
 
 /**
@@ -19,22 +17,16 @@ const timeouts = { connectMs: 2_000, statementMs: 10_000, retryMs: 20_000 };
 describe.skipIf(!clusterBinaries())("commands through a PostgreSQL server that restarts", () => {
   let cluster: PrivateCluster;
   let ledger: Ledger;
-  const warnings: string[] = [];
+  const { logger, warnings } = warningsLogger();
 
   beforeAll(async () => {
     cluster = await startPrivateCluster();
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        warnings.push(JSON.parse(String(chunk)).msg);
-        done();
-      },
-    });
     ledger = await openLedger({
       databaseUrl: cluster.url,
       dataDir: "unused",
       schema: "ledger",
       poolSize: 4,
-      logger: pino({ level: "warn" }, sink),
+      logger,
       timeouts,
     });
   });
@@ -54,7 +46,7 @@ describe.skipIf(!clusterBinaries())("commands through a PostgreSQL server that r
     ).toBe(true);
 
     const restarts: Promise<void>[] = [];
-    const outcomes = { ok: [] as ExecuteResult[], rejected: 0, unavailable: 0 };
+    const outcomes: FaultOutcomes = { ok: [], rejected: 0, unavailable: 0 };
     for (let i = 0; i < 300; i++) {
       // Not awaited: the server goes down while the next commands are on their way.
       if (i === 80 || i === 240) restarts.push(cluster.restart("fast"));
@@ -67,17 +59,7 @@ describe.skipIf(!clusterBinaries())("commands through a PostgreSQL server that r
               pluginId: "restarted",
               version: `1.0.${i % 5}`,
             } as CommandRequest);
-      try {
-        const result = await ledger.execute(command, operator);
-        if (result.ok) outcomes.ok.push(result);
-        else {
-          expect(result.violations.map((v) => v.code)).toEqual(["ALREADY"]);
-          outcomes.rejected++;
-        }
-      } catch (error) {
-        expect(error).toBeInstanceOf(DatabaseUnavailableError);
-        outcomes.unavailable++;
-      }
+      await executeCounted(ledger, command, operator, outcomes);
     }
     await Promise.all(restarts);
 

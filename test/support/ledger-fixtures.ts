@@ -5,8 +5,9 @@ import { projections } from "../../projections/index.ts";
 import { type LedgerEvent, streamIdOf } from "../../src/domain/index.ts";
 import type { Command, CommandRequest, ExecuteContext, ExecuteResult } from "../../src/index.ts";
 import { createLedger, type Ledger } from "../../src/ledger/ledger.ts";
-import { createEventStore, type Metadata, type StreamAppend } from "../../src/store/index.ts";
+import type { Metadata, StreamAppend } from "../../src/store/index.ts";
 import { MIGRATIONS_DIR } from "../../src/store/migrate.ts";
+import { appendingStore } from "./appending-store.ts";
 import { openServerLedger, type TestDatabase, testLogger, uniqueSchema } from "./databases.ts";
 
 export type Written = Extract<ExecuteResult, { replayed: boolean }>;
@@ -149,7 +150,7 @@ export async function projectedOneByOneAndBatched(
     const clock = () => new Date("2025-01-01T00:00:00Z");
     const metadata: Metadata = { actor: { kind: "system", id: "seed" }, reason: "batch" };
     const storeIn = (test: TestDatabase) =>
-      createEventStore({
+      appendingStore({
         pool: test.db.pool,
         schema: test.schema,
         projections: [...projections],

@@ -8,15 +8,15 @@ import { createInterface } from "node:readline";
 import { loadConfig } from "../../src/config.ts";
 import { createLogger } from "../../src/log.ts";
 import { openDatabase } from "../../src/store/connection.ts";
-import { createEventStore } from "../../src/store/event-store.ts";
 import { migrate } from "../../src/store/migrate.ts";
+import { appendingStore } from "./appending-store.ts";
 
 const [mode = "loop", name = "peer", countText = "20"] = process.argv.slice(2);
 const config = loadConfig();
 const logger = createLogger("warn");
 const db = await openDatabase({ ...config, logger });
 await migrate(db.pool, config.schema, logger);
-const store = createEventStore({ pool: db.pool, schema: config.schema });
+const store = appendingStore({ pool: db.pool, schema: config.schema });
 const metadata = { actor: { kind: "system" as const, id: name } };
 process.stdout.write(`ready ${db.mode}\n`);
 
