@@ -7,6 +7,7 @@ import type { Logger } from "../../src/log.ts";
 import { createLedgerBot, type LedgerBot, type LedgerBotOptions } from "../../src/telegram/bot.ts";
 import { openServerLedger, type TestDatabase, testLogger } from "./databases.ts";
 import { FakeBotApi, type FakeUser } from "./fake-bot-api.ts";
+import { seedLedger } from "./seed.ts";
 
 /**
  * The real telegraf bot, built by the factory `plugin-ledger bot` uses, on a ledger in real
@@ -23,9 +24,6 @@ export type TestBotOptions = Partial<Omit<LedgerBotOptions, "config" | "ledger">
   roles: BotRoles;
   config?: Partial<Pick<TelegramConfig, "webhook" | "auditChatIds">>;
 };
-
-/** The actor of the commands a test seeds its ledger with. */
-export const SEED = { actor: { kind: "cli" as const, id: "seed", name: "seed" } };
 
 /** A release as CI records it (on 2 January 2025, no notes unless `extra` says otherwise). */
 export function release(
@@ -48,13 +46,7 @@ export function releasedAndRegistered(
   ];
 }
 
-/** Runs seed commands in order; one the rules refuse fails the test. */
-export async function seedLedger(ledger: Ledger, commands: CommandRequest[]): Promise<void> {
-  for (const command of commands) {
-    const result = await ledger.execute(command, SEED);
-    if (!result.ok) throw new Error(`seed failed: ${JSON.stringify(result.violations)}`);
-  }
-}
+export { seedLedger };
 
 export type TestLedger = { database: TestDatabase; ledger: Ledger; close(): Promise<void> };
 

@@ -1,10 +1,13 @@
-import type { Command } from "../../src/domain/index.ts";
-import type { Ledger } from "../../src/ledger/ledger.ts";
+import type { CommandRequest } from "../../src/domain/index.ts";
+import type { Ledger } from "../../src/ledger/index.ts";
 
-/** Executes each command as the system; a rejected one stops the set-up. */
-export async function seedLedger(ledger: Ledger, commands: readonly Command[]): Promise<void> {
+/** The actor of the commands a test seeds its ledger with. */
+const SEED = { actor: { kind: "cli" as const, id: "seed", name: "seed" } };
+
+/** Runs seed commands in order; one the rules refuse fails the test (the set-up stops there). */
+export async function seedLedger(ledger: Ledger, commands: readonly CommandRequest[]): Promise<void> {
   for (const command of commands) {
-    const result = await ledger.execute(command, { actor: { kind: "system", id: "seed" } });
-    if (!result.ok) throw new Error(JSON.stringify(result.violations));
+    const result = await ledger.execute(command, SEED);
+    if (!result.ok) throw new Error(`seed failed: ${JSON.stringify(result.violations)}`);
   }
 }
