@@ -164,4 +164,25 @@ describe.each(backends)("ledger.subscribe on $name", ({ name, open }) => {
     ]);
     await second.stop();
   });
+
+  it("stops while it is taking its lease: stop() ends, and the lease is let go", async () => {
+    const l = await openLedger();
+    await releaseVersion(l, "momentum", "1.0.0");
+    // stop() at once, while the first try to take the lease is in flight: the try succeeds after
+    // the stop was asked for, and the subscriber must not go on to lead (it never would return).
+    const sub = l.subscribe("stopped-early", () => {}, fast);
+    const stopped = await Promise.race([
+      sub.stop().then(() => true),
+      new Promise<false>((r) => setTimeout(() => r(false), 10_000)),
+    ]);
+    expect(stopped).toBe(true);
+    expect(sub.active).toBe(false);
+    // Released: a second subscription of the name takes it over.
+    const next = l.subscribe("stopped-early", () => {}, fast);
+    await eventually(
+      () => next.active,
+      (active) => active,
+    );
+    await next.stop();
+  });
 });

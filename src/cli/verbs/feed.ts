@@ -77,7 +77,9 @@ async function watch(ctx: CliContext, options: { from?: number; plugin?: string 
       },
       { signal },
     );
-    await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+    // An abort that came first has fired its event already: a listener added now would wait forever.
+    if (!signal.aborted)
+      await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
     await tail.stop();
   });
 }

@@ -159,7 +159,10 @@ async function lead(run: SubscriberRun, checkpoint: number, signal: AbortSignal)
   const { lease, leaseMs } = run;
   const leading = new AbortController();
   const standDown = () => leading.abort();
-  signal.addEventListener("abort", standDown, { once: true });
+  // A stop asked for while the lease was being taken has fired its event already, and a listener
+  // added now would never hear it: the feed would wait for events forever and stop() with it.
+  if (signal.aborted) standDown();
+  else signal.addEventListener("abort", standDown, { once: true });
   // Renewing often enough that a slow handler keeps the lease; a failed renewal stands down.
   const renewal = setInterval(
     () => void lease.renew().then((held) => held || standDown()),
