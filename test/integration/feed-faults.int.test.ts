@@ -116,8 +116,9 @@ describe.skipIf(inject("serverKind") !== "postgres")("the change feed through co
     await until(() => reader.feedHealth().connected === true, "LISTEN again");
     expect(reader.feedHealth()).toMatchObject({ mode: "notify", head: version });
     await Promise.all([subscription.stop(), webhooks.stop(), tail.stop()]);
-    // Each wait is guarded at 120 s so that a stuck stage fails naming itself; in one full CI run
-    // of 2-core load this test outlasted the 60 s default once, stage unknown (see the note).
+    // Each wait is guarded at 120 s so that a stuck stage fails naming itself. Under 2-core load
+    // this test once outlasted its bound in subscription.stop(): a stop asked for while the
+    // subscriber was retaking its lease after the stall was never heard (feed-subscribe has the test).
   }, 300_000);
 });
 
