@@ -138,10 +138,12 @@ async function insertPreview<Command, Context>(
                DELETE FROM ${table} WHERE id IN (
                  SELECT id FROM ${table} WHERE expires_at < clock_timestamp() - interval '${PRUNE_AFTER}'
                   LIMIT ${PRUNE_BATCH})
-             )
+             ),
+             -- One reading of the clock for both times: two calls may differ by a microsecond.
+             stamp AS (SELECT clock_timestamp() AS at)
              INSERT INTO ${table} (id, update_id, chat_id, requester_user_id, command, ctx, state, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, clock_timestamp(),
-                     clock_timestamp() + $8::float8 * interval '1 millisecond')`,
+             VALUES ($1, $2, $3, $4, $5, $6, $7, (SELECT at FROM stamp),
+                     (SELECT at FROM stamp) + $8::float8 * interval '1 millisecond')`,
       values: [
         action.id,
         action.updateId,
