@@ -10,7 +10,8 @@ import { hash } from "node:crypto";
  * drops keys whose value is undefined, and writes strings and numbers as JSON.stringify does;
  * prevHash is the previous event's hash in lower-case hex (64 zeros before position 1) and
  * recordedAt is ISO-8601 UTC with milliseconds. jsonb keeps values but not key order or spacing,
- * so the canonical form is computed from the parsed value on write and again on read.
+ * so the canonical form is computed from the parsed value on write, and on read from jsonb's text
+ * (canonical-jsonb.ts, which gives what parsing that text and writing it canonically gives).
  * Every column of the row is covered, so an edited, deleted, inserted or reordered row breaks the
  * chain at its position.
  */

@@ -1,3 +1,4 @@
+import { canonicalJsonOfJsonbText } from "./canonical-jsonb.ts";
 import type { ChainRow, EventStore, Head, StoredEvent } from "./event-store.ts";
 import { canonicalJson, eventHash, eventHashHexOfJson, GENESIS_HASH } from "./hash-chain.ts";
 
@@ -59,17 +60,27 @@ export function chainChecker() {
       if (!eventHash(event).equals(event.hash)) return broken(CONTENT_CHANGED);
       return passed(event.hash.toString("hex"));
     },
-    /** The same for a row read as text by `readChainBatches`. */
+    /**
+     * The same for a row read as text by `readChainBatches`: its jsonb text is written
+     * canonically as it stands, without being parsed into values (canonical-jsonb.ts).
+     */
     checkRow(row: ChainRow): ChainBreak | null {
-      return this.checkParsed(row, JSON.parse(row.dataJson), JSON.parse(row.metadataJson));
+      return this.checkCanonical(
+        row,
+        canonicalJsonOfJsonbText(row.dataJson),
+        canonicalJsonOfJsonbText(row.metadataJson),
+      );
     },
     /** `checkRow` for a caller that keeps the row's data and metadata, parsed once, for itself. */
     checkParsed(row: ChainRow, data: unknown, metadata: unknown): ChainBreak | null {
+      return this.checkCanonical(row, canonicalJson(data), canonicalJson(metadata));
+    },
+    /** `checkRow` given the canonical JSON of the row's data and metadata. */
+    checkCanonical(row: ChainRow, dataJson: string, metadataJson: string): ChainBreak | null {
       const missing = gap(row.position);
       if (missing) return missing;
       if (row.prevHash !== prevHash) return broken(LINK_BROKEN);
-      if (eventHashHexOfJson(row, canonicalJson(data), canonicalJson(metadata)) !== row.hash)
-        return broken(CONTENT_CHANGED);
+      if (eventHashHexOfJson(row, dataJson, metadataJson) !== row.hash) return broken(CONTENT_CHANGED);
       return passed(row.hash);
     },
     end(head: Head, highestPosition = head.position): ChainBreak | null {
