@@ -9,8 +9,10 @@ import { canonicalJson } from "./hash-chain.ts";
  * differs is spacing (`", "` and `": "`), key order (jsonb sorts keys by length first) and
  * numbers, which jsonb keeps as written (`1.0`, `1e3`): those are rewritten through JSON.parse.
  *
- * Anything the scanner does not expect (text that is not PostgreSQL's own output) is handed to
- * the parse-and-write path, which gives the same answer, or throws for text that is not JSON.
+ * Text of another shape than PostgreSQL's own (other spacing, other escapes) is handed to the
+ * parse-and-write path where the scanner meets what it does not expect, and text that is not JSON
+ * throws as JSON.parse would. What PostgreSQL never writes inside a string (a raw control
+ * character, a lone surrogate) is not looked for: it is copied as it stands.
  */
 export function canonicalJsonOfJsonbText(text: string): string {
   const scanner = new Scanner(text);
