@@ -1,6 +1,7 @@
 import path from "node:path";
 import pg from "pg";
 import type { Logger } from "../log.ts";
+import { BoundedClient } from "./bounded-client.ts";
 import { embeddedHost } from "./embedded.ts";
 
 export type Database = {
@@ -104,6 +105,7 @@ export async function openDatabase(options: ConnectionOptions): Promise<Database
   if (options.databaseUrl) {
     const sharedSession = await servesPglite(options.databaseUrl, timeouts);
     const pool = new pg.Pool({
+      Client: BoundedClient,
       connectionString: options.databaseUrl,
       max: options.poolSize,
       types,
@@ -121,7 +123,7 @@ export async function openDatabase(options: ConnectionOptions): Promise<Database
       location: redactUrl(options.databaseUrl),
       sharedSession,
       newClient: () =>
-        new pg.Client({
+        new BoundedClient({
           connectionString: options.databaseUrl,
           types,
           ...boundedPoolOptions(timeouts, "server"),
