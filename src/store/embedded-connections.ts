@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import type { Logger } from "../log.ts";
+import { BoundedClient } from "./bounded-client.ts";
 import { DatabaseUnavailableError } from "./connection-errors.ts";
 import { isStopped, readOwner } from "./embedded-lock.ts";
 import type { EmbeddedFolder } from "./embedded-owner.ts";
@@ -78,7 +79,8 @@ function clientClass(at: EmbeddedConnections): typeof pg.Client {
   const { logger } = at;
   const { dir } = at.folder;
   const base = pg.Client.prototype.connect as unknown as (this: pg.Client) => Promise<void>;
-  class EmbeddedClient extends pg.Client {
+  // Bounded as a server pool's clients are (bounded-client.ts).
+  class EmbeddedClient extends BoundedClient {
     constructor(config: pg.ClientConfig) {
       super(config);
       // An owner that leaves or dies closes this socket; the failure reaches the query in
