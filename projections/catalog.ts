@@ -22,7 +22,7 @@ export const catalog: LedgerProjection = planned({
     if (deprecations.size > 0) statements.push(markDeprecated(tables, named, [...deprecations.values()]));
     return statements;
   },
-  rebuild: (tables, toPosition) => [rebuildCatalog(tables, toPosition)],
+  rebuild: { statements: (tables, toPosition) => [rebuildCatalog(tables, toPosition)] },
 });
 
 /** A plugin_versions row, whether pg built it or CATALOG_ROW_JSON did (the two agree on these). */
