@@ -53,7 +53,7 @@ describe.each(backends)("rebuild of a history longer than its reads, on $name", 
 
 /**
  * Rounds of six events: a host declaration, an audit chat turned on or off, a release of another
- * plugin, and an A/B test of momentum started, reweighed and ended (every fifth promoted, which
+ * plugin (some with a prerelease, some with build metadata, whose parts the catalog keys), and an A/B test of momentum started, reweighed and ended (every fifth promoted, which
  * also changes what momentum runs; the others aborted).
  */
 function* history(): Generator<LedgerEvent[]> {
@@ -74,7 +74,7 @@ function* history(): Generator<LedgerEvent[]> {
         type: i % 2 === 0 ? "AuditChatEnabled" : "AuditChatDisabled",
         data: { chatId: -100 - (i % 7), source: "command" },
       },
-      releasedEvent("risk_guard", `1.${i}.0`),
+      releasedEvent("risk_guard", `1.${i}.0${["", "-rc-1.x+build-7", "+b-2.0"][i % 3]}`),
       { type: "AbTestStarted", data: { ...arms, candidateWeightBp: weight, salt: `s${i}` } },
       {
         type: "AbTestWeightChanged",
