@@ -80,6 +80,7 @@ const MARK: [string, string][] = [
 export const abTests: LedgerProjection = planned({
   name: "ab_tests",
   tables: ["ab_tests", "ab_test_segments"],
+  rebuild: { eventTypes: ["AbTestStarted", "AbTestWeightChanged", "AbTestPromoted", "AbTestAborted"] },
   plan(events, tables) {
     const changes = changesOf(events);
     if (changes === null) return [];

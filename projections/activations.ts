@@ -142,7 +142,7 @@ export const activations: LedgerProjection = planned({
       },
     ];
   },
-  rebuild: (tables, toPosition) => [rebuildActivations(tables, toPosition)],
+  rebuild: { statements: (tables, toPosition) => [rebuildActivations(tables, toPosition)] },
 });
 
 /**

@@ -22,6 +22,7 @@ export function loadAuditChats(rows: readonly AuditChatRow[], state: LedgerState
 export const auditChats: LedgerProjection = planned({
   name: "audit_chats",
   tables: ["audit_chats"],
+  rebuild: { eventTypes: ["AuditChatEnabled", "AuditChatDisabled"] },
   plan(events, tables, named) {
     const rows = lastChangeOfEachChat(events);
     if (rows.length === 0) return [];

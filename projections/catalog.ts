@@ -22,7 +22,7 @@ export const catalog: LedgerProjection = planned({
     if (deprecations.size > 0) statements.push(markDeprecated(tables, named, [...deprecations.values()]));
     return statements;
   },
-  rebuild: (tables, toPosition) => [rebuildCatalog(tables, toPosition)],
+  rebuild: { statements: (tables, toPosition) => [rebuildCatalog(tables, toPosition)] },
 });
 
 /** A plugin_versions row, whether pg built it or CATALOG_ROW_JSON did (the two agree on these). */
@@ -92,13 +92,16 @@ export function loadReleases(rows: readonly CatalogRow[], plugin: PluginOf): voi
 /**
  * The whole catalog in one statement, as the batches make it: the last release of each version
  * (a release replaces what was known of it), with the last deprecation that follows it. The
- * precedence fields are the strict semver version's own parts (events hold only strict versions).
+ * precedence fields are the strict semver version's own parts (events hold only strict versions:
+ * the rebuild validates each), cut with split_part: a regexp_match per release took the server
+ * most of this statement's time (bench/README.md, measurements).
  */
 function rebuildCatalog(tables: Tables, toPosition: number): pg.QueryConfig {
   return {
     text: `WITH released AS (
              SELECT DISTINCT ON (data->>'pluginId', data->>'version')
-                    data->>'pluginId' AS plugin_id, data->>'version' AS version, data, position, recorded_at
+                    data->>'pluginId' AS plugin_id, data->>'version' AS version,
+                    split_part(data->>'version', '+', 1) AS core, data, position, recorded_at
                FROM ${tables.events}
               WHERE type = 'VersionReleased' AND position <= $1
               ORDER BY data->>'pluginId', data->>'version', position DESC
@@ -115,13 +118,15 @@ function rebuildCatalog(tables: Tables, toPosition: number): pg.QueryConfig {
               requires_api, requires_db_schema, compatible_with, features, release_notes,
               released_position, released_at, deprecated, deprecation_reason, deprecated_position,
               deprecated_at)
-           SELECT r.plugin_id, r.version, p[1]::bigint, p[2]::bigint, p[3]::bigint, p[4],
+           SELECT r.plugin_id, r.version, split_part(r.version, '.', 1)::bigint,
+                  split_part(r.version, '.', 2)::bigint,
+                  split_part(split_part(split_part(r.version, '.', 3), '-', 1), '+', 1)::bigint,
+                  CASE WHEN strpos(r.core, '-') > 0 THEN substr(r.core, strpos(r.core, '-') + 1) END,
                   r.data->>'buildDate', r.data->>'commitHash', r.data->>'author',
                   r.data->'requires'->>'api', r.data->'requires'->>'dbSchema', r.data->'compatibleWith',
                   r.data->'features', r.data->>'releaseNotes', r.position, r.recorded_at,
                   d.position IS NOT NULL, d.reason, d.position, d.recorded_at
              FROM released r
-             CROSS JOIN LATERAL regexp_match(r.version, '^(\\d+)\\.(\\d+)\\.(\\d+)(?:-([^+]+))?') AS p
              LEFT JOIN deprecated d
                ON d.plugin_id = r.plugin_id AND d.version = r.version AND d.position > r.position`,
     values: [toPosition],

@@ -24,6 +24,7 @@ export const hostJson = (tables: Tables) =>
 export const host: LedgerProjection = planned({
   name: "host",
   tables: ["host", "host_history"],
+  rebuild: { eventTypes: ["HostVersionsDeclared"] },
   plan(events, tables, named) {
     const declarations = declarationsOf(events);
     const last = declarations[declarations.length - 1];

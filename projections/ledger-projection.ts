@@ -1,5 +1,6 @@
 import type pg from "pg";
 import {
+  type EventType,
   emptyPluginState,
   type LedgerEvent,
   type LedgerState,
@@ -11,14 +12,23 @@ import type { InlineProjection, StatementNamer, StoredEvent } from "../src/store
 import type { Tables } from "../src/store/tables.ts";
 
 /**
- * An inline projection and the tables it owns: `rebuild` empties exactly those. `rebuild`, when
- * given: the statements that fill those tables from the whole history up to a position at once,
- * set-based over the events table, instead of applying it batch after batch.
+ * An inline projection and the tables it owns: a rebuild empties exactly those, then refills them
+ * one of three ways (projections/rebuild.ts), none of which folds every event:
+ * - `statements`: set-based over the events table, the whole history up to a position at once;
+ * - `eventTypes`: `apply` folds the events of these types only, read in position order;
+ * - `fromHashes`: a fold of the events' hashes as the rebuild's chain walk reads them, batch after
+ *   batch in position order, answering the statement that stores what a batch adds, if any.
  */
 export type LedgerProjection = InlineProjection & {
   tables: readonly string[];
-  rebuild?: (tables: Tables, toPosition: number) => pg.QueryConfig[];
+  rebuild:
+    | { statements: (tables: Tables, toPosition: number) => pg.QueryConfig[] }
+    | { eventTypes: readonly EventType[] }
+    | { fromHashes: (tables: Tables, named: StatementNamer) => HashFold };
 };
+
+/** Takes the next hashes of the chain, in order from position 1; the statement that stores them, if any. */
+export type HashFold = (hashes: readonly Buffer[]) => pg.QueryConfig | null;
 
 /**
  * A plugin's state in a LedgerState being loaded from the projections, made empty on first use:

@@ -1,9 +1,9 @@
 import type pg from "pg";
 import { appendLeaves, type Frontier, leafHash } from "../src/domain/merkle-tree.ts";
-import type { StatementNamer, StoredEvent } from "../src/store/index.ts";
+import type { StatementNamer } from "../src/store/index.ts";
 import { insertNodes, insertNodesStatement, readFrontier, storedOf } from "../src/store/merkle-store.ts";
 import type { Tables } from "../src/store/tables.ts";
-import type { LedgerProjection } from "./ledger-projection.ts";
+import type { HashFold, LedgerProjection } from "./ledger-projection.ts";
 
 /**
  * The Merkle tree over the events' hashes (`merkle_nodes`, see its migration): each batch's
@@ -22,11 +22,10 @@ const edges = new Map<string, Edge>();
 export const merkle: LedgerProjection = {
   name: "merkle",
   tables: ["merkle_nodes"],
-  /** Without a read only when the batch carries its hashes and chains onto the edge kept here. */
+  /** Without a read only when the batch chains onto the edge kept here. */
   plan(events, tables, named) {
     const first = events[0];
     if (!first) return [];
-    if (first.hash.length !== 32) return null;
     const size = first.position - 1;
     const known = edges.get(tables.schema);
     const frontier =
@@ -36,7 +35,7 @@ export const merkle: LedgerProjection = {
           ? known.frontier
           : null;
     if (frontier === null) return null;
-    const nodes = grow(
+    const { nodes } = grow(
       tables,
       size,
       frontier,
@@ -47,9 +46,10 @@ export const merkle: LedgerProjection = {
   async apply(client, events, tables, named) {
     const first = events[0];
     if (!first) return;
-    const { before, hashes } = await chainOf(client, tables, events);
-    await growTree(client, tables, named, first.position - 1, before, hashes);
+    const hashes = events.map((e) => e.hash);
+    await growTree(client, tables, named, first.position - 1, first.prevHash, hashes);
   },
+  rebuild: { fromHashes: treeFromScratch },
 };
 
 /**
@@ -73,30 +73,32 @@ export async function growTree(
       : known && known.size === size && known.lastLeaf.equals(before)
         ? known.frontier
         : await readFrontier(client, tables, size);
-  await insertNodes(client, tables, grow(tables, size, frontier, hashes), named);
+  await insertNodes(client, tables, grow(tables, size, frontier, hashes).nodes, named);
 }
 
-/** Adds the leaves to the edge, keeps the new edge, and answers the nodes worth a row. */
+/**
+ * A rebuild's tree, from no leaf: its chain walk hands over the hashes it read and checked, batch
+ * by batch (see projections/rebuild.ts), and gets back the insert of the subtrees each completes.
+ * Nothing is read back: the walk holds every hash, and the edge is kept here between batches.
+ */
+function treeFromScratch(tables: Tables, named: StatementNamer): HashFold {
+  let size = 0;
+  let frontier: Frontier = [];
+  return (hashes) => {
+    if (hashes.length === 0) return null;
+    const grown = grow(tables, size, frontier, hashes);
+    size += hashes.length;
+    frontier = grown.frontier;
+    return grown.nodes.length > 0 ? insertNodesStatement(tables, grown.nodes, named) : null;
+  };
+}
+
+/** Adds the leaves to the edge, keeps the new edge, and answers it with the nodes worth a row. */
 function grow(tables: Tables, size: number, frontier: Frontier, hashes: readonly Buffer[]) {
   const grown = appendLeaves(frontier, size, hashes.map(leafHash));
   const last = hashes[hashes.length - 1] as Buffer;
   edges.set(tables.schema, { size: size + hashes.length, lastLeaf: last, frontier: grown.frontier });
-  return storedOf(grown.completed);
-}
-
-/**
- * The batch's event hashes and the hash before them. A rebuild reads events without their hash
- * columns, which the other projections do not need (see bench/README.md); then this reads them.
- */
-async function chainOf(
-  client: pg.PoolClient,
-  tables: Tables,
-  events: StoredEvent[],
-): Promise<{ before: Buffer; hashes: Buffer[] }> {
-  const first = events[0] as StoredEvent;
-  if (first.hash.length === 32) return { before: first.prevHash, hashes: events.map((e) => e.hash) };
-  const last = events[events.length - 1] as StoredEvent;
-  return readHashes(client, tables, first.position - 1, last.position);
+  return { nodes: storedOf(grown.completed), frontier: grown.frontier };
 }
 
 /**

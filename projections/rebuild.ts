@@ -1,18 +1,19 @@
 import type pg from "pg";
+import { parseEvent } from "../src/domain/index.ts";
+import { readChainBatches } from "../src/store/chain-reads.ts";
 import {
   type ChainBreak,
   type ChainRow,
   ChainTamperedError,
   chainChecker,
-  createEventStore,
   type EventStore,
   type Head,
-  type StoredEvent,
 } from "../src/store/index.ts";
 import { moveCheckpoints } from "../src/store/projection-checkpoints.ts";
 import type { Tables } from "../src/store/tables.ts";
 import type { LedgerProjection } from "./index.ts";
-import { ledgerEvents } from "./ledger-projection.ts";
+import type { HashFold } from "./ledger-projection.ts";
+import { foldTypedEvents, rebuildWriter } from "./rebuild-writes.ts";
 
 export type RebuildResult = {
   events: number;
@@ -30,25 +31,30 @@ export type RebuildOptions = {
 };
 
 /**
- * Events per read and per apply. pg materialises a whole fetch before handing it over, and the
- * projections build their parameters from it: at 1000 all of that dies young in V8's nursery,
- * where a larger batch would be copied and promoted, and collected at a higher cost.
+ * Rows per read of the chain walk. pg materialises a whole fetch before handing it over: at 1000
+ * it dies young in V8's nursery, where a larger batch would be copied and promoted, and collected
+ * at a higher cost.
  */
 const BATCH_SIZE = 1000;
 
 /**
- * Recreates every projection from the events in one transaction: the tables are emptied, the
- * events re-applied in batches, the checkpoints set to the head. A failure leaves the old
- * tables as they were.
+ * Recreates every projection from the events in one transaction: the tables are emptied and
+ * refilled, the checkpoints set to the head. A failure leaves the old tables as they were.
  *
  * Locks: the head row first (no append can interleave; the same order as every append, head
  * then projection tables, so no deadlock), then TRUNCATE's exclusive lock on the projection
  * tables: readers wait for the rebuilt tables rather than see them half filled. The same lock
  * lets the secondary indexes go while the tables fill (see `withoutSecondaryIndexes`).
  *
- * The events are checked against the hash chain as they are read, as `verify` checks them:
- * projections rebuilt from edited rows would show a history that never happened. A break throws
- * ChainTamperedError, which rolls everything back, unless `force` is given.
+ * No projection folds every event: each refills its tables set-based over the events table, or
+ * folds the few events of its own types, or (the Merkle tree) the hashes the chain walk reads
+ * (`LedgerProjection.rebuild`). What Node does per event is the walk: every event checked against
+ * the hash chain as `verify` checks it (projections rebuilt from edited rows would show a history
+ * that never happened) and its data validated by the domain's schemas. On a server the writes run
+ * on this transaction's connection while the walk reads on another: PostgreSQL works on one core
+ * while Node hashes on the other. A break throws ChainTamperedError, which rolls everything
+ * back, unless `force` is given; it is judged before any failure of a write, so that a bad event
+ * is reported as such, not as whatever constraint it would break.
  */
 export async function rebuildProjections(
   store: EventStore,
@@ -60,26 +66,40 @@ export async function rebuildProjections(
     const owned = projections.flatMap((p) => p.tables);
     await client.query(`TRUNCATE ${owned.map((table) => tables.q(table)).join(", ")}`);
     const restoreIndexes = await withoutSecondaryIndexes(client, tables.schema, owned);
-    // On a server the events are read on another connection, a batch ahead, while this one
-    // applies the last: reading and writing overlap. They are immutable up to the head, so
-    // another snapshot reads the same rows. PGlite's socket server runs nothing from another
-    // connection while a transaction is open, so there they are read in this transaction.
-    const reader = options.readThroughPool
-      ? store
-      : createEventStore({ pool: client as unknown as pg.Pool, schema: tables.schema });
-    // A projection that can be recomputed set-based over the events table is, in one go, once
-    // every event was read, validated and chain-checked (a bad event is reported as such, not
-    // as whatever constraint it would break); the others are folded batch by batch.
-    const folded = projections.filter((p) => p.rebuild === undefined);
-    const replayed = await replayChecked(reader, head, options, async (batch) => {
-      for (const projection of folded) await projection.apply(client, batch, tables, named);
-    });
-    const broken =
-      replayed.broken ?? (await endOfChain(client, tables, head, replayed.chain, Boolean(options.force)));
+    const writes = rebuildWriter(options.readThroughPool);
+    const folded: LedgerProjection[] = [];
+    const trees: HashFold[] = [];
     for (const projection of projections) {
-      for (const statement of projection.rebuild?.(tables, head.position) ?? [])
-        await client.query(statement);
+      const { rebuild } = projection;
+      if ("statements" in rebuild) {
+        for (const statement of rebuild.statements(tables, head.position))
+          writes.send(() => client.query(statement));
+      } else if ("eventTypes" in rebuild) folded.push(projection);
+      else trees.push(rebuild.fromHashes(tables, named));
     }
+    if (folded.length > 0)
+      writes.send(() => foldTypedEvents(client, { tables, named, toPosition: head.position }, folded));
+    // On a server the chain is read on another connection, ahead of the hashing: the events are
+    // immutable up to the head, so another snapshot reads the same rows. PGlite's socket server
+    // runs nothing from another connection while a transaction is open, so there it is read in
+    // this transaction, before any write is sent (see `rebuildWriter`).
+    const reader = options.readThroughPool ? store.pool : (client as unknown as pg.Pool);
+    const walked = await walkChain(
+      readChainBatches(reader, tables, named, 0, BATCH_SIZE),
+      head,
+      options,
+      (hashes) => {
+        for (const tree of trees) {
+          const statement = tree(hashes);
+          if (statement) writes.send(() => client.query(statement));
+        }
+      },
+    ).catch(async (error: unknown) => {
+      await writes.abandon();
+      throw error;
+    });
+    const broken = walked.broken ?? (await endOfChain(reader, tables, head, walked.chain, options));
+    await writes.finish();
     await restoreIndexes();
     await moveCheckpoints(
       client,
@@ -89,7 +109,7 @@ export async function rebuildProjections(
     );
     const forced = broken && options.force ? { ...broken, reason: options.force.reason } : null;
     return {
-      events: replayed.done,
+      events: walked.done,
       position: head.position,
       ms: Math.round(performance.now() - started),
       forced,
@@ -97,78 +117,59 @@ export async function rebuildProjections(
   });
 }
 
-type Replayed = { done: number; broken: ChainBreak | null; chain: ReturnType<typeof chainChecker> };
+type Walked = { done: number; broken: ChainBreak | null; chain: ReturnType<typeof chainChecker> };
 
 /**
- * Reads the events up to the head, checks each against the chain, and hands them to `apply`
- * batch by batch, in order; the first break stops it (ChainTamperedError) unless `force`.
+ * Checks every event up to the head against the chain and validates its data, in position
+ * order, handing each batch's hashes to `onHashes`; the first break throws ChainTamperedError
+ * unless `force`, and the events after it are validated but no longer checked.
  */
-async function replayChecked(
-  reader: EventStore,
+async function walkChain(
+  batches: AsyncIterable<ChainRow[]>,
   head: Head,
   options: RebuildOptions,
-  apply: (batch: StoredEvent[]) => Promise<void>,
-): Promise<Replayed> {
+  onHashes: (hashes: Buffer[]) => void,
+): Promise<Walked> {
   const { onProgress } = options;
-  let done = 0;
-  onProgress?.(0, head.position);
-  // One batch is validated while PostgreSQL still writes the one before: the batch's events
-  // are parsed once for all projections (ledgerEvents caches them by batch), and that parse
-  // is the largest part of the work here. Statements still run batch after batch, in order.
-  let applying: Promise<void> = Promise.resolve();
-  // Read as `verify` reads the chain, as text: each row's JSON is parsed once, for the hash
-  // and for the projections, and no bytea is turned into a Buffer and back into hex.
-  const reading = reader.readChainBatches(0, BATCH_SIZE);
   const chain = chainChecker();
   let broken: ChainBreak | null = null;
-  const checked = (rows: readonly ChainRow[]): StoredEvent[] => {
-    const batch: StoredEvent[] = [];
+  let done = 0;
+  onProgress?.(0, head.position);
+  for await (const rows of batches) {
+    const hashes: Buffer[] = [];
     for (const row of rows) {
-      // Rows past the head are not the history being rebuilt; `endOfChain` reports them.
-      if (row.position > head.position) break;
-      const event = storedEventOf(row);
-      if (!broken) broken = chain.checkParsed(row, event.data, event.metadata);
+      // Rows past the head are not the history being rebuilt; `endOfChain` reports them. The
+      // walk reads on to the end rather than stop, so that no read of it is left in flight.
+      if (row.position > head.position) continue;
+      if (!broken) broken = chain.checkRow(row);
       if (broken && !options.force) throw new ChainTamperedError(broken);
-      batch.push(event);
+      // The set-based statements read the jsonb as it is: an event the domain would not accept
+      // fails the rebuild here, named, rather than project into something no command wrote.
+      parseEvent(row.type, JSON.parse(row.dataJson));
+      hashes.push(Buffer.from(row.hash, "hex"));
     }
-    return batch;
-  };
-  try {
-    for await (const rows of reading) {
-      const batch = checked(rows);
-      if (batch.length === 0) break;
-      ledgerEvents(batch);
-      await applying;
-      applying = apply(batch).then(() => {
-        done += batch.length;
-        onProgress?.(done, head.position);
-      });
-      // Marked as handled until the next turn awaits it, so that a failure while this loop
-      // waits for the next read is not an unhandled rejection.
-      applying.catch(() => {});
-    }
-  } finally {
-    // On a failure too: the transaction's ROLLBACK must not overtake a statement in flight.
-    await applying.catch(() => {});
+    if (hashes.length === 0) continue;
+    onHashes(hashes);
+    done += hashes.length;
+    onProgress?.(done, head.position);
   }
-  await applying;
   return { done, broken, chain };
 }
 
 /** The head against the last event, and rows past the head; throws on a break unless `force`. */
 async function endOfChain(
-  client: pg.PoolClient,
+  db: pg.Pool,
   tables: Tables,
   head: Head,
   chain: ReturnType<typeof chainChecker>,
-  force: boolean,
+  options: RebuildOptions,
 ): Promise<ChainBreak | null> {
-  const highest = await client.query({
+  const highest = await db.query({
     text: `SELECT coalesce(max(position), 0) FROM ${tables.events}`,
     rowMode: "array",
   });
   const broken = chain.end(head, Number(highest.rows[0]?.[0] ?? 0));
-  if (broken && !force) throw new ChainTamperedError(broken);
+  if (broken && !options.force) throw new ChainTamperedError(broken);
   return broken;
 }
 
@@ -195,22 +196,5 @@ async function withoutSecondaryIndexes(
   for (const { name } of found.rows) await client.query(`DROP INDEX ${name}`);
   return async () => {
     for (const { definition } of found.rows) await client.query(definition);
-  };
-}
-
-/** The event a chain row holds, its JSON parsed once, for the projections. */
-function storedEventOf(row: ChainRow): StoredEvent {
-  return {
-    position: row.position,
-    streamId: row.streamId,
-    streamVersion: row.streamVersion,
-    eventId: row.eventId,
-    type: row.type,
-    schemaVersion: row.schemaVersion,
-    data: JSON.parse(row.dataJson),
-    metadata: JSON.parse(row.metadataJson),
-    recordedAt: new Date(row.recordedAt),
-    prevHash: Buffer.from(row.prevHash, "hex"),
-    hash: Buffer.from(row.hash, "hex"),
   };
 }

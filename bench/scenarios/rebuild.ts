@@ -14,6 +14,6 @@ export const rebuild: Scenario = {
   name: "rebuild",
   summary: "ledger.rebuild() events/s over the seeded history vs a raw streamed read of the same events",
   async run(context) {
-    return (await walkAgainstRawReads(context, "rebuild", 100_000)).rows;
+    return (await walkAgainstRawReads(context, "rebuild", 150_000)).rows;
   },
 };

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 
 /**
  * The Merkle tree of RFC 6962 / RFC 9162 (section 2.1) over the events, and its proofs. Pure:
@@ -9,18 +9,28 @@ import { createHash } from "node:crypto";
  */
 export type Hash = Buffer;
 
-const LEAF_PREFIX = Buffer.from([0x00]);
-const NODE_PREFIX = Buffer.from([0x01]);
-
 /** MTH of the empty tree: SHA-256 of nothing. */
 export const EMPTY_ROOT: Hash = createHash("sha256").digest();
 
+/**
+ * SHA-256 of 0x00 || leaf. Both hashes here are the one-shot `crypto.hash` over one buffer made for
+ * it: a rebuild takes two per event, and a `createHash` with its updates cost about twice as much
+ * per call (bench/README.md, measurements).
+ */
 export function leafHash(leaf: Uint8Array): Hash {
-  return createHash("sha256").update(LEAF_PREFIX).update(leaf).digest();
+  const input = Buffer.allocUnsafe(1 + leaf.length);
+  input[0] = 0x00;
+  input.set(leaf, 1);
+  return hash("sha256", input, "buffer") as unknown as Hash;
 }
 
+/** SHA-256 of 0x01 || left || right. */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Hash {
-  return createHash("sha256").update(NODE_PREFIX).update(left).update(right).digest();
+  const input = Buffer.allocUnsafe(1 + left.length + right.length);
+  input[0] = 0x01;
+  input.set(left, 1);
+  input.set(right, 1 + left.length);
+  return hash("sha256", input, "buffer") as unknown as Hash;
 }
 
 /** A half-open range of leaves [start, end). */

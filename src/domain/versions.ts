@@ -23,21 +23,42 @@ export function isCommitHash(value: unknown): value is string {
  * spelling of the same version.
  */
 export function isVersion(value: unknown): value is string {
-  if (typeof value !== "string") return false;
+  return typeof value === "string" && strictVersion(value);
+}
+
+const strictVersion = remembered((value) => {
   const parsed = semver.parse(value);
   if (parsed === null) return false;
   const build = parsed.build.length > 0 ? `+${parsed.build.join(".")}` : "";
   return `${parsed.version}${build}` === value;
-}
+});
 
 /** A blank range would mean "*" to semver; requiring nothing is spelled null instead. */
 export function isRange(value: unknown): value is string {
   return (
-    typeof value === "string" &&
-    value.trim() !== "" &&
-    value.length <= RANGE_MAX_LENGTH &&
-    semver.validRange(value) !== null
+    typeof value === "string" && value.trim() !== "" && value.length <= RANGE_MAX_LENGTH && validRange(value)
   );
+}
+
+const validRange = remembered((value) => semver.validRange(value) !== null);
+
+/**
+ * A check of a string, its answers remembered. A rebuild validates every event of the history,
+ * where the same ranges come back in release after release and each version in its release, its
+ * upgrade and its rollback: semver's parsing was half of that validation's time. The answers
+ * are a pure function of the text; at `limit` texts they are forgotten, all at once.
+ */
+function remembered(check: (value: string) => boolean, limit = 10_000): (value: string) => boolean {
+  const answers = new Map<string, boolean>();
+  return (value) => {
+    let answer = answers.get(value);
+    if (answer === undefined) {
+      if (answers.size >= limit) answers.clear();
+      answer = check(value);
+      answers.set(value, answer);
+    }
+    return answer;
+  };
 }
 
 // Every ordering goes through semver: as text "10.0.0" < "9.5.0" and "1.10.0" < "1.9.0".
