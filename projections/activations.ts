@@ -16,13 +16,43 @@ import { intervalsOf, transitionsOf } from "./transitions.ts";
 /** An active_plugins row and its release (null when the catalog does not hold it). */
 export type ActiveRow = { plugin_id: string; version: string; release: CatalogRow | null };
 
-/** Every running version, with its release, as a JSON array of ActiveRow. */
-export const activesJson = (tables: Tables) =>
+/**
+ * The running versions of the plugins in the text[] parameter `namedParam` (those a command
+ * names), with their releases, as a JSON array of ActiveRow.
+ */
+export const activesJson = (tables: Tables, namedParam: string) =>
   `(SELECT coalesce(json_agg(json_build_object('plugin_id', a.plugin_id, 'version', a.version,
                                               'release', CASE WHEN v.version IS NOT NULL
                                                               THEN ${CATALOG_ROW_JSON} END)), '[]')
      FROM ${tables.q("active_plugins")} a
-     LEFT JOIN ${tables.q("plugin_versions")} v ON v.plugin_id = a.plugin_id AND v.version = a.version)`;
+     LEFT JOIN ${tables.q("plugin_versions")} v ON v.plugin_id = a.plugin_id AND v.version = a.version
+    WHERE a.plugin_id = ANY(${namedParam}::text[]))`;
+
+/**
+ * Another plugin's running version and what `decide` reads of its release (domain README,
+ * "Partial state"): plugin, version, then requires_api, requires_db_schema, compatible_with and
+ * deprecated, all null when the catalog does not hold the release.
+ */
+export type RunningRow = [
+  string,
+  string,
+  string | null,
+  string | null,
+  Record<string, string> | null,
+  boolean | null,
+];
+
+/**
+ * The running versions of every plugin not in `namedParam`, as a JSON array of RunningRow: with
+ * 50 plugins running, whole catalog rows made the state load cost a command more than its write
+ * (bench/README.md, measurements).
+ */
+export const runningJson = (tables: Tables, namedParam: string) =>
+  `(SELECT coalesce(json_agg(json_build_array(a.plugin_id, a.version, v.requires_api, v.requires_db_schema,
+                                             v.compatible_with, v.deprecated)), '[]')
+     FROM ${tables.q("active_plugins")} a
+     LEFT JOIN ${tables.q("plugin_versions")} v ON v.plugin_id = a.plugin_id AND v.version = a.version
+    WHERE a.plugin_id <> ALL(${namedParam}::text[]))`;
 
 /** What each plugin runs, and the release it runs. */
 export function loadActives(rows: readonly ActiveRow[], plugin: PluginOf): void {
@@ -30,6 +60,31 @@ export function loadActives(rows: readonly ActiveRow[], plugin: PluginOf): void 
     const running = plugin(active.plugin_id);
     running.active = active.version;
     if (active.release) running.versions[active.version] = versionStateOf(active.release);
+  }
+}
+
+/**
+ * What the other plugins run, and of their releases what `decide` reads of them; the fields it
+ * does not read of another plugin's release are left empty.
+ */
+export function loadRunning(rows: readonly RunningRow[], plugin: PluginOf): void {
+  for (const [pluginId, version, api, dbSchema, compatibleWith, deprecated] of rows) {
+    const running = plugin(pluginId);
+    running.active = version;
+    // A whole row loaded for another reason stays whole.
+    if (compatibleWith === null || running.versions[version] !== undefined) continue;
+    running.versions[version] = {
+      pluginId,
+      version,
+      buildDate: "",
+      commitHash: null,
+      author: "",
+      requires: { api, dbSchema },
+      compatibleWith,
+      features: [],
+      releaseNotes: "",
+      deprecated: deprecated === true,
+    };
   }
 }
 

@@ -5,7 +5,10 @@ import {
   type ActiveRow,
   activesJson,
   loadActives,
+  loadRunning,
   loadStops,
+  type RunningRow,
+  runningJson,
   stopsJson,
 } from "../../projections/activations.ts";
 import { type AuditChatRow, auditChatsJson, loadAuditChats } from "../../projections/audit-chats.ts";
@@ -43,6 +46,8 @@ type Needs = {
   fullCatalog: string[];
   previousOf: string | null;
   streams: Set<string>;
+  /** The plugins it names: of the others' running releases it loads only what `decide` reads. */
+  named: string[];
   /** The audit chats' commands read every chat the ledger has heard of (a handful of rows). */
   auditChats: boolean;
 };
@@ -51,6 +56,7 @@ type Needs = {
 type Loaded = {
   host: HostVersions | null;
   actives: ActiveRow[];
+  running: RunningRow[];
   tests: RunningTestRow[];
   catalog: CatalogRow[];
   keyed: CatalogRow[];
@@ -125,7 +131,8 @@ async function queryState(
   // server plans it once per connection.
   const found = await client.query<Loaded>({
     ...named("load-state"),
-    text: `SELECT ${hostJson(tables)} AS host, ${activesJson(tables)} AS actives,
+    text: `SELECT ${hostJson(tables)} AS host, ${activesJson(tables, "$12")} AS actives,
+      ${runningJson(tables, "$12")} AS running,
       ${runningTestsJson(tables)} AS tests, ${releasesJson(tables, "$1")} AS catalog,
       ${releasesByKeyJson(tables, 2)} AS keyed, ${stopsJson(tables, "$7", "$8")} AS stops,
       (SELECT coalesce(json_object_agg(projection, position), '{}')
@@ -146,6 +153,7 @@ async function queryState(
       projections,
       [...needs.streams],
       needs.auditChats,
+      needs.named,
     ],
   });
   return found.rows[0] as Loaded;
@@ -157,6 +165,7 @@ function stateOf(loaded: Loaded, needs: Needs): LedgerState {
   const plugin = pluginsIn(state);
   loadReleases([...loaded.catalog, ...loaded.keyed], plugin);
   loadActives(loaded.actives, plugin);
+  loadRunning(loaded.running, plugin);
   loadRunningTests(loaded.tests, plugin);
   if (needs.previousOf !== null && loaded.stops.length > 0) loadStops(loaded.stops, plugin(needs.previousOf));
   loadAuditChats(loaded.audit_chats, state);
@@ -169,9 +178,18 @@ function stateOf(loaded: Loaded, needs: Needs): LedgerState {
  */
 function needsOf(command: Command): Needs {
   const c = command as unknown as Record<string, unknown>;
-  const needs: Needs = { keys: [], fullCatalog: [], previousOf: null, streams: new Set(), auditChats: false };
+  const needs: Needs = {
+    keys: [],
+    fullCatalog: [],
+    previousOf: null,
+    streams: new Set(),
+    named: [],
+    auditChats: false,
+  };
   const stream = (pluginId: unknown) => {
-    if (typeof pluginId === "string") needs.streams.add(pluginStream(pluginId));
+    if (typeof pluginId !== "string") return;
+    needs.streams.add(pluginStream(pluginId));
+    needs.named.push(pluginId);
   };
   if (c.kind === "hostSet") needs.streams.add(HOST_STREAM);
   else if (typeof c.kind === "string" && c.kind.startsWith("auditChat")) {

@@ -30,6 +30,8 @@ export type InlineProjection = {
 export type AppendTarget = {
   tables: Tables;
   named: StatementNamer;
+  /** Whether `named` names statements (prepared once per connection). */
+  prepared: boolean;
   projections: readonly InlineProjection[];
   /** Tests only: `recorded_at` from this instead of the database's clock (see EventStoreOptions). */
   pinnedTime?: (() => Date) | undefined;

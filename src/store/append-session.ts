@@ -55,6 +55,12 @@ export function appendTransactions(
   onLocked: (databaseTime: Date) => void,
 ) {
   const { tables, named } = target;
+  // The append path's prepared statements keep one plan each: by default PostgreSQL plans a
+  // statement with parameters again on each execution while that looks cheaper, and the state
+  // load's plan cost more than its run (bench/README.md, measurements). SET LOCAL: it ends with
+  // the transaction, so the pool's other reads keep the default. Only where statements are
+  // prepared: an unnamed statement is planned for one execution anyway.
+  const generic = target.prepared ? " SET LOCAL plan_cache_mode = force_generic_plan;" : "";
   return async function transact<T, R = undefined>(
     work: (session: AppendSession, read: R) => Promise<T>,
     readWithLock?: ReadWithLock<R>,
@@ -63,12 +69,12 @@ export function appendTransactions(
       return await withCheckedOut(
         pool,
         async (client) => {
-          // Three statements in one simple query: one round trip before every append. The time is
+          // Three statements (and the SET) in one simple query: one round trip before every append. The time is
           // read by a statement of its own after the lock: in the locking SELECT itself the target
           // list may be evaluated before the wait for the lock, and an append that waited would
           // then record a moment earlier than the one it follows.
           const locking = client.query({
-            text: `BEGIN; SELECT position, hash, recorded_at FROM ${tables.head} FOR UPDATE; SELECT clock_timestamp()`,
+            text: `BEGIN;${generic} SELECT position, hash, recorded_at FROM ${tables.head} FOR UPDATE; SELECT clock_timestamp()`,
             rowMode: "array",
           }) as unknown as Promise<pg.QueryResult[]>;
           // Queued behind the lock on a pipelining connection, it travels with it, and the server
@@ -80,8 +86,8 @@ export function appendTransactions(
           reading?.catch(() => {});
           const results = await locking;
           if (!pipelined) reading = readWithLock?.(client, tables, named);
-          const head = headOf(results[1]?.rows[0], tables);
-          const databaseTime = results[2]?.rows[0]?.[0] as Date;
+          const head = headOf(results[results.length - 2]?.rows[0], tables);
+          const databaseTime = results[results.length - 1]?.rows[0]?.[0] as Date;
           onLocked(databaseTime);
           const session = openSession(target, client, head, databaseTime);
           const result = await work(session, (await reading) as R);

@@ -60,7 +60,13 @@ export function createEventStore(options: EventStoreOptions) {
   const { pool } = options;
   const tables = tablesIn(options.schema);
   const named = statementNamer(tables, options.prepareStatements);
-  const target = { tables, named, projections: options.projections ?? [], pinnedTime: options.pinnedTime };
+  const target = {
+    tables,
+    named,
+    prepared: options.prepareStatements === true,
+    projections: options.projections ?? [],
+    pinnedTime: options.pinnedTime,
+  };
   const warnOfSkew = skewWarning(options.clock ?? (() => new Date()), options.logger);
   return {
     tables,
