@@ -1,6 +1,6 @@
 import { canonicalJsonOfJsonbText } from "./canonical-jsonb.ts";
 import type { ChainRow, EventStore, Head, StoredEvent } from "./event-store.ts";
-import { canonicalJson, eventHash, eventHashHexOfJson, GENESIS_HASH } from "./hash-chain.ts";
+import { eventHash, eventHashHexOfJson, GENESIS_HASH } from "./hash-chain.ts";
 
 export type VerifyResult = {
   ok: boolean;
@@ -70,10 +70,6 @@ export function chainChecker() {
         canonicalJsonOfJsonbText(row.dataJson),
         canonicalJsonOfJsonbText(row.metadataJson),
       );
-    },
-    /** `checkRow` for a caller that keeps the row's data and metadata, parsed once, for itself. */
-    checkParsed(row: ChainRow, data: unknown, metadata: unknown): ChainBreak | null {
-      return this.checkCanonical(row, canonicalJson(data), canonicalJson(metadata));
     },
     /** `checkRow` given the canonical JSON of the row's data and metadata. */
     checkCanonical(row: ChainRow, dataJson: string, metadataJson: string): ChainBreak | null {
