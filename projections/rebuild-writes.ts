@@ -12,7 +12,7 @@ const FOLD_BATCH = 1000;
  * walk reads on another: the server writes while Node hashes. Through PGlite's socket a statement
  * may not be sent while another is in flight, and the walk reads on the transaction's connection,
  * so there they wait for `finish`, after the walk. `abandon` (the walk failed) waits for whatever
- * was sent, so that the ROLLBACK that follows overtakes nothing, and runs nothing more.
+ * was sent, so that the ROLLBACK that follows overtakes nothing, and sends nothing more.
  */
 export function rebuildWriter(concurrent: boolean) {
   const waiting: (() => Promise<unknown>)[] = [];
@@ -40,6 +40,8 @@ export function rebuildWriter(concurrent: boolean) {
     },
     async abandon(): Promise<void> {
       waiting.length = 0;
+      // The writes chained behind the one in flight see it and return without sending.
+      failure ??= { error: new Error("the rebuild was abandoned") };
       await sent;
     },
   };

@@ -84,22 +84,28 @@ export async function rebuildProjections(
     // runs nothing from another connection while a transaction is open, so there it is read in
     // this transaction, before any write is sent (see `rebuildWriter`).
     const reader = options.readThroughPool ? store.pool : (client as unknown as pg.Pool);
-    const walked = await walkChain(
-      readChainBatches(reader, tables, named, 0, BATCH_SIZE),
-      head,
-      options,
-      (hashes) => {
-        for (const tree of trees) {
-          const statement = tree(hashes);
-          if (statement) writes.send(() => client.query(statement));
-        }
-      },
-    ).catch(async (error: unknown) => {
+    const growTrees = (hashes: Buffer[]) => {
+      for (const tree of trees) {
+        const statement = tree(hashes);
+        if (statement) writes.send(() => client.query(statement));
+      }
+    };
+    let walked: Walked;
+    let broken: ChainBreak | null;
+    try {
+      walked = await walkChain(
+        readChainBatches(reader, tables, named, 0, BATCH_SIZE),
+        head,
+        options,
+        growTrees,
+      );
+      broken = walked.broken ?? (await endOfChain(reader, tables, head, walked.chain, options));
+      await writes.finish();
+    } catch (error) {
+      // Whatever failed, no write may still be on its way when the ROLLBACK is sent.
       await writes.abandon();
       throw error;
-    });
-    const broken = walked.broken ?? (await endOfChain(reader, tables, head, walked.chain, options));
-    await writes.finish();
+    }
     await restoreIndexes();
     await moveCheckpoints(
       client,
