@@ -13,7 +13,8 @@ type Callback = (error: Error | null, result?: unknown) => void;
  * When it fires, the connection is destroyed, which fails the statement as a lost connection
  * (`Query read timeout`, as pg says), and any statement queued behind it; the pool then discards
  * the client. A statement's own `query_timeout` replaces the client's. Queries that keep a portal
- * open (pg-cursor) have no bound here: nothing in the ledger uses them.
+ * open (pg-cursor) and config objects with a callback of their own have no bound here: nothing in
+ * the ledger sends them.
  */
 export class BoundedClient extends pg.Client {
   readonly #readTimeoutMs: number;
@@ -27,20 +28,28 @@ export class BoundedClient extends pg.Client {
   override query(config: any, values?: any, callback?: any): any {
     const own = typeof config === "object" && config !== null ? config.query_timeout : undefined;
     const ms: number = own ?? this.#readTimeoutMs;
-    if (!ms || typeof config?.submit === "function") return super.query(config, values, callback);
+    // A statement given as a config object that carries its own callback is left to pg as well.
+    const unbounded = !ms || typeof config?.submit === "function" || typeof config?.callback === "function";
+    if (unbounded) return super.query(config, values, callback);
     const statement = own === undefined ? config : { ...config, query_timeout: undefined };
     const timer = setTimeout(expire, ms, this);
-    if (typeof values === "function" || typeof callback === "function") {
-      const done: Callback = typeof values === "function" ? values : callback;
-      const settled: Callback = (error, result) => {
-        clearTimeout(timer);
-        done(error, result);
-      };
-      return typeof values === "function"
-        ? super.query(statement, settled)
-        : super.query(statement, values, settled);
+    try {
+      if (typeof values === "function" || typeof callback === "function") {
+        const done: Callback = typeof values === "function" ? values : callback;
+        const settled: Callback = (error, result) => {
+          clearTimeout(timer);
+          done(error, result);
+        };
+        return typeof values === "function"
+          ? super.query(statement, settled)
+          : super.query(statement, values, settled);
+      }
+      return (super.query(statement, values) as Promise<unknown>).finally(() => clearTimeout(timer));
+    } catch (error) {
+      // pg refused the call itself (no statement, a callback that is not a function).
+      clearTimeout(timer);
+      throw error;
     }
-    return (super.query(statement, values) as Promise<unknown>).finally(() => clearTimeout(timer));
   }
 }
 

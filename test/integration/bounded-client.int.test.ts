@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import { describe, expect, inject, it } from "vitest";
 import { BoundedClient } from "../../src/store/bounded-client.ts";
@@ -35,6 +36,16 @@ describe.skipIf(inject("serverKind") !== "postgres")("a server pool's client bou
       ),
     );
     expect(viaCallback).toEqual([{ n: 4 }]);
+    await bounded.end();
+  });
+
+  it("leaves no timer behind: after a fast statement or a call pg refuses, the connection outlives the bound", async () => {
+    const bounded = await client(200);
+    await bounded.query("SELECT 1");
+    await new Promise<void>((resolve) => bounded.query("SELECT 2", () => resolve()));
+    expect(() => bounded.query(null as unknown as string)).toThrow(TypeError);
+    await sleep(500);
+    expect((await bounded.query("SELECT 3 AS three")).rows).toEqual([{ three: 3 }]);
     await bounded.end();
   });
 
