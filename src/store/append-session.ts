@@ -55,12 +55,13 @@ export function appendTransactions(
   onLocked: (databaseTime: Date) => void,
 ) {
   const { tables, named } = target;
-  // The append path's prepared statements keep one plan each: by default PostgreSQL plans a
-  // statement with parameters again on each execution while that looks cheaper, and the state
-  // load's plan cost more than its run (bench/README.md, measurements). SET LOCAL: it ends with
-  // the transaction, so the pool's other reads keep the default. Only where statements are
-  // prepared: an unnamed statement is planned for one execution anyway.
-  const generic = target.prepared ? " SET LOCAL plan_cache_mode = force_generic_plan;" : "";
+  // A command's prepared statements keep one plan each: by default PostgreSQL plans a statement
+  // with parameters again on each execution while that looks cheaper, and the state load's plan
+  // cost more than its run (bench/README.md, measurements). SET LOCAL: it ends with the
+  // transaction. Only for a command (a transaction that reads its state with the lock) where
+  // statements are prepared: the setting reaches unnamed statements with parameters too, and a
+  // rebuild's or catch-up's one-off statements are better planned for their values.
+  const generic = " SET LOCAL plan_cache_mode = force_generic_plan;";
   return async function transact<T, R = undefined>(
     work: (session: AppendSession, read: R) => Promise<T>,
     readWithLock?: ReadWithLock<R>,
@@ -69,12 +70,13 @@ export function appendTransactions(
       return await withCheckedOut(
         pool,
         async (client) => {
-          // Three statements (and the SET) in one simple query: one round trip before every append. The time is
-          // read by a statement of its own after the lock: in the locking SELECT itself the target
-          // list may be evaluated before the wait for the lock, and an append that waited would
-          // then record a moment earlier than the one it follows.
+          // Three statements (and a command's SET) in one simple query: one round trip before every
+          // append. The time is read by a statement of its own after the lock: in the locking
+          // SELECT itself the target list may be evaluated before the wait for the lock, and an
+          // append that waited would then record a moment earlier than the one it follows.
+          const set = target.prepared && readWithLock ? generic : "";
           const locking = client.query({
-            text: `BEGIN;${generic} SELECT position, hash, recorded_at FROM ${tables.head} FOR UPDATE; SELECT clock_timestamp()`,
+            text: `BEGIN;${set} SELECT position, hash, recorded_at FROM ${tables.head} FOR UPDATE; SELECT clock_timestamp()`,
             rowMode: "array",
           }) as unknown as Promise<pg.QueryResult[]>;
           // Queued behind the lock on a pipelining connection, it travels with it, and the server
