@@ -37,9 +37,9 @@ export function serveOneRequest<Req, T>(work: (request: Req) => Promise<T>): voi
     } catch (error) {
       answer = { ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) };
     }
-    // Exits once the answer is out rather than when nothing is left to wait for: pg arms a
-    // query_timeout timer for the raw reader's cursor query that it never clears, and that
-    // timer alone held every raw read's process 32 s past its answer.
-    process.send?.(answer, () => process.exit(0));
+    // Exits once the answer is out rather than when nothing is left to wait for: a handle left
+    // behind must not hold the run (pg's query_timeout timer of the raw reader's cursor query,
+    // which pg never clears, once held every raw read's process 32 s past its answer).
+    process.send?.(answer, (error: Error | null) => process.exit(error ? 1 : 0));
   });
 }

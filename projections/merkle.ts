@@ -46,6 +46,9 @@ export const merkle: LedgerProjection = {
   async apply(client, events, tables, named) {
     const first = events[0];
     if (!first) return;
+    // Appends hand over what they wrote, hashes included; events read without their hash
+    // columns (a rebuild's typed folds) must never reach the tree.
+    if (first.hash.length !== 32) throw new Error("the Merkle tree was handed events without their hashes");
     const hashes = events.map((e) => e.hash);
     await growTree(client, tables, named, first.position - 1, first.prevHash, hashes);
   },

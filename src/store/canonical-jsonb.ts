@@ -7,7 +7,8 @@ import { canonicalJson } from "./hash-chain.ts";
  * (`\"`, `\\`, `\b \f \n \r \t`, other controls as lower-case `\u00xx`, everything else as is, and
  * jsonb cannot hold a lone surrogate), so a string token is already its canonical form. What
  * differs is spacing (`", "` and `": "`), key order (jsonb sorts keys by length first) and
- * numbers, which jsonb keeps as written (`1.0`, `1e3`): those are rewritten through JSON.parse.
+ * numbers, whose scale jsonb keeps (`1.0`, `0.10`, and digits past a double's): any number that
+ * is not a plain integer of up to 15 digits is rewritten through JSON.parse.
  *
  * Text of another shape than PostgreSQL's own (other spacing, other escapes) is handed to the
  * parse-and-write path where the scanner meets what it does not expect, and text that is not JSON

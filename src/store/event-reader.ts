@@ -1,14 +1,6 @@
 import type pg from "pg";
 import { readChainBatches } from "./chain-reads.ts";
-import {
-  COLUMNS,
-  COLUMNS_WITHOUT_HASHES,
-  type Head,
-  type ReadOptions,
-  type StatementNamer,
-  type StoredEvent,
-  toEvent,
-} from "./event-rows.ts";
+import { COLUMNS, type Head, type StatementNamer, type StoredEvent, toEvent } from "./event-rows.ts";
 import type { Tables } from "./tables.ts";
 
 /**
@@ -42,15 +34,13 @@ export function eventReader(pool: pg.Pool, tables: Tables, named: StatementNamer
     fromPosition = 0,
     batchSize = READ_BATCH,
     toPosition = Number.MAX_SAFE_INTEGER,
-    options: ReadOptions = {},
   ) {
-    const hashes = options.hashes ?? true;
-    const text = `SELECT ${hashes ? COLUMNS : COLUMNS_WITHOUT_HASHES} FROM ${tables.events}
+    const text = `SELECT ${COLUMNS} FROM ${tables.events}
                    WHERE position > $1 AND position <= $3 ORDER BY position LIMIT $2`;
     let after = fromPosition;
     for (;;) {
       const found = await pool.query({
-        ...named(hashes ? "read-all" : "read-all-without-hashes"),
+        ...named("read-all"),
         text,
         values: [after, batchSize, toPosition],
         rowMode: "array",

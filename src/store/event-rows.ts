@@ -20,16 +20,8 @@ export type Metadata = {
 
 export type NewEvent = { type: string; data: unknown; schemaVersion?: number; eventId?: string };
 
-/** The hashed fields, the hash, and the metadata typed. `prevHash` and `hash`: empty when read with `hashes: false`. */
+/** The hashed fields, the hash, and the metadata typed. `prevHash` and `hash`: empty when read without the hash columns. */
 export type StoredEvent = Omit<HashedFields, "metadata"> & { metadata: Metadata; hash: Buffer };
-
-export type ReadOptions = {
-  /**
-   * false: leave the hash columns unread (`prevHash` and `hash` empty), for a reader that only
-   * projects or folds, and need not pay for pg's parsing of the two bytea columns.
-   */
-  hashes?: boolean;
-};
 
 /** A number is the stream's current version (0: the stream has no events yet); `any` skips the check. */
 export type ExpectedVersion = number | "any";

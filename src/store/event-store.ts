@@ -19,7 +19,6 @@ export type {
   Idempotency,
   Metadata,
   NewEvent,
-  ReadOptions,
   StatementNamer,
   StoredEvent,
   StreamAppend,

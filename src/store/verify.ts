@@ -1,6 +1,6 @@
 import { canonicalJsonOfJsonbText } from "./canonical-jsonb.ts";
-import type { ChainRow, EventStore, Head, StoredEvent } from "./event-store.ts";
-import { eventHash, eventHashHexOfJson, GENESIS_HASH } from "./hash-chain.ts";
+import type { ChainRow, EventStore, Head } from "./event-store.ts";
+import { eventHashHexOfJson, GENESIS_HASH } from "./hash-chain.ts";
 
 export type VerifyResult = {
   ok: boolean;
@@ -31,7 +31,7 @@ export class ChainTamperedError extends Error {
  */
 export function chainChecker() {
   let expectedPosition = 1;
-  // In hex: `verify` reads the chain as text (see `readChainBatches`), a rebuild as events.
+  // In hex: verify and rebuild read the chain as text (see `readChainBatches`).
   let prevHash = GENESIS_HASH.toString("hex");
   let checked = 0;
   const passed = (hashHex: string) => {
@@ -52,31 +52,18 @@ export function chainChecker() {
     get checked() {
       return checked;
     },
-    /** The break this event shows, or null; stop feeding events after the first break. */
-    check(event: StoredEvent): ChainBreak | null {
-      const missing = gap(event.position);
-      if (missing) return missing;
-      if (event.prevHash.toString("hex") !== prevHash) return broken(LINK_BROKEN);
-      if (!eventHash(event).equals(event.hash)) return broken(CONTENT_CHANGED);
-      return passed(event.hash.toString("hex"));
-    },
     /**
-     * The same for a row read as text by `readChainBatches`: its jsonb text is written
-     * canonically as it stands, without being parsed into values (canonical-jsonb.ts).
+     * The break this row shows, or null; stop feeding rows after the first break. The row is
+     * read as text by `readChainBatches`; its jsonb text is written canonically as it stands,
+     * without being parsed into values (canonical-jsonb.ts).
      */
     checkRow(row: ChainRow): ChainBreak | null {
-      return this.checkCanonical(
-        row,
-        canonicalJsonOfJsonbText(row.dataJson),
-        canonicalJsonOfJsonbText(row.metadataJson),
-      );
-    },
-    /** `checkRow` given the canonical JSON of the row's data and metadata. */
-    checkCanonical(row: ChainRow, dataJson: string, metadataJson: string): ChainBreak | null {
       const missing = gap(row.position);
       if (missing) return missing;
       if (row.prevHash !== prevHash) return broken(LINK_BROKEN);
-      if (eventHashHexOfJson(row, dataJson, metadataJson) !== row.hash) return broken(CONTENT_CHANGED);
+      const data = canonicalJsonOfJsonbText(row.dataJson);
+      const metadata = canonicalJsonOfJsonbText(row.metadataJson);
+      if (eventHashHexOfJson(row, data, metadata) !== row.hash) return broken(CONTENT_CHANGED);
       return passed(row.hash);
     },
     end(head: Head, highestPosition = head.position): ChainBreak | null {

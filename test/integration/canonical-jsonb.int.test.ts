@@ -18,7 +18,7 @@ async function asJsonbText(ledger: TestDatabase, texts: readonly string[]): Prom
 /** What the chain hashed before the scanner: parse, then write canonically. */
 const parsedThenWritten = (text: string) => canonicalJson(JSON.parse(text));
 
-/** Numbers as written, which jsonb keeps as they are: the scanner rewrites them as JSON.stringify does. */
+/** Numbers jsonb keeps with their scale (`1.0`, `0.10`) or past a double: the scanner rewrites them as JSON.stringify does. */
 const NUMBER_TEXTS = ["[1.0, 1e3, 12345678901234567890123, -0, 0.10, 1E-2, 9007199254740993, 1e400]"];
 
 const EDGE_CASES = [
