@@ -1,10 +1,10 @@
-import type { LedgerEvent } from "../src/domain/index.ts";
 import type { StoredEvent } from "../src/store/index.ts";
 import type { Tables } from "../src/store/tables.ts";
 import { CATALOG_ROW_JSON, type CatalogRow, versionStateOf } from "./catalog.ts";
 import {
   actorOf,
   endOpenRows,
+  isOneOf,
   type LedgerProjection,
   ledgerEvents,
   type PluginOf,
@@ -77,10 +77,13 @@ const MARK: [string, string][] = [
  * promotion or an abort names the plugin's running test, and a test starts only when none runs
  * (a forced start aborts the running one first, in the same batch, before it).
  */
+/** The events this projection folds, live and in a rebuild. */
+const AB_TEST_EVENTS = ["AbTestStarted", "AbTestWeightChanged", "AbTestPromoted", "AbTestAborted"] as const;
+
 export const abTests: LedgerProjection = planned({
   name: "ab_tests",
   tables: ["ab_tests", "ab_test_segments"],
-  rebuild: { eventTypes: ["AbTestStarted", "AbTestWeightChanged", "AbTestPromoted", "AbTestAborted"] },
+  rebuild: { eventTypes: AB_TEST_EVENTS },
   plan(events, tables) {
     const changes = changesOf(events);
     if (changes === null) return [];
@@ -184,8 +187,8 @@ function changesOf(events: readonly StoredEvent[]) {
   };
 
   events.forEach((row, i) => {
-    const event = parsed[i] as LedgerEvent;
-    if (!event.type.startsWith("AbTest")) return;
+    const event = parsed[i];
+    if (!isOneOf(AB_TEST_EVENTS, event)) return;
     seen = true;
     const mark: Mark = {
       position: row.position,

@@ -1,7 +1,14 @@
 import type { AuditChatState, LedgerState } from "../src/domain/index.ts";
 import type { StoredEvent } from "../src/store/index.ts";
 import type { Tables } from "../src/store/tables.ts";
-import { actorOf, type LedgerProjection, ledgerEvents, planned, reasonOf } from "./ledger-projection.ts";
+import {
+  actorOf,
+  isOneOf,
+  type LedgerProjection,
+  ledgerEvents,
+  planned,
+  reasonOf,
+} from "./ledger-projection.ts";
 
 export type AuditChatRow = { chat_id: string; enabled: boolean; source: AuditChatState["source"] };
 
@@ -19,10 +26,13 @@ export function loadAuditChats(rows: readonly AuditChatRow[], state: LedgerState
  * audit_chats: each chat's last AuditChatEnabled / AuditChatDisabled, who made it and why. A
  * batch is one upsert of the last change of each chat it touches.
  */
+/** The events this projection folds, live and in a rebuild. */
+const AUDIT_CHAT_EVENTS = ["AuditChatEnabled", "AuditChatDisabled"] as const;
+
 export const auditChats: LedgerProjection = planned({
   name: "audit_chats",
   tables: ["audit_chats"],
-  rebuild: { eventTypes: ["AuditChatEnabled", "AuditChatDisabled"] },
+  rebuild: { eventTypes: AUDIT_CHAT_EVENTS },
   plan(events, tables, named) {
     const rows = lastChangeOfEachChat(events);
     if (rows.length === 0) return [];
@@ -49,7 +59,7 @@ function lastChangeOfEachChat(events: StoredEvent[]): unknown[][] {
   const last = new Map<number, unknown[]>();
   for (const [i, row] of events.entries()) {
     const event = parsed[i];
-    if (event?.type !== "AuditChatEnabled" && event?.type !== "AuditChatDisabled") continue;
+    if (!isOneOf(AUDIT_CHAT_EVENTS, event)) continue;
     const { chatId, source } = event.data;
     last.set(chatId, [
       chatId,

@@ -1,6 +1,13 @@
 import type { StoredEvent } from "../src/store/index.ts";
 import type { Tables } from "../src/store/tables.ts";
-import { actorOf, type LedgerProjection, ledgerEvents, planned, reasonOf } from "./ledger-projection.ts";
+import {
+  actorOf,
+  isOneOf,
+  type LedgerProjection,
+  ledgerEvents,
+  planned,
+  reasonOf,
+} from "./ledger-projection.ts";
 
 type Declaration = {
   apiVersion: string;
@@ -21,10 +28,13 @@ export const hostJson = (tables: Tables) =>
  * as-of answers the host too). A batch with declarations is one statement: close the
  * interval open before it, insert the batch's own, set the current row.
  */
+/** The events this projection folds, live and in a rebuild. */
+const HOST_EVENTS = ["HostVersionsDeclared"] as const;
+
 export const host: LedgerProjection = planned({
   name: "host",
   tables: ["host", "host_history"],
-  rebuild: { eventTypes: ["HostVersionsDeclared"] },
+  rebuild: { eventTypes: HOST_EVENTS },
   plan(events, tables, named) {
     const declarations = declarationsOf(events);
     const last = declarations[declarations.length - 1];
@@ -78,7 +88,7 @@ function declarationsOf(events: StoredEvent[]): Declaration[] {
   const declarations: Declaration[] = [];
   for (const [i, row] of events.entries()) {
     const event = parsed[i];
-    if (event?.type !== "HostVersionsDeclared") continue;
+    if (!isOneOf(HOST_EVENTS, event)) continue;
     const { apiVersion, dbSchemaVersion } = event.data;
     declarations.push({
       apiVersion,

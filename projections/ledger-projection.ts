@@ -99,6 +99,17 @@ export const ledgerEvents: (events: readonly StoredEvent[]) => LedgerEvent[] = p
   ),
 );
 
+/**
+ * Whether the event is of one of these types: what a projection that folds only its own types
+ * (`rebuild.eventTypes`) picks out of a batch, with the same list the rebuild reads them by.
+ */
+export function isOneOf<T extends EventType>(
+  types: readonly T[],
+  event: LedgerEvent | undefined,
+): event is Extract<LedgerEvent, { type: T }> {
+  return event !== undefined && (types as readonly EventType[]).includes(event.type);
+}
+
 type Actor = StoredEvent["metadata"]["actor"];
 let lastActor: Actor | undefined;
 let lastActorJson = "";

@@ -83,7 +83,7 @@ export async function rebuildProjections(
     // immutable up to the head, so another snapshot reads the same rows. PGlite's socket server
     // runs nothing from another connection while a transaction is open, so there it is read in
     // this transaction, before any write is sent (see `rebuildWriter`).
-    const reader = options.readThroughPool ? store.pool : (client as unknown as pg.Pool);
+    const reader = options.readThroughPool ? store.pool : client;
     const growTrees = (hashes: Buffer[]) => {
       for (const tree of trees) {
         const statement = tree(hashes);
@@ -164,7 +164,7 @@ async function walkChain(
 
 /** The head against the last event, and rows past the head; throws on a break unless `force`. */
 async function endOfChain(
-  db: pg.Pool,
+  db: pg.Pool | pg.ClientBase,
   tables: Tables,
   head: Head,
   chain: ReturnType<typeof chainChecker>,

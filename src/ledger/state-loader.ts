@@ -47,7 +47,7 @@ type Needs = {
   previousOf: string | null;
   streams: Set<string>;
   /** The plugins it names: of the others' running releases it loads only what `decide` reads. */
-  named: string[];
+  named: Set<string>;
   /** The audit chats' commands read every chat the ledger has heard of (a handful of rows). */
   auditChats: boolean;
 };
@@ -153,7 +153,7 @@ async function queryState(
       projections,
       [...needs.streams],
       needs.auditChats,
-      needs.named,
+      [...needs.named],
     ],
   });
   return found.rows[0] as Loaded;
@@ -183,13 +183,13 @@ function needsOf(command: Command): Needs {
     fullCatalog: [],
     previousOf: null,
     streams: new Set(),
-    named: [],
+    named: new Set(),
     auditChats: false,
   };
   const stream = (pluginId: unknown) => {
     if (typeof pluginId !== "string") return;
     needs.streams.add(pluginStream(pluginId));
-    needs.named.push(pluginId);
+    needs.named.add(pluginId);
   };
   if (c.kind === "hostSet") needs.streams.add(HOST_STREAM);
   else if (typeof c.kind === "string" && c.kind.startsWith("auditChat")) {

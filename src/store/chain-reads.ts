@@ -6,10 +6,11 @@ import type { Tables } from "./tables.ts";
  * The chain as `verify` reads it: every hashed column in the text form the hash is taken over,
  * so nothing is parsed into a Date or a Buffer. recorded_at is cut to milliseconds as pg's
  * Date parsing cuts it (the chain hashes the Date the writer held); jsonb comes as text, for
- * the verifier to parse and write canonically.
+ * the verifier to parse and write canonically. On the pool, or on one connection (a rebuild in
+ * its own transaction, where nothing may be read from another).
  */
 export async function* readChainBatches(
-  pool: pg.Pool,
+  pool: pg.Pool | pg.ClientBase,
   tables: Tables,
   named: StatementNamer,
   fromPosition: number,
