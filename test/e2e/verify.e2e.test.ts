@@ -55,6 +55,11 @@ describe("plugin-ledger verify", () => {
       2,
     ],
     ["a row removed from the end", ["DELETE FROM EVENTS WHERE position = 6"], 6],
+    [
+      "data nested deeper than a stack",
+      ["UPDATE EVENTS SET data = (repeat('[', 10000) || repeat(']', 10000))::jsonb WHERE position = 3"],
+      3,
+    ],
   ])("exits 5 for %s, naming the first bad position", async (_, statements, firstBad) => {
     const ledger = await open(seeded(openServerLedger));
     await tamper(ledger, statements as string[]);
