@@ -6,8 +6,9 @@ ENV NODE_ENV=production
 
 # Dependencies are installed here, at build time, never when the container starts. The sources
 # come first so that a build step the package may run on install (`prepare`) finds them.
-COPY package.json package-lock.json tsconfig.json ./
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
+COPY scripts ./scripts
 COPY src ./src
 COPY projections ./projections
 COPY migrations ./migrations

@@ -12,11 +12,12 @@ import {
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { bundleCli } from "./bundle-cli.ts";
 
 /**
  * Compiles src/ and projections/ into dist/, which `bin/plugin-ledger.js`, `npm start` and the
  * library exports run: Node then loads plain JavaScript instead of compiling TypeScript at every
- * start. `npm install` and `npm ci` run it (the `prepare` script); the tests and the start-up bench
+ * start; the CLI is then bundled into a few files (bundle-cli.ts). `npm install` and `npm ci` run it (the `prepare` script); the tests and the start-up bench
  * run it when a source is newer than the build (`buildIfStale`), so they never run a stale dist.
  */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -26,7 +27,7 @@ const STAMP = path.join(DIST, ".built");
 // Built aside, then swapped in, so a CLI started during a build never sees half a dist.
 const NEXT = path.join(ROOT, ".dist-next");
 // What the build is made of. The compiled code reads the migrations and the version from dist/.
-const INPUTS = [
+export const INPUTS = [
   "src",
   "projections",
   "migrations",
@@ -34,9 +35,10 @@ const INPUTS = [
   "tsconfig.build.json",
   "package.json",
   "scripts/build.ts",
+  "scripts/bundle-cli.ts",
 ];
 
-export function build(): void {
+export async function build(): Promise<void> {
   rmSync(NEXT, { recursive: true, force: true });
   // The build only emits (noCheck): `tsc --noEmit` checks the types, in `npm run lint` and CI, so an
   // install without the dev dependencies (no @types packages) still builds.
@@ -49,11 +51,18 @@ export function build(): void {
     rmSync(NEXT, { recursive: true, force: true });
     throw new Error(`tsc failed (exit ${compiled.status ?? compiled.signal}); dist/ left as it was`);
   }
+  const { version, dependencies } = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+    version: string;
+    dependencies: Record<string, string>;
+  };
+  try {
+    await bundleCli(NEXT, Object.keys(dependencies));
+  } catch (error) {
+    rmSync(NEXT, { recursive: true, force: true });
+    throw new Error(`bundling the CLI failed (${(error as Error).message}); dist/ left as it was`);
+  }
   cpSync(path.join(ROOT, "migrations"), path.join(NEXT, "migrations"), { recursive: true });
   // `--version` reads the version from the package.json two folders above the CLI's module.
-  const { version } = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
-    version: string;
-  };
   writeFileSync(path.join(NEXT, "package.json"), `${JSON.stringify({ version, type: "module" }, null, 2)}\n`);
   writeFileSync(path.join(NEXT, ".built"), `${new Date().toISOString()}\n`);
   rmSync(DIST, { recursive: true, force: true });
@@ -61,10 +70,10 @@ export function build(): void {
 }
 
 /** Builds when dist/ is missing, unfinished, or older than any of its inputs; says whether it built. */
-export function buildIfStale(): boolean {
+export async function buildIfStale(): Promise<boolean> {
   const builtAt = existsSync(STAMP) ? statSync(STAMP).mtimeMs : 0;
   const stale = INPUTS.some((input) => newestChange(path.join(ROOT, input)) > builtAt);
-  if (stale) build();
+  if (stale) await build();
   return stale;
 }
 
@@ -80,7 +89,7 @@ function newestChange(file: string): number {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
-    build();
+    await build();
   } catch (error) {
     process.stderr.write(`build: ${(error as Error).message}\n`);
     process.exitCode = 1;

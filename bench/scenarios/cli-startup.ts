@@ -30,7 +30,7 @@ export const cliStartup: Scenario = {
   summary: "plugin-ledger status --json as a process, PostgreSQL and embedded, vs node -e 0",
   async run(context) {
     const { progress, signal } = context;
-    if (buildIfStale()) progress("cli-startup: dist/ was older than the sources; rebuilt it");
+    if (await buildIfStale()) progress("cli-startup: dist/ was older than the sources; rebuilt it");
     const { ledger, schema } = await openBenchLedger(context, "startup");
     await runningPlugins(ledger);
     await ledger.close();

@@ -25,7 +25,7 @@ declare module "vitest" {
 const LOCAL_URL = "postgres://postgres@127.0.0.1:5432/test";
 
 export default async function setup(project: TestProject) {
-  buildIfStale();
+  await buildIfStale();
   const cleanups: Array<() => Promise<void>> = [];
   const template = mkdtempSync(path.join(tmpdir(), "pl-template-"));
   const { PGlite } = await import("@electric-sql/pglite");

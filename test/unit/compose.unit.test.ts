@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { INPUTS } from "../../scripts/build.ts";
 import { CONFIG_VARIABLES } from "../../src/config.ts";
 import { ROOT } from "../support/cli.ts";
 
@@ -51,6 +52,15 @@ describe("docker-compose.yml", () => {
     expect(dockerfile).toMatch(/^CMD \["node", "bin\/plugin-ledger\.js", "start", "--stay"\]$/m);
     expect(read(".dockerignore")).toMatch(/^node_modules$/m);
     expect(read(".dockerignore")).toMatch(/^\.env$/m);
+  });
+
+  it("copies in, before `npm ci`, everything the build it runs (`prepare`) reads", () => {
+    const dockerfile = read("Dockerfile");
+    const beforeInstall = dockerfile.slice(0, dockerfile.search(/^RUN npm ci\b/m));
+    const copied = [...beforeInstall.matchAll(/^COPY (.+) \S+$/gm)].flatMap((copy) =>
+      (copy[1] ?? "").split(" "),
+    );
+    for (const input of INPUTS) expect(copied, input).toContain(input.split("/")[0]);
   });
 
   it("passes every variable the ledger reads through from .env, and the database's URL", () => {
