@@ -15,6 +15,11 @@ export type EmbeddedFolder = { dir: string; socketPath: string; lockPath: string
 
 export type Serving = { db: PGlite; server: PGLiteSocketServer; nonce: string };
 
+// PGlite's default, 128MB, is most of a CLI call's memory (its pages are touched at start-up: about
+// 320 MB of RSS against 210 MB with 32MB). A ledger's working set is its projections and the
+// head of its events; reads past the buffers come from the OS's page cache.
+const SHARED_BUFFERS = "32MB";
+
 // How long a leaving owner waits for other processes' connections to end before it stops serving.
 const HANDOVER_WAIT_MS = 5_000;
 
@@ -34,7 +39,10 @@ export async function serveFolder(
   let db: PGlite | undefined;
   let server: PGLiteSocketServer | undefined;
   try {
-    db = await PGlite.create({ dataDir: path.join(dir, "pgdata") });
+    db = await PGlite.create({
+      dataDir: path.join(dir, "pgdata"),
+      startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${SHARED_BUFFERS}`],
+    });
     // A socket file left by a dead owner would make listen() fail; we hold the lock, so it is stale.
     if (existsSync(socketPath)) rmSync(socketPath, { force: true });
     // One backend: the socket server queues whole transactions from its connections onto it.
