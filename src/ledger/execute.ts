@@ -22,10 +22,11 @@ import {
   type StoredEvent,
   type StreamAppend,
 } from "../store/index.ts";
+import { othersAtHead } from "./others-at-head.ts";
 import type { Reconnect } from "./reconnect.ts";
 import { type RecordedEvent, recordedEvent } from "./recorded-event.ts";
 import { withoutRanAtPosition, withRollbackPosition } from "./rollback-position.ts";
-import { readState, type StateRead, stateUnderLock } from "./state-loader.ts";
+import { afterCommit, readState, type StateRead, stateUnderLock } from "./state-loader.ts";
 
 const ExecuteContextSchema = z.object({
   actor: z.object({
@@ -77,6 +78,7 @@ type Deps = {
 };
 
 export function createExecute(deps: Deps) {
+  const others = othersAtHead();
   return async function execute(
     command: CommandRequest,
     context: ExecuteContext,
@@ -96,7 +98,7 @@ export function createExecute(deps: Deps) {
           // projections and the COMMIT are written together (on a server; see event-store.ts).
           return deps.store.transact(
             (session, read) => decideAndWrite(session, read, request, { ...options, lookUp }),
-            readState(request.decided, deps.projections),
+            readState(request.decided, deps.projections, others),
           );
         });
       } catch (error) {
@@ -185,6 +187,7 @@ async function decideAndWrite(
   if (dryRun) return { ok: true, dryRun: true, events, overrides };
   markDecided(events);
   const written = await write(session, events, { ...metadata, overrides }, idempotency);
+  afterCommit(read, written, session.head);
   return { ok: true, replayed: false, events: written.map(recordedEvent), overrides };
 }
 

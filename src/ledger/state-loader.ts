@@ -25,8 +25,9 @@ import {
   PREVIOUS_LIMIT,
   pluginStream,
 } from "../domain/index.ts";
-import type { AppendSession, ReadWithLock, StatementNamer } from "../store/index.ts";
+import type { AppendSession, ReadWithLock, StatementNamer, StoredEvent } from "../store/index.ts";
 import type { Tables } from "../store/tables.ts";
+import { carriedForward, namedKey, type OthersAtHead, type OthersCache } from "./others-at-head.ts";
 
 /** A version by precedence: the same MAJOR.MINOR.PATCH-PRERELEASE, whatever its build metadata. */
 type VersionKey = {
@@ -56,7 +57,8 @@ type Needs = {
 type Loaded = {
   host: HostVersions | null;
   actives: ActiveRow[];
-  running: RunningRow[];
+  /** Null when the rows offered with the load are still true at the head (others-at-head.ts). */
+  running: RunningRow[] | null;
   tests: RunningTestRow[];
   catalog: CatalogRow[];
   keyed: CatalogRow[];
@@ -88,26 +90,37 @@ export async function loadState(
   return stateUnderLock(session, read);
 }
 
-/** What `readState` found, for `stateUnderLock`. */
-export type StateRead = { loaded: Loaded; needs: Needs; projections: readonly string[] };
+/** What `readState` found, for `stateUnderLock`; `offered`: the other plugins' rows it sent. */
+export type StateRead = {
+  loaded: Loaded;
+  needs: Needs;
+  projections: readonly string[];
+  others: { cache: OthersCache; named: string; offered: OthersAtHead | undefined } | undefined;
+};
 
 /**
  * The read of `loadState`, to send with the head lock in one round trip
  * (`store.transact(work, readState(...))`): the server runs it after the lock is granted.
  */
-export function readState(command: Command, projections: readonly string[]): ReadWithLock<StateRead> {
+export function readState(
+  command: Command,
+  projections: readonly string[],
+  cache?: OthersCache,
+): ReadWithLock<StateRead> {
   const needs = needsOf(command);
+  const key = namedKey(needs.named);
   return async (client, tables, named) => {
-    const loaded = await queryState(client, tables, named, needs, projections);
-    return { loaded, needs, projections };
+    // Taken when the load is sent: the load compares the head with this entry's, whatever a
+    // concurrent command of this process keeps meanwhile.
+    const offered = cache?.offer(key);
+    const loaded = await queryState(client, tables, named, needs, projections, offered);
+    return { loaded, needs, projections, others: cache && { cache, named: key, offered } };
   };
 }
 
 /** The state from a read made under this session's head lock; throws if projections lag the head. */
-export function stateUnderLock(
-  session: AppendSession,
-  { loaded, needs, projections }: StateRead,
-): LedgerState {
+export function stateUnderLock(session: AppendSession, read: StateRead): LedgerState {
+  const { loaded, needs, projections, others } = read;
   const { head } = session;
   const behind = projections.filter((name) => (loaded.checkpoints[name] ?? 0) !== head.position);
   if (behind.length > 0) {
@@ -117,7 +130,24 @@ export function stateUnderLock(
   }
   for (const [streamId, version] of Object.entries(loaded.streams))
     session.knownVersions.set(streamId, version);
-  return stateOf(loaded, needs);
+  const running = loaded.running ?? others?.offered?.rows;
+  if (!running) throw new Error("the state load left out rows that were not offered");
+  if (others && loaded.running) {
+    others.cache.keep({ named: others.named, position: head.position, hash: head.hash, rows: running });
+  }
+  return stateOf(loaded, running, needs);
+}
+
+/**
+ * After this read's command committed `written`, bringing the head to `head`: the other plugins'
+ * rows it used are kept for that head too, when the events leave them as they were.
+ */
+export function afterCommit(read: StateRead, written: readonly StoredEvent[], head: AppendSession["head"]) {
+  const { loaded, needs, others } = read;
+  const running = loaded.running ?? others?.offered?.rows;
+  if (!others || !running) return;
+  const carried = carriedForward({ named: others.named, rows: running }, needs.named, written, head);
+  if (carried) others.cache.keep(carried);
 }
 
 async function queryState(
@@ -126,13 +156,15 @@ async function queryState(
   named: StatementNamer,
   needs: Needs,
   projections: readonly string[],
+  offered: OthersAtHead | undefined,
 ): Promise<Loaded> {
   // Always the same text, whatever the command (empty arrays where it needs nothing), so that a
   // server plans it once per connection.
   const found = await client.query<Loaded>({
     ...named("load-state"),
     text: `SELECT ${hostJson(tables)} AS host, ${activesJson(tables, "$12")} AS actives,
-      ${runningJson(tables, "$12")} AS running,
+      CASE WHEN (SELECT position = $13::bigint AND hash = $14::bytea FROM ${tables.head}) THEN NULL
+           ELSE ${runningJson(tables, "$12")} END AS running,
       ${runningTestsJson(tables)} AS tests, ${releasesJson(tables, "$1")} AS catalog,
       ${releasesByKeyJson(tables, 2)} AS keyed, ${stopsJson(tables, "$7", "$8")} AS stops,
       (SELECT coalesce(json_object_agg(projection, position), '{}')
@@ -154,18 +186,20 @@ async function queryState(
       [...needs.streams],
       needs.auditChats,
       [...needs.named],
+      offered?.position ?? null,
+      offered?.hash ?? null,
     ],
   });
   return found.rows[0] as Loaded;
 }
 
-function stateOf(loaded: Loaded, needs: Needs): LedgerState {
+function stateOf(loaded: Loaded, running: readonly RunningRow[], needs: Needs): LedgerState {
   const state = initialState();
   state.host = loaded.host;
   const plugin = pluginsIn(state);
   loadReleases([...loaded.catalog, ...loaded.keyed], plugin);
   loadActives(loaded.actives, plugin);
-  loadRunning(loaded.running, plugin);
+  loadRunning(running, plugin);
   loadRunningTests(loaded.tests, plugin);
   if (needs.previousOf !== null && loaded.stops.length > 0) loadStops(loaded.stops, plugin(needs.previousOf));
   loadAuditChats(loaded.audit_chats, state);
