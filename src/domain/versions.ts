@@ -92,5 +92,18 @@ export function precedenceKey(version: string): string {
  * silently into a range its dependants wrote for stable versions.
  */
 export function satisfiesRange(version: string, range: string): boolean {
-  return semver.satisfies(version, range);
+  let check = satisfied.get(range);
+  if (check === undefined) {
+    if (satisfied.size >= 1_000) satisfied.clear();
+    check = remembered((text) => semver.satisfies(text, range), 1_000);
+    satisfied.set(range, check);
+  }
+  return check(version);
 }
+
+/**
+ * `satisfiesRange`'s answers, remembered by range and then by version: a command checks the
+ * matrix against every running plugin in both directions, the same pairs command after command,
+ * and semver parses both texts on every call.
+ */
+const satisfied = new Map<string, (version: string) => boolean>();

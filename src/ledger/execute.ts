@@ -24,7 +24,7 @@ import {
 } from "../store/index.ts";
 import { othersAtHead } from "./others-at-head.ts";
 import type { Reconnect } from "./reconnect.ts";
-import { type RecordedEvent, recordedEvent } from "./recorded-event.ts";
+import { type RecordedEvent, recordedEvent, recordedEvents } from "./recorded-event.ts";
 import { withoutRanAtPosition, withRollbackPosition } from "./rollback-position.ts";
 import { afterCommit, readState, type StateRead, stateUnderLock } from "./state-loader.ts";
 
@@ -188,7 +188,7 @@ async function decideAndWrite(
   markDecided(events);
   const written = await write(session, events, { ...metadata, overrides }, idempotency);
   afterCommit(read, written, session.head);
-  return { ok: true, replayed: false, events: written.map(recordedEvent), overrides };
+  return { ok: true, replayed: false, events: recordedEvents(written), overrides };
 }
 
 /**

@@ -30,15 +30,22 @@ export function othersAtHead() {
     offer(named: string): OthersAtHead | undefined {
       return kept?.named === named ? kept : undefined;
     },
-    /** Frozen, so that a command that changed the rows it was handed would fail, not spread it. */
     keep(entry: OthersAtHead): void {
-      for (const row of entry.rows) Object.freeze(Object.freeze(row)[4]);
-      kept = Object.freeze(entry);
+      kept = entry;
     },
   };
 }
 
 export type OthersCache = ReturnType<typeof othersAtHead>;
+
+/**
+ * Rows read from the database, frozen before they are kept: a command that changed the rows it
+ * was handed would fail, instead of passing the change on to the commands after it.
+ */
+export function frozenRows(rows: readonly RunningRow[]): readonly RunningRow[] {
+  for (const row of rows) Object.freeze(Object.freeze(row)[4]);
+  return Object.freeze(rows);
+}
 
 export function namedKey(named: ReadonlySet<string>): string {
   return [...named].sort().join(",");

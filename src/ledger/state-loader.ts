@@ -27,7 +27,13 @@ import {
 } from "../domain/index.ts";
 import type { AppendSession, ReadWithLock, StatementNamer, StoredEvent } from "../store/index.ts";
 import type { Tables } from "../store/tables.ts";
-import { carriedForward, namedKey, type OthersAtHead, type OthersCache } from "./others-at-head.ts";
+import {
+  carriedForward,
+  frozenRows,
+  namedKey,
+  type OthersAtHead,
+  type OthersCache,
+} from "./others-at-head.ts";
 
 /** A version by precedence: the same MAJOR.MINOR.PATCH-PRERELEASE, whatever its build metadata. */
 type VersionKey = {
@@ -130,7 +136,7 @@ export function stateUnderLock(session: AppendSession, read: StateRead): LedgerS
   }
   for (const [streamId, version] of Object.entries(loaded.streams))
     session.knownVersions.set(streamId, version);
-  const running = loaded.running ?? others?.offered?.rows;
+  const running = loaded.running ? frozenRows(loaded.running) : others?.offered?.rows;
   if (!running) throw new Error("the state load left out rows that were not offered");
   if (others && loaded.running) {
     others.cache.keep({ named: others.named, position: head.position, hash: head.hash, rows: running });
