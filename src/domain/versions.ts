@@ -94,8 +94,9 @@ export function precedenceKey(version: string): string {
 export function satisfiesRange(version: string, range: string): boolean {
   let check = satisfied.get(range);
   if (check === undefined) {
-    if (satisfied.size >= 1_000) satisfied.clear();
-    check = remembered((text) => semver.satisfies(text, range), 1_000);
+    // At most 500 ranges of 100 versions each: 50,000 answers, as `remembered`'s 10,000 texts.
+    if (satisfied.size >= 500) satisfied.clear();
+    check = remembered((text) => semver.satisfies(text, range), 100);
     satisfied.set(range, check);
   }
   return check(version);
