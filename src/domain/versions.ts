@@ -92,5 +92,19 @@ export function precedenceKey(version: string): string {
  * silently into a range its dependants wrote for stable versions.
  */
 export function satisfiesRange(version: string, range: string): boolean {
-  return semver.satisfies(version, range);
+  let check = satisfied.get(range);
+  if (check === undefined) {
+    // At most 500 ranges of 100 versions each: 50,000 answers, as `remembered`'s 10,000 texts.
+    if (satisfied.size >= 500) satisfied.clear();
+    check = remembered((text) => semver.satisfies(text, range), 100);
+    satisfied.set(range, check);
+  }
+  return check(version);
 }
+
+/**
+ * `satisfiesRange`'s answers, remembered by range and then by version: a command checks the
+ * matrix against every running plugin in both directions, the same pairs command after command,
+ * and semver parses both texts on every call.
+ */
+const satisfied = new Map<string, (version: string) => boolean>();

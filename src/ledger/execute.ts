@@ -22,10 +22,11 @@ import {
   type StoredEvent,
   type StreamAppend,
 } from "../store/index.ts";
+import { heldStates } from "./held-state.ts";
 import type { Reconnect } from "./reconnect.ts";
-import { type RecordedEvent, recordedEvent } from "./recorded-event.ts";
+import { type RecordedEvent, recordedEvent, recordedEvents } from "./recorded-event.ts";
 import { withoutRanAtPosition, withRollbackPosition } from "./rollback-position.ts";
-import { readState, type StateRead, stateUnderLock } from "./state-loader.ts";
+import { afterCommit, readState, type StateRead, stateUnderLock } from "./state-loader.ts";
 
 const ExecuteContextSchema = z.object({
   actor: z.object({
@@ -77,6 +78,7 @@ type Deps = {
 };
 
 export function createExecute(deps: Deps) {
+  const held = heldStates();
   return async function execute(
     command: CommandRequest,
     context: ExecuteContext,
@@ -96,7 +98,7 @@ export function createExecute(deps: Deps) {
           // projections and the COMMIT are written together (on a server; see event-store.ts).
           return deps.store.transact(
             (session, read) => decideAndWrite(session, read, request, { ...options, lookUp }),
-            readState(request.decided, deps.projections),
+            readState(request.decided, deps.projections, held),
           );
         });
       } catch (error) {
@@ -179,13 +181,14 @@ async function decideAndWrite(
   // A rollback to a position looks up what ran there (one more read, for that case
   // only); the state read above already holds the plugin's whole catalog.
   const resolved = await withRollbackPosition(session, decided);
-  const decision = decide(resolved, stateUnderLock(session, read));
+  const decision = decide(resolved, await stateUnderLock(session, read));
   if (!decision.ok) return dryRun ? { ...decision, dryRun } : decision;
   const { events, overrides } = decision;
   if (dryRun) return { ok: true, dryRun: true, events, overrides };
   markDecided(events);
   const written = await write(session, events, { ...metadata, overrides }, idempotency);
-  return { ok: true, replayed: false, events: written.map(recordedEvent), overrides };
+  afterCommit(read, written, session.knownVersions, session.head);
+  return { ok: true, replayed: false, events: recordedEvents(written), overrides };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { ledgerEvents } from "../../projections/ledger-projection.ts";
 import { type LedgerEvent, parseEvent } from "../domain/index.ts";
 import type { Metadata, StoredEvent } from "../store/index.ts";
 
@@ -15,8 +16,22 @@ export type RecordedEvent = LedgerEvent & {
 };
 
 export function recordedEvent(row: StoredEvent): RecordedEvent {
+  return recordedOf(row, parseEvent(row.type, row.data));
+}
+
+/**
+ * The events an append wrote, as `recordedEvent` gives them: the data of a decision's own events
+ * is typed by construction and not validated again (the projections' `ledgerEvents` of the same
+ * batch, already made), anything else is.
+ */
+export function recordedEvents(rows: readonly StoredEvent[]): RecordedEvent[] {
+  const typed = ledgerEvents(rows);
+  return rows.map((row, i) => recordedOf(row, typed[i] as LedgerEvent));
+}
+
+function recordedOf(row: StoredEvent, event: LedgerEvent): RecordedEvent {
   return {
-    ...parseEvent(row.type, row.data),
+    ...event,
     position: row.position,
     streamId: row.streamId,
     streamVersion: row.streamVersion,

@@ -1,5 +1,4 @@
 import type pg from "pg";
-import semver from "semver";
 import { loadRunningTests, type RunningTestRow, runningTestsJson } from "../../projections/ab-tests.ts";
 import {
   type ActiveRow,
@@ -16,47 +15,35 @@ import { type CatalogRow, loadReleases, releasesByKeyJson, releasesJson } from "
 import { hostJson } from "../../projections/host.ts";
 import { pluginsIn } from "../../projections/ledger-projection.ts";
 import {
-  AUDIT_CHATS_STREAM,
   type Command,
-  HOST_STREAM,
   type HostVersions,
   initialState,
   type LedgerState,
   PREVIOUS_LIMIT,
-  pluginStream,
 } from "../domain/index.ts";
-import type { AppendSession, ReadWithLock, StatementNamer } from "../store/index.ts";
+import type { AppendSession, ReadWithLock, StatementNamer, StoredEvent } from "../store/index.ts";
 import type { Tables } from "../store/tables.ts";
+import {
+  afterLoad,
+  carriedForward,
+  covers,
+  frozen,
+  type HeldState,
+  type HeldStates,
+  isAt,
+  loadedOf,
+  namedKey,
+} from "./held-state.ts";
+import { type Needs, needsOf } from "./state-needs.ts";
 
-/** A version by precedence: the same MAJOR.MINOR.PATCH-PRERELEASE, whatever its build metadata. */
-type VersionKey = {
-  pluginId: string;
-  major: number;
-  minor: number;
-  patch: number;
-  prerelease: string | null;
-};
-
-/**
- * What of the catalog and history a command reads, beyond the host and the running versions,
- * and the streams it may write (their versions come with the load, saving the append a lookup).
- */
-type Needs = {
-  keys: VersionKey[];
-  fullCatalog: string[];
-  previousOf: string | null;
-  streams: Set<string>;
-  /** The plugins it names: of the others' running releases it loads only what `decide` reads. */
-  named: Set<string>;
-  /** The audit chats' commands read every chat the ledger has heard of (a handful of rows). */
-  auditChats: boolean;
-};
+export type { Needs, VersionKey } from "./state-needs.ts";
 
 /** One row of JSON, each column a projection's fragment (or the store's) as its module reads it. */
-type Loaded = {
+export type Loaded = {
   host: HostVersions | null;
   actives: ActiveRow[];
-  running: RunningRow[];
+  /** Null when those of the held state sent with the load are still true at the head. */
+  running: RunningRow[] | null;
   tests: RunningTestRow[];
   catalog: CatalogRow[];
   keyed: CatalogRow[];
@@ -88,27 +75,50 @@ export async function loadState(
   return stateUnderLock(session, read);
 }
 
-/** What `readState` found, for `stateUnderLock`. */
-export type StateRead = { loaded: Loaded; needs: Needs; projections: readonly string[] };
+/** What `readState` found, for `stateUnderLock`, and then for `afterCommit`. */
+export type StateRead = {
+  needs: Needs;
+  projections: readonly string[];
+  /** The load's answer; undefined when none was sent, the held state covering the command. */
+  loaded: Loaded | undefined;
+  held: { states: HeldStates; named: string; sent: HeldState | undefined } | undefined;
+  /** Set by `stateUnderLock`: what is held true at the lock's head, for `afterCommit` to carry. */
+  basis?: HeldState;
+};
 
 /**
  * The read of `loadState`, to send with the head lock in one round trip
- * (`store.transact(work, readState(...))`): the server runs it after the lock is granted.
+ * (`store.transact(work, readState(...))`): the server runs it after the lock is granted. With
+ * `states`, a command that what they hold covers sends nothing (held-state.ts).
  */
-export function readState(command: Command, projections: readonly string[]): ReadWithLock<StateRead> {
+export function readState(
+  command: Command,
+  projections: readonly string[],
+  states?: HeldStates,
+): ReadWithLock<StateRead> {
   const needs = needsOf(command);
-  return async (client, tables, named) => {
-    const loaded = await queryState(client, tables, named, needs, projections);
-    return { loaded, needs, projections };
+  const named = namedKey(needs.named);
+  return async (client, tables, namer) => {
+    // Taken when the lock is sent: the head the lock is granted at is compared with this one's,
+    // whatever a concurrent command of this process keeps meanwhile.
+    const sent = states?.for(named);
+    const held = states && { states, named, sent };
+    if (sent && covers(sent, needs)) return { needs, projections, loaded: undefined, held };
+    const loaded = await queryState(client, tables, namer, needs, projections, sent);
+    return { needs, projections, loaded, held };
   };
 }
 
 /** The state from a read made under this session's head lock; throws if projections lag the head. */
-export function stateUnderLock(
-  session: AppendSession,
-  { loaded, needs, projections }: StateRead,
-): LedgerState {
+export async function stateUnderLock(session: AppendSession, read: StateRead): Promise<LedgerState> {
+  const { needs, projections, held } = read;
   const { head } = session;
+  let loaded = read.loaded;
+  // Not read: the held state is the head's only if nothing was appended since; else read now.
+  const fromHeld = loaded === undefined && held?.sent !== undefined && isAt(held.sent, head);
+  if (fromHeld && held?.sent) loaded = loadedOf(held.sent, needs, projections);
+  else
+    loaded ??= await queryState(session.client, session.tables, session.named, needs, projections, undefined);
   const behind = projections.filter((name) => (loaded.checkpoints[name] ?? 0) !== head.position);
   if (behind.length > 0) {
     throw new ProjectionsBehindError(
@@ -117,7 +127,31 @@ export function stateUnderLock(
   }
   for (const [streamId, version] of Object.entries(loaded.streams))
     session.knownVersions.set(streamId, version);
-  return stateOf(loaded, needs);
+  const running = loaded.running ?? held?.sent?.loaded.running;
+  if (!running) throw new Error("the state load left out rows that were not sent with it");
+  if (fromHeld) read.basis = held?.sent;
+  else if (held) {
+    // Read from the database: held from now on, frozen so that no command can change it.
+    read.basis = afterLoad(held.sent, held.named, head, needs, frozen({ ...loaded, running }));
+    held.states.keep(read.basis);
+  }
+  return stateOf(loaded, running, needs);
+}
+
+/**
+ * After this read's command committed `written`, bringing the head to `head` and its streams to
+ * `versions`: what was held true before it is kept for the new head, when the events' effect on
+ * it is known (held-state.ts, `carriedForward`).
+ */
+export function afterCommit(
+  read: StateRead,
+  written: readonly StoredEvent[],
+  versions: ReadonlyMap<string, number>,
+  head: AppendSession["head"],
+): void {
+  if (!read.held || !read.basis) return;
+  const carried = carriedForward(read.basis, read.needs.named, written, versions, head);
+  if (carried) read.held.states.keep(carried);
 }
 
 async function queryState(
@@ -126,13 +160,15 @@ async function queryState(
   named: StatementNamer,
   needs: Needs,
   projections: readonly string[],
+  sent: HeldState | undefined,
 ): Promise<Loaded> {
   // Always the same text, whatever the command (empty arrays where it needs nothing), so that a
   // server plans it once per connection.
   const found = await client.query<Loaded>({
     ...named("load-state"),
     text: `SELECT ${hostJson(tables)} AS host, ${activesJson(tables, "$12")} AS actives,
-      ${runningJson(tables, "$12")} AS running,
+      CASE WHEN (SELECT position = $13::bigint AND hash = $14::bytea FROM ${tables.head}) THEN NULL
+           ELSE ${runningJson(tables, "$12")} END AS running,
       ${runningTestsJson(tables)} AS tests, ${releasesJson(tables, "$1")} AS catalog,
       ${releasesByKeyJson(tables, 2)} AS keyed, ${stopsJson(tables, "$7", "$8")} AS stops,
       (SELECT coalesce(json_object_agg(projection, position), '{}')
@@ -154,79 +190,22 @@ async function queryState(
       [...needs.streams],
       needs.auditChats,
       [...needs.named],
+      sent?.position ?? null,
+      sent?.hash ?? null,
     ],
   });
   return found.rows[0] as Loaded;
 }
 
-function stateOf(loaded: Loaded, needs: Needs): LedgerState {
+function stateOf(loaded: Loaded, running: readonly RunningRow[], needs: Needs): LedgerState {
   const state = initialState();
   state.host = loaded.host;
   const plugin = pluginsIn(state);
   loadReleases([...loaded.catalog, ...loaded.keyed], plugin);
   loadActives(loaded.actives, plugin);
-  loadRunning(loaded.running, plugin);
+  loadRunning(running, plugin);
   loadRunningTests(loaded.tests, plugin);
   if (needs.previousOf !== null && loaded.stops.length > 0) loadStops(loaded.stops, plugin(needs.previousOf));
   loadAuditChats(loaded.audit_chats, state);
   return state;
-}
-
-/**
- * Commands arrive as untyped JSON from some transports; `decide` reports what is wrong with
- * them, so this only loads what the well-formed parts name and never throws on the rest.
- */
-function needsOf(command: Command): Needs {
-  const c = command as unknown as Record<string, unknown>;
-  const needs: Needs = {
-    keys: [],
-    fullCatalog: [],
-    previousOf: null,
-    streams: new Set(),
-    named: new Set(),
-    auditChats: false,
-  };
-  const stream = (pluginId: unknown) => {
-    if (typeof pluginId !== "string") return;
-    needs.streams.add(pluginStream(pluginId));
-    needs.named.add(pluginId);
-  };
-  if (c.kind === "hostSet") needs.streams.add(HOST_STREAM);
-  else if (typeof c.kind === "string" && c.kind.startsWith("auditChat")) {
-    needs.streams.add(AUDIT_CHATS_STREAM);
-    needs.auditChats = true;
-  } else stream(c.pluginId);
-  const key = (pluginId: unknown, version: unknown) => {
-    const parsed = typeof version === "string" ? semver.parse(version) : null;
-    if (typeof pluginId !== "string" || parsed === null) return;
-    const prerelease = parsed.prerelease.length > 0 ? parsed.prerelease.join(".") : null;
-    needs.keys.push({ pluginId, major: parsed.major, minor: parsed.minor, patch: parsed.patch, prerelease });
-  };
-  switch (c.kind) {
-    case "release":
-    case "deprecate":
-    case "register":
-    case "upgrade":
-      key(c.pluginId, c.version);
-      break;
-    case "abTestStart":
-      key(c.pluginId, c.candidate);
-      break;
-    case "import":
-      if (Array.isArray(c.releases)) {
-        for (const entry of c.releases) {
-          key(entry?.pluginId, entry?.version);
-          stream(entry?.pluginId);
-        }
-      }
-      break;
-    case "rollback":
-      // Without a version the target may be any earlier release or history entry.
-      if (typeof c.pluginId === "string") {
-        needs.fullCatalog.push(c.pluginId);
-        needs.previousOf = c.pluginId;
-      }
-      break;
-  }
-  return needs;
 }

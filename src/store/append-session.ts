@@ -161,26 +161,26 @@ async function write(target: AppendTarget, session: OpenSession, request: Write)
   if (session.committed) throw new Error("the transaction has committed; nothing more can be written");
   const chained = await buildRows(target, session, request.appends, request.metadata);
   const { rows } = chained;
-  const plans = target.projections.map((projection) => projection.plan(rows, tables, named));
-  // The insert and every planned statement are queued at once: on a pipelining connection
-  // they travel together (and the COMMIT with them when every projection could plan), and
-  // the server runs them in order (see `inOrder`).
-  const queued: (() => Promise<unknown>)[] = [() => insertRows(target, client, chained, request.idempotency)];
-  for (const [i, projection] of target.projections.entries()) {
-    const plan = plans[i];
+  // Each statement is sent as soon as it is made: on a pipelining connection the insert, every
+  // planned statement and the COMMIT (when every projection could plan) travel in one round trip,
+  // and the server runs the insert while the projections plan theirs (see `inOrder`).
+  const statements = inOrder(client);
+  statements.send(() => insertRows(target, client, chained, request.idempotency));
+  for (const projection of target.projections) {
+    const plan = projection.plan(rows, tables, named);
     if (plan) {
-      for (const statement of plan) queued.push(() => client.query(statement));
+      for (const statement of plan) statements.send(() => client.query(statement));
     } else {
-      // It reads first: what is queued runs, then it does, then the rest is queued.
-      await inOrder(client, queued.splice(0));
+      // It reads first: what was sent runs, then it does, then the rest is sent.
+      await statements.drain();
       await projection.apply(client, rows, tables, named);
     }
   }
   if (request.commit) {
-    queued.push(() => client.query("COMMIT"));
+    statements.send(() => client.query("COMMIT"));
     session.committed = true;
   }
-  await inOrder(client, queued);
+  await statements.drain();
   for (const [streamId, version] of chained.versions) session.knownVersions.set(streamId, version);
   const last = rows[rows.length - 1] as StoredEvent;
   head.position = last.position;
