@@ -165,16 +165,23 @@ async function write(target: AppendTarget, session: OpenSession, request: Write)
   // planned statement and the COMMIT (when every projection could plan) travel in one round trip,
   // and the server runs the insert while the projections plan theirs (see `inOrder`).
   const statements = inOrder(client);
-  statements.send(() => insertRows(target, client, chained, request.idempotency));
-  for (const projection of target.projections) {
-    const plan = projection.plan(rows, tables, named);
-    if (plan) {
-      for (const statement of plan) statements.send(() => client.query(statement));
-    } else {
-      // It reads first: what was sent runs, then it does, then the rest is sent.
-      await statements.drain();
-      await projection.apply(client, rows, tables, named);
+  try {
+    statements.send(() => insertRows(target, client, chained, request.idempotency));
+    for (const projection of target.projections) {
+      const plan = projection.plan(rows, tables, named);
+      if (plan) {
+        for (const statement of plan) statements.send(() => client.query(statement));
+      } else {
+        // It reads first: what was sent runs, then it does, then the rest is sent.
+        await statements.drain();
+        await projection.apply(client, rows, tables, named);
+      }
     }
+  } catch (error) {
+    // A projection that could not plan or apply: what was sent answers before the caller's
+    // ROLLBACK goes out, which must not overtake a statement still running.
+    await statements.drain().catch(() => {});
+    throw error;
   }
   if (request.commit) {
     statements.send(() => client.query("COMMIT"));
