@@ -17,8 +17,9 @@ import { bundleCli } from "./bundle-cli.ts";
 /**
  * Compiles src/ and projections/ into dist/, which `bin/plugin-ledger.js`, `npm start` and the
  * library exports run: Node then loads plain JavaScript instead of compiling TypeScript at every
- * start; the CLI is then bundled into a few files (bundle-cli.ts). `npm install` and `npm ci` run it (the `prepare` script); the tests and the start-up bench
- * run it when a source is newer than the build (`buildIfStale`), so they never run a stale dist.
+ * start; the CLI is then bundled into a few files (bundle-cli.ts). `npm install` and `npm ci`
+ * run it (the `prepare` script); the tests and the start-up bench run it when a source is newer
+ * than the build (`buildIfStale`), so they never run a stale dist.
  */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const DIST = path.join(ROOT, "dist");
@@ -34,6 +35,8 @@ export const INPUTS = [
   "tsconfig.json",
   "tsconfig.build.json",
   "package.json",
+  // The bundle holds copies of packages: a changed dependency makes the build stale.
+  "package-lock.json",
   "scripts/build.ts",
   "scripts/bundle-cli.ts",
 ];

@@ -11,11 +11,24 @@ import { build, type Plugin } from "esbuild";
  * Bundled: our code and the small pure-JavaScript packages every call loads. Left as packages:
  * those with native or WASM files found next to their modules, and the heavy ones only some
  * verbs load, which stay lazy imports (PGlite, resvg, vega, telegraf, fastify, node-pg-migrate).
- * The chunks sit next to main.js, at the depth of the modules they came from, so the paths our
- * code takes from `import.meta.url` (migrations, package.json) stay right. The library
- * (`dist/src/index.js`) is not bundled.
+ * fastify-type-provider-zod is bundled too, so that `serve` has one copy of zod: the routes'
+ * schemas and the type provider that validates with them and turns them into the OpenAPI
+ * document.
+ *
+ * Every chunk lands in `dist/src/cli/`, two folders under `dist/` as `src/cli` and `src/store`
+ * are: the two paths our code takes from `import.meta.url` (`../../package.json` in
+ * cli/program.ts, `../../migrations` in store/migrate.ts) stay right only because their modules
+ * sit at that depth too. The library (`dist/src/index.js`) is not bundled.
  */
-const BUNDLED = new Set(["commander", "murmurhash3js", "pg", "pino", "semver", "zod"]);
+const BUNDLED = new Set([
+  "commander",
+  "fastify-type-provider-zod",
+  "murmurhash3js",
+  "pg",
+  "pino",
+  "semver",
+  "zod",
+]);
 
 export async function bundleCli(dist: string, dependencies: readonly string[]): Promise<void> {
   const external = dependencies.filter((name) => !BUNDLED.has(name)).flatMap((name) => [name, `${name}/*`]);

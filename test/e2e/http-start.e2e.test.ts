@@ -8,7 +8,8 @@ import { openNote, parseVerifierKey } from "../../src/domain/signed-note.ts";
 import { generateSigningKey, writeSigningKey } from "../../src/index.ts";
 import { runCli } from "../support/cli.ts";
 import { openServerLedger, type TestDatabase } from "../support/databases.ts";
-import { TOKEN } from "../support/http-api.ts";
+import { auth, TOKEN, testApi } from "../support/http-api.ts";
+import { openFixture } from "../support/ledger-fixtures.ts";
 import { startServe } from "../support/serve-process.ts";
 
 describe("serving the HTTP API as a process", () => {
@@ -28,6 +29,25 @@ describe("serving the HTTP API as a process", () => {
     expect(status.status).toBe(200);
     expect(JSON.parse(status.body)).toEqual({ position: 0, host: null, plugins: [] });
     expect(await started.stop()).toBe(0);
+  });
+
+  it("the bundled process publishes the library's OpenAPI document and answers bad input with 400", async () => {
+    const started = await startServe(ledger.env);
+    const f = await openFixture();
+    const api = await testApi(f.ledger);
+    try {
+      const served = await started.get("/v1/openapi.json");
+      expect(served.status).toBe(200);
+      const inProcess = await api.app.inject({ url: "/v1/openapi.json", headers: auth });
+      expect(JSON.parse(served.body)).toEqual(inProcess.json());
+      const bad = await started.get("/v1/plugins/NOT_AN_ID/history?limit=abc");
+      expect(bad.status).toBe(400);
+      expect(JSON.parse(bad.body)).toMatchObject({ error: { code: "INVALID_INPUT" } });
+    } finally {
+      await api.app.close();
+      await f.close();
+      await started.stop();
+    }
   });
 
   it("refuses to serve without tokens, or with a short one, in one line and exit 2", async () => {
