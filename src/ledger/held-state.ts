@@ -1,6 +1,7 @@
 import type { CatalogRow } from "../../projections/catalog.ts";
 import type { Head, StoredEvent } from "../store/index.ts";
-import type { Loaded, Needs, VersionKey } from "./state-loader.ts";
+import type { Loaded } from "./state-loader.ts";
+import type { Needs, VersionKey } from "./state-needs.ts";
 
 /**
  * What this process last read of the projections for commands naming one set of plugins, and the
@@ -123,7 +124,7 @@ const MOVES = new Set(["PluginUpgraded", "PluginRolledBack"]);
  * What is held after this process's own append of `written` brought the head to `head`, when
  * the events' effect on it is known exactly: upgrades and rollbacks of named plugins change what
  * those run (to a release held here) and their streams' versions, and nothing else held. Any
- * other event drops it, to be read again.
+ * other event drops it, to be read again. So does an append that did not follow the held head.
  */
 export function carriedForward(
   held: HeldState,
@@ -132,6 +133,7 @@ export function carriedForward(
   versions: ReadonlyMap<string, number>,
   head: Head,
 ): HeldState | undefined {
+  if (!written[0]?.prevHash.equals(held.hash)) return undefined;
   let actives = held.loaded.actives;
   for (const event of written) {
     const { pluginId, to } = event.data as { pluginId?: unknown; to?: unknown };

@@ -36,8 +36,6 @@ import {
 } from "./held-state.ts";
 import { type Needs, needsOf } from "./state-needs.ts";
 
-export type { Needs, VersionKey } from "./state-needs.ts";
-
 /** One row of JSON, each column a projection's fragment (or the store's) as its module reads it. */
 export type Loaded = {
   host: HostVersions | null;
