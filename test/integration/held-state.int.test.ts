@@ -89,6 +89,25 @@ describe("the state a ledger holds between commands", () => {
     expect(await loads(() => f.ok(upgrade("momentum", "1.2.0")))).toEqual([]);
   });
 
+  it("decides each of many concurrent commands of one process on the head it is granted", async () => {
+    const targets = ["1.0.0", "1.1.0", "1.2.0"];
+    for (let round = 0; round < 4; round++) {
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => f.run(upgrade("momentum", targets[(i + round) % 3] as string))),
+      );
+      const moves = results
+        .flatMap((r) => (r.ok && !r.dryRun ? r.events : []))
+        .sort((a, b) => a.position - b.position)
+        .map((e) => e.data as { from: string; to: string });
+      expect(moves.length).toBeGreaterThan(0);
+      // Each upgrade starts from the version the one committed before it left running.
+      for (let i = 1; i < moves.length; i++) expect(moves[i]?.from).toBe(moves[i - 1]?.to);
+      const refused = results.flatMap((r) => (r.ok ? [] : r.violations.map((v) => v.code)));
+      for (const code of refused) expect(["ALREADY", "CONFLICT"]).toContain(code);
+    }
+    expect(await f.ledger.status()).toEqual(await f.ledger.replay());
+  });
+
   it("decides as a ledger that holds nothing, through a random run with another process", async () => {
     let seed = 7;
     const next = (n: number) => {
