@@ -147,7 +147,8 @@ export function carriedForward(
   }
   const streams = new Map(held.streams);
   for (const s of streams.keys()) streams.set(s, versions.get(s) ?? (streams.get(s) as number));
-  return { ...held, position: head.position, hash: head.hash, loaded: { ...held.loaded, actives }, streams };
+  const loaded = { ...held.loaded, actives: frozen(actives) };
+  return { ...held, position: head.position, hash: head.hash, loaded, streams };
 }
 
 function releaseOf(held: HeldState, pluginId: string, version: string): CatalogRow | undefined {

@@ -129,8 +129,10 @@ export async function stateUnderLock(session: AppendSession, read: StateRead): P
   if (!running) throw new Error("the state load left out rows that were not sent with it");
   if (fromHeld) read.basis = held?.sent;
   else if (held) {
-    // Read from the database: held from now on, frozen so that no command can change it.
-    read.basis = afterLoad(held.sent, held.named, head, needs, frozen({ ...loaded, running }));
+    // Read from the database: what is held from now on is frozen, so that no command can change it.
+    const { host, actives, tests, keyed } = loaded;
+    frozen({ host, actives, running, tests, keyed });
+    read.basis = afterLoad(held.sent, held.named, head, needs, { ...loaded, running });
     held.states.keep(read.basis);
   }
   return stateOf(loaded, running, needs);
