@@ -118,7 +118,8 @@ export function afterLoad(
   };
 }
 
-const MOVES = new Set(["PluginUpgraded", "PluginRolledBack"]);
+/** The events whose effect on what is held is known exactly (a unit test holds the projections to it). */
+export const MOVES: ReadonlySet<string> = new Set(["PluginUpgraded", "PluginRolledBack"]);
 
 /**
  * What is held after this process's own append of `written` brought the head to `head`, when
